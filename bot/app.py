@@ -1,0 +1,120 @@
+"""Building and running the Telegram Application: services live from post_init to post_shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.clock import Clock, SystemClock
+from bot.commands import menu
+from bot.context import BotData, PsmApplication, PsmContext
+from bot.i18n import LANGUAGES
+from bot.processing import PerUserUpdateProcessor
+from bot.registration import RegistrationFlows
+from bot.services import Services
+from config.event import EventConfig
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+def build_application(
+    settings: Settings,
+    config: EventConfig,
+    clock: Clock | None = None,
+    *,
+    register: Callable[[PsmApplication], None] | None = None,
+    max_concurrent_updates: int = 256,
+) -> PsmApplication:
+    """A ready-to-run Application; services start in post_init and stop in post_shutdown."""
+    clock = clock or SystemClock()
+
+    async def post_init(application: PsmApplication) -> None:
+        services = await Services.start(settings, config, clock)
+        application.bot_data.services = services
+        application.bot_data.flows = RegistrationFlows(services)
+        await set_menus(application)
+
+    async def post_shutdown(application: PsmApplication) -> None:
+        services = application.bot_data.services
+        if services is not None:
+            application.bot_data.services = None
+            application.bot_data.flows = None
+            await services.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .context_types(ContextTypes(context=PsmContext, bot_data=BotData))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.api_base_url:
+        builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(
+            f"{settings.api_base_url}/file/bot"
+        )
+    application: PsmApplication = builder.build()  # type: ignore[assignment]
+    if register is None:
+        from handlers import register as register_handlers
+
+        register = register_handlers
+    register(application)
+    return application
+
+
+async def set_menus(application: PsmApplication) -> None:
+    """The participant command menu, in Italian (default) and English."""
+    services = application.bot_data.services
+    assert services is not None
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(name, services.catalog(language, key)) for name, key in menu(language)
+        ]
+        await application.bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if language == "it" else language,
+        )
+
+
+@asynccontextmanager
+async def running(
+    application: PsmApplication, *, poll_timeout: int = 10, **polling: Any
+) -> AsyncIterator[PsmApplication]:
+    """Run the bot (polling) inside a block, as ``run_polling`` would, then shut it down."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, **polling
+        )
+        await application.start()
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)

@@ -1,0 +1,177 @@
+"""The ``psm-bot`` command: run the bot, check an event file, import the comune mapping.
+
+Exit codes: 0 success, 1 runtime failure, 2 invalid input (configuration, file, settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.comuni import (
+    ComuniFileError,
+    MappingRow,
+    apply_mapping,
+    bundled_comuni,
+    read_mapping_file,
+)
+from bot.format import time_text
+from bot.services import from_row, to_row
+from config.event import EventConfig, EventConfigError, load_event_config
+from config.settings import MissingTokenError, Settings, load_settings
+from storage.comuni import ComuniRepository
+from storage.db import Database
+
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="psm-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    check = commands.add_parser("check-config", help="validate an event file and summarise it")
+    check.add_argument("file", nargs="?", type=Path, help="event file (default: PSM_EVENT_FILE)")
+    comuni = commands.add_parser(
+        "import-comuni", help="import the comune -> zone mapping from .ods or .csv"
+    )
+    comuni.add_argument("file", type=Path)
+    comuni.add_argument(
+        "--replace",
+        action="store_true",
+        help="make the mapping exactly the file's (default: complete/update it)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``psm-bot`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = "PSM_" + "_".join(str(p) for p in error["loc"]).upper()
+            print(f"settings: {field}: {error['msg']}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.command == "check-config":
+        return check_config(args.file or settings.event_file)
+    if args.command == "import-comuni":
+        return import_comuni(settings, args.file, replace=args.replace)
+    return run(settings)
+
+
+def _load(path: Path | None) -> EventConfig | None:
+    try:
+        return load_event_config(path)
+    except EventConfigError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        print(f"{len(exc.errors)} error(s): the event file is not valid", file=sys.stderr)
+        return None
+
+
+def check_config(path: Path | None) -> int:
+    """Validate an event file; print a summary, or one line per error and exit code 2."""
+    config = _load(path)
+    if config is None:
+        return EXIT_INVALID
+    for line in summary(config):
+        print(line)
+    return 0
+
+
+def summary(config: EventConfig) -> list[str]:
+    """A short human summary of a valid configuration."""
+    process = config.process
+    lines = [
+        f"OK: {process.name.get('it')} ({process.timezone})",
+        f"{len(config.venues)} venues, {len(config.zones)} zones, "
+        f"{len(config.axes)} axes, {len(config.poll_items())} items to prioritise",
+    ]
+    for event in config.events:
+        modes = " + ".join(mode.value.replace("_", " ") for mode in event.modes)
+        lines.append("")
+        lines.append(f"event {event.id}: {event.title.get('it')}")
+        lines.append(f"  {event.date.isoformat()}, {modes}")
+        if event.venue:
+            venue = config.venue(event.venue)
+            capacity = venue.capacity or "no limit"
+            lines.append(f"  venue: {venue.name}, {venue.address} (places: {capacity})")
+        else:
+            lines.append("  tables by zone:")
+            for venue in config.venues:
+                zones = [str(z.number) for z in config.zones if z.venue == venue.id]
+                if zones:
+                    capacity = venue.capacity or "no limit"
+                    lines.append(f"    {venue.name}: zones {', '.join(zones)} (places: {capacity})")
+        lines.append("  agenda:")
+        for item in event.agenda:
+            hybrid = " [hybrid]" if item.hybrid else ""
+            lines.append(
+                f"    {time_text(item.start):>5}-{time_text(item.end):<5} "
+                f"{item.kind.value:<13} {item.title.get('it')}{hybrid}"
+            )
+    return lines
+
+
+def import_comuni(settings: Settings, path: Path, *, replace: bool) -> int:
+    """Complete or replace the stored comune -> zone mapping from a spreadsheet or CSV."""
+    config = _load(settings.event_file)
+    if config is None:
+        return EXIT_INVALID
+    zones = {zone.number: zone.name for zone in config.zones}
+    try:
+        rows = read_mapping_file(path, zones)
+    except ComuniFileError as exc:
+        for error in exc.errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return EXIT_INVALID
+    return asyncio.run(_store_mapping(settings, rows, replace=replace, source=path.name))
+
+
+async def _store_mapping(
+    settings: Settings, rows: list[MappingRow], *, replace: bool, source: str
+) -> int:
+    db = await Database.open(settings.database)
+    try:
+        store = ComuniRepository(db)
+        current = [from_row(row) for row in await store.all()]
+        if not current:
+            current = bundled_comuni()
+        updated, change = apply_mapping(current, rows, replace=replace, source=source)
+        await store.replace_all([to_row(c) for c in updated])
+    finally:
+        await db.close()
+    for line in change.summary_lines():
+        print(line)
+    print(f"saved to {settings.database}; restart the bot to use the new mapping")
+    return 0
+
+
+def run(settings: Settings) -> int:
+    """Run the bot until interrupted."""
+    try:
+        token = settings.token()
+    except MissingTokenError as exc:
+        print(f"psm-bot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    config = _load(settings.event_file)
+    if config is None:
+        return EXIT_INVALID
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.logs import install_redaction
+
+    install_redaction(token)
+    application = build_application(settings, config)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""Per-language message catalogs (``bot/locales/<lang>.yaml``) and HTML-safe formatting.
+
+Messages are sent with HTML parse mode: every placeholder value is escaped unless it is
+wrapped in :class:`Raw` (text the bot itself built from escaped pieces).
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("it", "en")
+DEFAULT_LANGUAGE = "it"
+
+
+class Raw(str):
+    """A string that is already HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    """HTML-escape a value for a message, leaving :class:`Raw` values untouched."""
+    if isinstance(value, Raw):
+        return str(value)
+    return html.escape(str(value), quote=False)
+
+
+def language_for(telegram_code: str | None, chosen: str | None = None) -> str:
+    """The catalog language: the user's explicit choice, else English for English clients."""
+    if chosen in LANGUAGES:
+        return chosen
+    if telegram_code and telegram_code.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def _flatten(prefix: str, node: Any, out: dict[str, Any]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), value, out)
+    else:
+        out[prefix] = node
+
+
+class Catalog:
+    """All messages of all languages."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, Any]]) -> None:
+        self._messages = messages
+
+    @classmethod
+    def load(cls) -> Catalog:
+        """Read the bundled catalogs."""
+        return _bundled()
+
+    def keys(self, language: str) -> set[str]:
+        """Every key of a language."""
+        return set(self._messages[language])
+
+    def raw(self, language: str, key: str) -> Any:
+        """The catalog entry as stored (string or list)."""
+        return self._messages[language][key]
+
+    def __call__(self, language: str, key: str, /, **params: object) -> Raw:
+        """The message ``key`` in ``language`` with escaped ``params`` filled in."""
+        template = self._messages.get(language, {}).get(key)
+        if template is None:
+            template = self._messages[DEFAULT_LANGUAGE][key]
+        return Raw(str(template).format_map({k: escape(v) for k, v in params.items()}))
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` fields a template uses."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+@cache
+def _bundled() -> Catalog:
+    messages: dict[str, dict[str, Any]] = {}
+    for language in LANGUAGES:
+        text = resources.files("bot").joinpath(f"locales/{language}.yaml").read_text("utf-8")
+        flat: dict[str, Any] = {}
+        _flatten("", yaml.safe_load(text), flat)
+        messages[language] = flat
+    return Catalog(messages)

@@ -1,0 +1,75 @@
+"""What the domain logic answers, independent of Telegram: texts, buttons, files, venues.
+
+Handlers turn these into Bot API calls; the domain never touches Telegram objects.
+Texts are HTML (see :mod:`bot.i18n`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: either callback data or a URL."""
+
+    label: str
+    data: str | None = None
+    url: str | None = None
+
+
+Keyboard = list[list[Button]]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A text message, optionally with an inline keyboard."""
+
+    text: str
+    buttons: Keyboard = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VenuePin:
+    """A venue with a map pin."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to send."""
+
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+Reply = Message | VenuePin | Document
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Messages for another user (e.g. someone promoted from a waiting list)."""
+
+    user_id: int
+    replies: list[Reply]
+
+
+@dataclass
+class Outcome:
+    """Everything one user action produces."""
+
+    replies: list[Reply] = field(default_factory=list)
+    alert: str | None = None  # shown as a pop-up when the action was a button press
+    toast: str | None = None  # shown briefly when the action was a button press
+    notices: list[Notice] = field(default_factory=list)
+    close_keyboard: bool = True  # remove the buttons of the message that was pressed
+
+    def add(self, *replies: Reply) -> Outcome:
+        """Append replies and return self, for chaining."""
+        self.replies.extend(replies)
+        return self

@@ -1,0 +1,74 @@
+"""The services a running bot shares: settings, event configuration, storage, clock, texts.
+
+Created in the Application's ``post_init`` (see :mod:`bot.app`) and closed in
+``post_shutdown``; handlers reach them through the typed context, never by string key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
+from bot.i18n import Catalog
+from config.event import EventConfig
+from config.settings import Settings
+from storage.comuni import ComuneRow, ComuniRepository
+from storage.conversations import ConversationRepository
+from storage.db import Database
+from storage.registrations import RegistrationRepository
+from storage.users import UserRepository
+
+
+@dataclass
+class Services:
+    """Everything a handler needs, created once per running bot."""
+
+    settings: Settings
+    config: EventConfig
+    clock: Clock
+    db: Database
+    catalog: Catalog
+    users: UserRepository
+    conversations: ConversationRepository
+    registrations: RegistrationRepository
+    comuni_store: ComuniRepository
+    comuni: ComuneIndex = field(default_factory=lambda: ComuneIndex([]))
+
+    @classmethod
+    async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
+        """Open the database (migrating it), seed the comuni mapping, load the catalogs."""
+        db = await Database.open(settings.database)
+        services = cls(
+            settings=settings,
+            config=config,
+            clock=clock,
+            db=db,
+            catalog=Catalog.load(),
+            users=UserRepository(db),
+            conversations=ConversationRepository(db),
+            registrations=RegistrationRepository(db),
+            comuni_store=ComuniRepository(db),
+        )
+        await services.reload_comuni()
+        return services
+
+    async def reload_comuni(self) -> None:
+        """Build the comune index from the database, seeding it from the bundled file."""
+        if await self.comuni_store.count() == 0:
+            await self.comuni_store.replace_all([to_row(c) for c in bundled_comuni()])
+        self.comuni = ComuneIndex([from_row(row) for row in await self.comuni_store.all()])
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()
+
+
+def to_row(comune: Comune) -> ComuneRow:
+    """A domain comune as a storage row."""
+    return ComuneRow(normalise(comune.name), comune.name, comune.istat, comune.zone, comune.source)
+
+
+def from_row(row: ComuneRow) -> Comune:
+    """A storage row as a domain comune."""
+    return Comune(name=row.name, zone=row.zone, istat=row.istat, source=row.source)

@@ -1,0 +1,428 @@
+"""Event configuration: the process, zones, venues, strategies and events of one YAML file.
+
+The file is parsed in two passes: pydantic checks the shape of each field, then
+:func:`semantic_errors` checks what ties fields together (a zone's venue exists, agenda
+items do not overlap, ...). Both passes report every problem as one line naming the field,
+e.g. ``events[1].agenda[3].end: 09:30 is not after start 09:40``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+LANGUAGES = ("it", "en")
+Language = Literal["it", "en"]
+DEFAULT_LANGUAGE: Language = "it"
+
+
+def _localised(value: object) -> object:
+    """A plain string stands for the same text in every language."""
+    if isinstance(value, str):
+        return {"it": value}
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class LocalText(_Model):
+    """A text in Italian and, optionally, English (Italian is used where English is missing)."""
+
+    it: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, language: str) -> str:
+        """The text in ``language``, falling back to Italian."""
+        if language == "en" and self.en:
+            return self.en
+        return self.it
+
+
+Text = Annotated[LocalText, BeforeValidator(_localised)]
+
+
+class AttendanceMode(StrEnum):
+    """How a participant attends an event."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+class AgendaKind(StrEnum):
+    """What an agenda item is; ``transfer`` is the move from the plenary to the tables."""
+
+    ARRIVAL = "arrival"
+    PLENARY = "plenary"
+    TABLE_SESSION = "table_session"
+    TRANSFER = "transfer"
+    BREAK = "break"
+
+
+_SLUG = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+class Venue(_Model):
+    """A sede: where tables (or a whole event) take place."""
+
+    id: str = Field(pattern=_SLUG)
+    name: str = Field(min_length=1, max_length=120)
+    address: str = Field(min_length=1, max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    capacity: int | None = Field(default=None, gt=0, description="In-person places; none = no cap")
+    referent: str | None = None
+
+    @property
+    def has_coordinates(self) -> bool:
+        """True when both latitude and longitude are known (a map pin can be sent)."""
+        return self.latitude is not None and self.longitude is not None
+
+
+class Zone(_Model):
+    """A Zona omogenea and the venue of its table."""
+
+    number: int = Field(ge=1, le=99)
+    name: str = Field(min_length=1, max_length=60)
+    venue: str
+
+
+class Strategy(_Model):
+    """One strategy of an axis."""
+
+    id: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")
+    title: Text
+
+
+class Axis(_Model):
+    """An asse strategico; when it lists no strategies, the axis itself is what is voted on."""
+
+    id: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")
+    title: Text
+    strategies: list[Strategy] = Field(default_factory=list)
+
+
+class AgendaItem(_Model):
+    """One line of an event's programme, in the event's local time."""
+
+    id: str | None = Field(default=None, pattern=_SLUG)
+    start: dt.time
+    end: dt.time
+    title: Text
+    kind: AgendaKind
+    hybrid: bool = False
+    detail: Text | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _parse_time(cls, value: object) -> object:
+        # YAML reads 9:15 as a sexagesimal integer (555): accept it as minutes past midnight.
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            return dt.time(value // 60, value % 60)
+        if isinstance(value, str) and re.fullmatch(r"\d{1,2}[.:]\d{2}", value.strip()):
+            hours, minutes = re.split(r"[.:]", value.strip())
+            return dt.time(int(hours), int(minutes))
+        return value
+
+
+class Event(_Model):
+    """One event of the process (a day with an agenda)."""
+
+    id: str = Field(pattern=_SLUG)
+    title: Text
+    date: dt.date
+    modes: list[AttendanceMode] = Field(min_length=1)
+    venue: str | None = Field(
+        default=None,
+        description="One venue for everyone in person; when omitted each zone's table venue.",
+    )
+    description: Text | None = None
+    registration_open: bool = True
+    registration_closes: dt.datetime | None = Field(
+        default=None, description="Local date-time; by default the end of the event."
+    )
+    agenda: list[AgendaItem] = Field(min_length=1)
+    # Reminder rules arrive with the reminders issue; accepted and kept verbatim until then.
+    reminders: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def tables_by_zone(self) -> bool:
+        """True when participants sit at their zone's table at the zone's venue."""
+        return self.venue is None
+
+    def item_id(self, index: int) -> str:
+        """Stable id of an agenda item: its own, or its position (``item1``...)."""
+        return self.agenda[index].id or f"item{index + 1}"
+
+
+class Process(_Model):
+    """The participatory process the events belong to."""
+
+    name: Text
+    short_name: str = Field(min_length=1, max_length=60)
+    organiser: Text
+    timezone: str = "Europe/Rome"
+    privacy_notice: Text
+    welcome: Text | None = None
+    contact: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Rome)") from exc
+        return value
+
+
+class EventConfig(_Model):
+    """The whole event file."""
+
+    process: Process
+    venues: list[Venue] = Field(min_length=1)
+    zones: list[Zone] = Field(min_length=1)
+    axes: list[Axis] = Field(default_factory=list)
+    events: list[Event] = Field(min_length=1)
+
+    # --- look-ups -------------------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        """The process time zone."""
+        return ZoneInfo(self.process.timezone)
+
+    def venue(self, venue_id: str) -> Venue:
+        """The venue with this id (KeyError if unknown)."""
+        for venue in self.venues:
+            if venue.id == venue_id:
+                return venue
+        raise KeyError(venue_id)
+
+    def zone(self, number: int) -> Zone:
+        """The zone with this number (KeyError if unknown)."""
+        for zone in self.zones:
+            if zone.number == number:
+                return zone
+        raise KeyError(number)
+
+    def has_zone(self, number: int) -> bool:
+        """True when the zone exists."""
+        return any(zone.number == number for zone in self.zones)
+
+    def event(self, event_id: str) -> Event:
+        """The event with this id (KeyError if unknown)."""
+        for event in self.events:
+            if event.id == event_id:
+                return event
+        raise KeyError(event_id)
+
+    def venue_for(self, event: Event, zone: int) -> Venue:
+        """Where a participant of ``zone`` attends ``event`` in person."""
+        return self.venue(event.venue or self.zone(zone).venue)
+
+    def starts_at(self, event: Event, index: int = 0) -> dt.datetime:
+        """Aware start of agenda item ``index``."""
+        return dt.datetime.combine(event.date, event.agenda[index].start, tzinfo=self.tz)
+
+    def ends_at(self, event: Event, index: int = -1) -> dt.datetime:
+        """Aware end of agenda item ``index`` (the last by default)."""
+        return dt.datetime.combine(event.date, event.agenda[index].end, tzinfo=self.tz)
+
+    def registration_closes_at(self, event: Event) -> dt.datetime:
+        """When registration for ``event`` closes (aware)."""
+        if event.registration_closes is not None:
+            closes = event.registration_closes
+            return closes if closes.tzinfo else closes.replace(tzinfo=self.tz)
+        return self.ends_at(event)
+
+    def open_events(self, now: dt.datetime) -> list[Event]:
+        """Events a participant can register for at ``now``, soonest first."""
+        return sorted(
+            (
+                event
+                for event in self.events
+                if event.registration_open and now < self.registration_closes_at(event)
+            ),
+            key=lambda event: self.starts_at(event),
+        )
+
+    def agenda_for(self, event: Event, mode: AttendanceMode) -> list[AgendaItem]:
+        """The agenda items a participant attending in ``mode`` takes part in."""
+        if mode is AttendanceMode.ONLINE:
+            return [item for item in event.agenda if item.hybrid]
+        return list(event.agenda)
+
+    def poll_items(self) -> list[tuple[Axis, Strategy | None]]:
+        """What a priority poll offers: each strategy, or the axis itself when it has none."""
+        items: list[tuple[Axis, Strategy | None]] = []
+        for axis in self.axes:
+            if axis.strategies:
+                items.extend((axis, strategy) for strategy in axis.strategies)
+            else:
+                items.append((axis, None))
+        return items
+
+
+# --- loading and errors -------------------------------------------------------------------
+
+
+class EventConfigError(Exception):
+    """The event file is invalid; ``errors`` has one line per problem, naming the field."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        super().__init__(f"{source}: {len(errors)} error(s)")
+        self.source = source
+        self.errors = errors
+
+    def lines(self) -> list[str]:
+        """``<file>: <field>: <problem>`` lines, ready to print."""
+        return [f"{self.source}: {error}" for error in self.errors]
+
+
+def bundled_event_file() -> Path:
+    """Path of the default event file shipped with the package."""
+    return Path(str(resources.files("config").joinpath("default_event.yaml")))
+
+
+def load_event_config(path: Path | None = None) -> EventConfig:
+    """Read and validate an event file (the bundled one when ``path`` is None)."""
+    path = path or bundled_event_file()
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EventConfigError(source, [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise EventConfigError(source, ["the file is not UTF-8 text"]) from exc
+    return parse_event_config(text, source)
+
+
+def parse_event_config(text: str, source: str = "<event file>") -> EventConfig:
+    """Validate YAML text; raises :class:`EventConfigError` listing every problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise EventConfigError(source, [f"{where}not valid YAML ({problem})"]) from exc
+    if not isinstance(data, dict):
+        raise EventConfigError(source, ["the file must be a YAML mapping (process, venues, ...)"])
+    try:
+        config = EventConfig.model_validate(data)
+    except ValidationError as exc:
+        raise EventConfigError(source, _format_validation(exc, data)) from exc
+    errors = semantic_errors(config)
+    if errors:
+        raise EventConfigError(source, errors)
+    return config
+
+
+def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = [
+            part
+            for part in error["loc"]
+            if part not in ("function-before[_localised(), LocalText]",)
+        ]
+        path = _path(loc)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling)"
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        lines.append(f"{path}: {message}" if path else message)
+    return lines
+
+
+def _path(loc: list[Any]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith("function-"):
+            text += f".{part}" if text else part
+    return text
+
+
+def semantic_errors(config: EventConfig) -> list[str]:
+    """Cross-field checks pydantic cannot do field by field; one line per problem."""
+    return list(_semantic_errors(config))
+
+
+def _duplicates(values: list[Any]) -> set[Any]:
+    seen: set[Any] = set()
+    return {value for value in values if value in seen or seen.add(value)}  # type: ignore[func-returns-value]
+
+
+def _semantic_errors(config: EventConfig) -> Iterator[str]:
+    venue_ids = [venue.id for venue in config.venues]
+    for index, venue in enumerate(config.venues):
+        if venue.id in _duplicates(venue_ids) and venue_ids.index(venue.id) != index:
+            yield f"venues[{index}].id: duplicate venue id {venue.id!r}"
+        if (venue.latitude is None) != (venue.longitude is None):
+            yield f"venues[{index}]: give both latitude and longitude, or neither"
+    numbers = [zone.number for zone in config.zones]
+    names = [zone.name.casefold() for zone in config.zones]
+    for index, zone in enumerate(config.zones):
+        if numbers.index(zone.number) != index:
+            yield f"zones[{index}].number: duplicate zone {zone.number}"
+        if names.index(zone.name.casefold()) != index:
+            yield f"zones[{index}].name: duplicate zone name {zone.name!r}"
+        if zone.venue not in venue_ids:
+            known = ", ".join(venue_ids)
+            yield f"zones[{index}].venue: unknown venue {zone.venue!r} (known: {known})"
+    poll_ids = [axis.id for axis in config.axes] + [
+        strategy.id for axis in config.axes for strategy in axis.strategies
+    ]
+    for index, axis in enumerate(config.axes):
+        if poll_ids.index(axis.id) != index:
+            yield f"axes[{index}].id: duplicate id {axis.id!r}"
+        for s_index, strategy in enumerate(axis.strategies):
+            if poll_ids.count(strategy.id) > 1:
+                yield f"axes[{index}].strategies[{s_index}].id: duplicate id {strategy.id!r}"
+    event_ids = [event.id for event in config.events]
+    for e_index, event in enumerate(config.events):
+        where = f"events[{e_index}]"
+        if event_ids.index(event.id) != e_index:
+            yield f"{where}.id: duplicate event id {event.id!r}"
+        if len(set(event.modes)) != len(event.modes):
+            yield f"{where}.modes: a mode is listed twice"
+        if event.venue is not None and event.venue not in venue_ids:
+            yield f"{where}.venue: unknown venue {event.venue!r} (known: {', '.join(venue_ids)})"
+        if AttendanceMode.ONLINE in event.modes and not any(item.hybrid for item in event.agenda):
+            yield f"{where}.modes: online attendance needs at least one hybrid agenda item"
+        item_ids = [event.item_id(i) for i in range(len(event.agenda))]
+        previous_end: dt.time | None = None
+        for i_index, item in enumerate(event.agenda):
+            item_where = f"{where}.agenda[{i_index}]"
+            if item_ids.index(item_ids[i_index]) != i_index:
+                yield f"{item_where}.id: duplicate agenda id {item_ids[i_index]!r}"
+            if item.end <= item.start:
+                yield (f"{item_where}.end: {item.end:%H:%M} is not after start {item.start:%H:%M}")
+            if previous_end is not None and item.start < previous_end:
+                yield (
+                    f"{item_where}.start: {item.start:%H:%M} overlaps the previous item, "
+                    f"which ends at {previous_end:%H:%M}"
+                )
+            previous_end = max(previous_end or item.end, item.end)

@@ -1,0 +1,67 @@
+"""Runtime settings, read from the environment or a ``.env`` file when asked to, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """psm-bot settings: every field maps to a ``PSM_*`` environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PSM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = Field(
+        default=None, description="Token from @BotFather (secret, never logged)."
+    )
+    api_base_url: str | None = Field(
+        default=None,
+        description="Bot API server root, e.g. http://127.0.0.1:8081; Telegram's by default.",
+    )
+    database: Path = Field(default=Path("psm-bot.sqlite3"), description="SQLite file.")
+    event_file: Path | None = Field(
+        default=None, description="Event configuration (YAML); the bundled file by default."
+    )
+    organisers: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Telegram user ids of organisers."
+    )
+
+    @field_validator("organisers", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
+
+    def token(self) -> str:
+        """The bot token in clear, for the Bot API client only."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise MissingTokenError
+        return self.bot_token.get_secret_value().strip()
+
+
+class MissingTokenError(RuntimeError):
+    """No token configured."""
+
+    def __str__(self) -> str:
+        return (
+            "No bot token: set PSM_BOT_TOKEN (from @BotFather) in the environment or in .env "
+            "(see .env.example)."
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and ``.env`` now (never at import time)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

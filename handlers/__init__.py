@@ -1,0 +1,64 @@
+"""Every Telegram handler, registered in one place, in the order that matters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.commands import PARTICIPANT_COMMANDS
+from bot.context import PsmApplication
+from handlers import errors, membership, registration
+
+_PARTICIPANT_CALLBACKS: dict[str, Any] = {
+    "register": registration.register,
+    "agenda": registration.agenda,
+    "cancel": registration.cancel,
+    "privacy": registration.privacy,
+    "delete_my_data": registration.delete_my_data,
+    "language": registration.language,
+    "help": registration.help_command,
+}
+
+
+def register(application: PsmApplication) -> None:
+    """Add all handlers to ``application``; the first matching handler of a group wins."""
+    private = filters.ChatType.PRIVATE
+    new_messages = filters.UpdateType.MESSAGE  # edits of old messages are ignored
+
+    # 1. Commands, Italian name first, English alias second. Commands come before the text
+    #    handler so "/annulla" is never taken as an answer (a name, a comune...).
+    application.add_handler(CommandHandler("start", registration.start, filters=private))
+    for command in PARTICIPANT_COMMANDS:
+        application.add_handler(
+            CommandHandler(
+                list(command.names), _PARTICIPANT_CALLBACKS[command.canonical], filters=private
+            )
+        )
+    # 2. Buttons: the language choice has its own prefix; everything else, including stale
+    #    and forged data, goes to the flows, which answer invalid data with an alert.
+    application.add_handler(CallbackQueryHandler(registration.language_button, pattern=r"^l\|"))
+    application.add_handler(CallbackQueryHandler(registration.button))
+    # 3. Free input in private chats: unknown commands, then text, then anything else.
+    application.add_handler(
+        MessageHandler(private & new_messages & filters.COMMAND, registration.unknown_command)
+    )
+    application.add_handler(
+        MessageHandler(private & new_messages & filters.TEXT, registration.text)
+    )
+    application.add_handler(MessageHandler(private & new_messages, registration.other_content))
+    # 4. Groups: the bot only works in private chats.
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, registration.group_message)
+    )
+    # 5. Blocked / unblocked.
+    application.add_handler(
+        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_error_handler(errors.on_error)

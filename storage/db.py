@@ -1,0 +1,102 @@
+"""The one aiosqlite connection of the bot, its pragmas and its migrations.
+
+Migrations are append-only SQL scripts in :mod:`storage.migrations`; the number applied is
+kept in ``PRAGMA user_version``. A database written by a newer psm-bot (a higher
+user_version than this code knows) is refused rather than silently misread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseTooNewError(RuntimeError):
+    """The database was migrated by a newer version of psm-bot."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"the database is at schema version {found}, but this psm-bot knows only up to "
+            f"{known}: upgrade psm-bot (or point PSM_DATABASE at another file)"
+        )
+        self.found = found
+        self.known = known
+
+
+class Database:
+    """Owns the connection; repositories borrow it through :meth:`transaction` and reads."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._conn = connection
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Connect, set WAL/synchronous/foreign keys, and apply pending migrations."""
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            database = cls(conn)
+            await database.migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        await self._conn.close()
+
+    async def schema_version(self) -> int:
+        """The migration number recorded in ``PRAGMA user_version``."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> None:
+        """Apply the migrations this database has not seen, each in its own transaction."""
+        current = await self.schema_version()
+        if current > len(MIGRATIONS):
+            raise DatabaseTooNewError(current, len(MIGRATIONS))
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            log.info("applying database migration %d", number)
+            # executescript commits first; wrap the script so it applies all or nothing.
+            await self._conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    # --- access helpers used by repositories ---------------------------------------------
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction; coroutines take turns so statements never interleave."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        """Run a read and return its first row."""
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """Run a read and return every row."""
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())

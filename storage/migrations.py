@@ -1,0 +1,62 @@
+"""Append-only schema migrations: never edit a released entry, add a new one at the end.
+
+``MIGRATIONS[n]`` brings a database from ``user_version`` n to n+1. Times are stored as
+ISO-8601 text in UTC.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: participants, conversation state, registrations, comune -> zone mapping.
+    """
+    CREATE TABLE users (
+        user_id     INTEGER PRIMARY KEY,
+        language    TEXT CHECK (language IN ('it', 'en')),  -- explicit choice; NULL = Telegram's
+        consent_at  TEXT,                                   -- privacy notice accepted
+        reachable   INTEGER NOT NULL DEFAULT 1,
+        created_at  TEXT NOT NULL
+    );
+
+    -- One open conversation per user: the step they are at and what they answered so far.
+    CREATE TABLE conversations (
+        user_id     INTEGER PRIMARY KEY,
+        flow        TEXT NOT NULL,
+        step        TEXT NOT NULL,
+        token       TEXT NOT NULL,       -- changes with every step: older buttons go stale
+        data        TEXT NOT NULL DEFAULT '{}',
+        updated_at  TEXT NOT NULL
+    );
+
+    CREATE TABLE registrations (
+        id            INTEGER PRIMARY KEY,
+        event_id      TEXT NOT NULL,
+        user_id       INTEGER,           -- NULL once the participant erased their data
+        display_name  TEXT,
+        zone          INTEGER NOT NULL,
+        mode          TEXT NOT NULL CHECK (mode IN ('in_person', 'online')),
+        venue_id      TEXT,              -- in-person venue; NULL online
+        organisation  TEXT,
+        category      TEXT,
+        status        TEXT NOT NULL
+                      CHECK (status IN ('confirmed', 'waitlisted', 'cancelled', 'erased')),
+        language      TEXT NOT NULL DEFAULT 'it',
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        waitlisted_at TEXT,
+        promoted_at   TEXT,
+        cancelled_at  TEXT
+    );
+    CREATE UNIQUE INDEX registrations_one_active
+        ON registrations (event_id, user_id) WHERE status IN ('confirmed', 'waitlisted');
+    CREATE INDEX registrations_by_venue ON registrations (event_id, venue_id, status);
+    CREATE INDEX registrations_by_user ON registrations (user_id);
+
+    CREATE TABLE comuni (
+        key     TEXT PRIMARY KEY,        -- normalised name (case, accents, punctuation)
+        name    TEXT NOT NULL,
+        istat   TEXT,
+        zone    INTEGER,
+        source  TEXT NOT NULL DEFAULT ''
+    );
+    """,
+]

@@ -1,0 +1,390 @@
+"""Registrations, in-person places and waiting lists.
+
+Placing a participant and promoting from a waiting list happen inside one write
+transaction, so two people can never take the last place at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+from storage._time import from_db, to_db
+from storage.db import Database
+
+
+class Status(StrEnum):
+    """Where a registration stands."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ERASED = "erased"
+
+
+ACTIVE = (Status.CONFIRMED.value, Status.WAITLISTED.value)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One participant's registration for one event."""
+
+    id: int
+    event_id: str
+    user_id: int | None
+    display_name: str | None
+    zone: int
+    mode: str
+    venue_id: str | None
+    organisation: str | None
+    category: str | None
+    status: Status
+    language: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def active(self) -> bool:
+        """Confirmed or on a waiting list."""
+        return self.status in (Status.CONFIRMED, Status.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class NewRegistration:
+    """What a participant answered, ready to be stored."""
+
+    event_id: str
+    user_id: int
+    display_name: str
+    zone: int
+    mode: str
+    venue_id: str | None
+    organisation: str | None
+    category: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The outcome of storing or changing a registration."""
+
+    registration: Registration
+    promoted: list[Registration]
+
+
+_COLUMNS = (
+    "id, event_id, user_id, display_name, zone, mode, venue_id, organisation, category, "
+    "status, language, created_at, updated_at"
+)
+
+
+def _registration(row: aiosqlite.Row) -> Registration:
+    created = from_db(row["created_at"])
+    updated = from_db(row["updated_at"])
+    assert created is not None and updated is not None
+    return Registration(
+        id=row["id"],
+        event_id=row["event_id"],
+        user_id=row["user_id"],
+        display_name=row["display_name"],
+        zone=row["zone"],
+        mode=row["mode"],
+        venue_id=row["venue_id"],
+        organisation=row["organisation"],
+        category=row["category"],
+        status=Status(row["status"]),
+        language=row["language"],
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+class RegistrationRepository:
+    """Reads and writes ``registrations``; capacities are passed in by the caller."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- reads ----------------------------------------------------------------------------
+    async def get(self, registration_id: int) -> Registration | None:
+        """A registration by id."""
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+        )
+        return _registration(row) if row else None
+
+    async def active_for_user(self, user_id: int) -> list[Registration]:
+        """The user's confirmed or waitlisted registrations, oldest first."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM registrations WHERE user_id = ? AND status IN (?, ?) "
+            "ORDER BY id",
+            (user_id, *ACTIVE),
+        )
+        return [_registration(row) for row in rows]
+
+    async def active(self, event_id: str, user_id: int) -> Registration | None:
+        """The user's active registration for an event."""
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND user_id = ? "
+            "AND status IN (?, ?)",
+            (event_id, user_id, *ACTIVE),
+        )
+        return _registration(row) if row else None
+
+    async def confirmed_in_person(self, event_id: str, venue_id: str) -> int:
+        """How many in-person places of a venue are taken for an event."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM registrations WHERE event_id = ? AND venue_id = ? "
+            "AND mode = 'in_person' AND status = 'confirmed'",
+            (event_id, venue_id),
+        )
+        return int(row[0]) if row else 0
+
+    async def waitlist_position(self, registration: Registration) -> int | None:
+        """1-based place in the venue's waiting list, or None if not waitlisted."""
+        if registration.status is not Status.WAITLISTED:
+            return None
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM registrations WHERE event_id = ? AND venue_id = ? "
+            "AND status = 'waitlisted' AND (waitlisted_at, id) <= "
+            "(SELECT waitlisted_at, id FROM registrations WHERE id = ?)",
+            (registration.event_id, registration.venue_id, registration.id),
+        )
+        return int(row[0]) if row else None
+
+    async def for_event(self, event_id: str) -> list[Registration]:
+        """Every active registration of an event."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND status IN (?, ?) "
+            "ORDER BY id",
+            (event_id, *ACTIVE),
+        )
+        return [_registration(row) for row in rows]
+
+    # --- writes ---------------------------------------------------------------------------
+    async def create(
+        self, new: NewRegistration, capacity: int | None, now: dt.datetime
+    ) -> Registration:
+        """Store a registration: confirmed if an in-person place is free, else waitlisted.
+
+        Raises :class:`AlreadyRegisteredError` if the user already has one for the event.
+        """
+        async with self._db.transaction() as conn:
+            if await _active(conn, new.event_id, new.user_id) is not None:
+                raise AlreadyRegisteredError(new.event_id)
+            status = await _status_for(conn, new.event_id, new.mode, new.venue_id, capacity)
+            cursor = await conn.execute(
+                "INSERT INTO registrations (event_id, user_id, display_name, zone, mode, "
+                "venue_id, organisation, category, status, language, created_at, updated_at, "
+                "waitlisted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.event_id,
+                    new.user_id,
+                    new.display_name,
+                    new.zone,
+                    new.mode,
+                    new.venue_id,
+                    new.organisation,
+                    new.category,
+                    status,
+                    new.language,
+                    to_db(now),
+                    to_db(now),
+                    to_db(now) if status == Status.WAITLISTED else None,
+                ),
+            )
+            registration_id = cursor.lastrowid
+            row = await _fetch(
+                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+            )
+        assert row is not None
+        return _registration(row)
+
+    async def move(
+        self,
+        registration_id: int,
+        *,
+        zone: int,
+        mode: str,
+        venue_id: str | None,
+        capacity: int | None,
+        old_capacity: int | None,
+        now: dt.datetime,
+    ) -> Placement:
+        """Change zone and/or mode; the place is kept when the venue stays the same.
+
+        A participant moving to a full venue goes to its waiting list; the place they
+        leave goes to the first in line at the old venue.
+        """
+        async with self._db.transaction() as conn:
+            row = await _fetch(
+                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+            )
+            if row is None:
+                raise KeyError(registration_id)
+            before = _registration(row)
+            same_place = before.mode == mode and before.venue_id == venue_id
+            if same_place:
+                status = before.status.value
+            else:
+                status = await _status_for(conn, before.event_id, mode, venue_id, capacity)
+            await conn.execute(
+                "UPDATE registrations SET zone = ?, mode = ?, venue_id = ?, status = ?, "
+                "updated_at = ?, waitlisted_at = CASE WHEN ? = 'waitlisted' THEN "
+                "COALESCE(CASE WHEN ? THEN waitlisted_at END, ?) END WHERE id = ?",
+                (
+                    zone,
+                    mode,
+                    venue_id,
+                    status,
+                    to_db(now),
+                    status,
+                    int(same_place),
+                    to_db(now),
+                    registration_id,
+                ),
+            )
+            promoted: list[Registration] = []
+            if not same_place and before.status is Status.CONFIRMED and before.venue_id:
+                promoted = await _promote(conn, before.event_id, before.venue_id, old_capacity, now)
+            after = await _fetch(
+                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+            )
+        assert after is not None
+        return Placement(_registration(after), promoted)
+
+    async def cancel(
+        self, registration_id: int, capacity: int | None, now: dt.datetime
+    ) -> list[Registration]:
+        """Cancel a registration; returns whoever was promoted into the freed place."""
+        async with self._db.transaction() as conn:
+            row = await _fetch(
+                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+            )
+            if row is None:
+                return []
+            before = _registration(row)
+            await conn.execute(
+                "UPDATE registrations SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
+                "WHERE id = ? AND status IN (?, ?)",
+                (to_db(now), to_db(now), registration_id, *ACTIVE),
+            )
+            if before.status is Status.CONFIRMED and before.venue_id:
+                return await _promote(conn, before.event_id, before.venue_id, capacity, now)
+        return []
+
+    async def erase_user(
+        self, user_id: int, capacities: dict[tuple[str, str], int | None], now: dt.datetime
+    ) -> list[Registration]:
+        """Erase a user's personal data everywhere, keeping anonymous rows for statistics.
+
+        ``capacities`` maps (event id, venue id) to that venue's capacity, for promotions.
+        Returns whoever was promoted into the places this user held.
+        """
+        async with self._db.transaction() as conn:
+            rows = await (
+                await conn.execute(
+                    f"SELECT {_COLUMNS} FROM registrations WHERE user_id = ?", (user_id,)
+                )
+            ).fetchall()
+            held = [_registration(row) for row in rows]
+            await conn.execute(
+                "UPDATE registrations SET user_id = NULL, display_name = NULL, "
+                "organisation = NULL, category = NULL, "
+                "status = CASE WHEN status IN (?, ?) THEN 'erased' ELSE status END, "
+                "updated_at = ? WHERE user_id = ?",
+                (*ACTIVE, to_db(now), user_id),
+            )
+            await conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+            await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+            promoted: list[Registration] = []
+            for registration in held:
+                if registration.status is Status.CONFIRMED and registration.venue_id:
+                    key = (registration.event_id, registration.venue_id)
+                    promoted += await _promote(
+                        conn,
+                        registration.event_id,
+                        registration.venue_id,
+                        capacities.get(key),
+                        now,
+                    )
+        return promoted
+
+
+class AlreadyRegisteredError(Exception):
+    """The user already has an active registration for this event."""
+
+
+async def _fetch(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]
+) -> aiosqlite.Row | None:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _active(conn: aiosqlite.Connection, event_id: str, user_id: int) -> aiosqlite.Row | None:
+    return await _fetch(
+        conn,
+        "SELECT id FROM registrations WHERE event_id = ? AND user_id = ? AND status IN (?, ?)",
+        (event_id, user_id, *ACTIVE),
+    )
+
+
+async def _taken(conn: aiosqlite.Connection, event_id: str, venue_id: str) -> int:
+    row = await _fetch(
+        conn,
+        "SELECT COUNT(*) FROM registrations WHERE event_id = ? AND venue_id = ? "
+        "AND mode = 'in_person' AND status = 'confirmed'",
+        (event_id, venue_id),
+    )
+    return int(row[0]) if row else 0
+
+
+async def _status_for(
+    conn: aiosqlite.Connection,
+    event_id: str,
+    mode: str,
+    venue_id: str | None,
+    capacity: int | None,
+) -> str:
+    if mode != "in_person" or venue_id is None or capacity is None:
+        return Status.CONFIRMED.value
+    if await _taken(conn, event_id, venue_id) < capacity:
+        return Status.CONFIRMED.value
+    return Status.WAITLISTED.value
+
+
+async def _promote(
+    conn: aiosqlite.Connection,
+    event_id: str,
+    venue_id: str,
+    capacity: int | None,
+    now: dt.datetime,
+) -> list[Registration]:
+    """Move the first in line into free places; returns the promoted registrations."""
+    promoted: list[Registration] = []
+    while True:
+        if capacity is not None and await _taken(conn, event_id, venue_id) >= capacity:
+            break
+        row = await _fetch(
+            conn,
+            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND venue_id = ? "
+            "AND status = 'waitlisted' ORDER BY waitlisted_at, id LIMIT 1",
+            (event_id, venue_id),
+        )
+        if row is None:
+            break
+        await conn.execute(
+            "UPDATE registrations SET status = 'confirmed', promoted_at = ?, updated_at = ?, "
+            "waitlisted_at = NULL WHERE id = ?",
+            (to_db(now), to_db(now), row["id"]),
+        )
+        updated = await _fetch(
+            conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (row["id"],)
+        )
+        assert updated is not None
+        promoted.append(_registration(updated))
+    return promoted
