@@ -14,7 +14,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.context import BotData, PsmApplication, PsmContext
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, Catalog
 from bot.processing import PerUserUpdateProcessor
 from bot.registration import RegistrationFlows
 from bot.services import Services
@@ -78,16 +78,18 @@ def build_application(
     return application
 
 
+def menu_commands(catalog: Catalog, language: str) -> list[BotCommand]:
+    """The participant command menu in ``language``."""
+    return [BotCommand(name, catalog(language, key)) for name, key in menu(language)]
+
+
 async def set_menus(application: PsmApplication) -> None:
     """The participant command menu, in Italian (default) and English."""
     services = application.bot_data.services
     assert services is not None
     for language in LANGUAGES:
-        commands = [
-            BotCommand(name, services.catalog(language, key)) for name, key in menu(language)
-        ]
         await application.bot.set_my_commands(
-            commands,
+            menu_commands(services.catalog, language),
             scope=BotCommandScopeDefault(),
             language_code=None if language == "it" else language,
         )

@@ -848,7 +848,7 @@ class RegistrationFlows:
         if choice not in ("it", "en"):
             return await self._invalid(who, "button.invalid")
         await self.s.users.set_language(who.user_id, choice, self._now())
-        out = Outcome(toast=self.t(choice, "language.set"))
+        out = Outcome(toast=self.t(choice, "language.set"), menu_language=choice)
         out.add(Message(self.t(choice, "language.set")))
         conversation = await self.s.conversations.get(who.user_id)
         if conversation is not None:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 from telegram import (
+    BotCommandScopeChat,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -13,6 +14,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.app import menu_commands
 from bot.context import PsmContext
 from bot.registration import Who
 from bot.replies import Document, Keyboard, Message, Outcome, Reply, VenuePin
@@ -68,6 +70,11 @@ async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
             with contextlib.suppress(BadRequest):  # already without buttons, or too old
                 await query.edit_message_reply_markup(reply_markup=None)
     chat = update.effective_chat
+    if chat is not None and outcome.menu_language is not None:
+        await context.bot.set_my_commands(
+            menu_commands(context.services.catalog, outcome.menu_language),
+            scope=BotCommandScopeChat(chat.id),
+        )
     if chat is not None:
         for reply in outcome.replies:
             await send(context, chat.id, reply)

@@ -1,1 +1,37 @@
-"""Fake Telegram Bot API server for end-to-end tests."""
+"""Fake Telegram Bot API HTTP server for end-to-end tests of the bot.
+
+Typical use (see ``tests/test_fakebot.py``)::
+
+    async with FakeBotApi() as api:
+        app = Application.builder().token(api.token).base_url(api.base_url)
+              .base_file_url(api.base_file_url).build()
+        async with running_application(app):
+            mario = api.user(1001, "Mario")
+            await mario.send("/start")
+            msg = await mario.next_message()
+"""
+
+from .markup import HtmlParseError, ParsedText, parse_html
+from .models import CallbackAnswer, ChatState, RequestRecord, SentMessage, StoredFile
+from .ptb import running_application
+from .server import DEFAULT_TOKEN, ApiError, FakeBotApi
+from .spec import Spec, load_spec
+from .users import FakeUser
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "ApiError",
+    "CallbackAnswer",
+    "ChatState",
+    "FakeBotApi",
+    "FakeUser",
+    "HtmlParseError",
+    "ParsedText",
+    "RequestRecord",
+    "SentMessage",
+    "Spec",
+    "StoredFile",
+    "load_spec",
+    "parse_html",
+    "running_application",
+]

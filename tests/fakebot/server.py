@@ -23,7 +23,7 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
-from .markup import utf16_len
+from .markup import parse_html, utf16_len
 from .models import CallbackAnswer, ChatState, RequestRecord, SentMessage, StoredFile
 from .spec import Spec, TypeRef, UploadedFile, load_spec
 from .users import FakeUser
@@ -703,8 +703,6 @@ class FakeBotApi:
         chat_id = chat.id if chat is not None else None
         failure = self._take_failure(method, chat_id)
         if failure is not None:
-            if failure.code == 429:
-                self.stats["429"] += 1
             raise ApiError(failure.code, failure.description, failure.parameters)
         if chat is not None and (_is_send_like(method) or method == "sendChatAction"):
             if chat.blocked:
@@ -714,7 +712,6 @@ class FakeBotApi:
         if self._rate is not None and _is_rate_limited(method):
             retry = self._rate.hit(chat_id, time.monotonic())
             if retry is not None:
-                self.stats["429"] += 1
                 raise ApiError(
                     429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
                 )
@@ -859,6 +856,8 @@ class FakeBotApi:
         """Plain text and entities of a text-like parameter, as Telegram would store them."""
         text = params[field]
         parsed = params.get("_parsed", {}).get(field)
+        if parsed is None and params.get(mode_field) == "HTML":
+            parsed = parse_html(text)  # nested texts (e.g. media group captions)
         if parsed is not None:
             plain, entities = parsed.text, copy.deepcopy(parsed.entities)
         else:
