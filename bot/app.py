@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, SystemClock
 from bot.commands import menu
@@ -54,12 +53,6 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token())
         .context_types(ContextTypes(context=PsmContext, bot_data=BotData))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
         .rate_limiter(AIORateLimiter(max_retries=5))
         .post_init(post_init)

@@ -44,6 +44,8 @@ def language_for(telegram_code: str | None, chosen: str | None = None) -> str:
 def _flatten(prefix: str, node: Any, out: dict[str, Any]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
+            if not isinstance(key, str):  # YAML 1.1 reads yes/no/on/off keys as booleans
+                raise TypeError(f"catalog key {key!r} under {prefix!r} is not a string")
             _flatten(f"{prefix}.{key}" if prefix else str(key), value, out)
     else:
         out[prefix] = node

@@ -400,8 +400,8 @@ class RegistrationFlows:
         if step == CONSENT:
             text = t(language, "consent.ask", notice=self._privacy(language))
             buttons = [
-                [button(t(language, "consent.yes"), "yes")],
-                [button(t(language, "consent.no"), "no")],
+                [button(t(language, "consent.accept"), "yes")],
+                [button(t(language, "consent.decline"), "no")],
             ]
         elif step == EVENT:
             text = t(language, "event.ask")
@@ -444,8 +444,8 @@ class RegistrationFlows:
             text = await self._confirm_question(conversation, language)
             buttons = [
                 [
-                    button(t(language, f"confirm.{conversation.flow}.yes"), "ok"),
-                    button(t(language, "confirm.no"), "no"),
+                    button(t(language, f"confirm.{conversation.flow}.ok"), "ok"),
+                    button(t(language, "confirm.keep"), "no"),
                 ]
             ]
         return out.add(Message(text, buttons))
@@ -598,7 +598,9 @@ class RegistrationFlows:
         replies.append(Document(f"{event.id}.ics", ics, self.t(language, "calendar.caption")))
         return replies
 
-    async def _status_text(self, registration: Registration, language: str) -> Raw:
+    async def _status_text(
+        self, registration: Registration, language: str, *, overview: bool = False
+    ) -> Raw:
         event = self._event(registration.event_id)
         assert event is not None
         data = {
@@ -640,7 +642,8 @@ class RegistrationFlows:
             if len(event.modes) > 1:
                 buttons.append([Button(t(language, "manage.change_mode"), f"m|mode|{event.id}")])
             buttons.append([Button(t(language, "manage.cancel"), f"m|cancel|{event.id}")])
-            out.add(Message(await self._status_text(registration, language), buttons))
+            text = await self._status_text(registration, language, overview=True)
+            out.add(Message(text, buttons))
         if candidates:
             out.add(
                 Message(

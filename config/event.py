@@ -136,9 +136,19 @@ class AgendaItem(_Model):
         # YAML reads 9:15 as a sexagesimal integer (555): accept it as minutes past midnight.
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
             return dt.time(value // 60, value % 60)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # pydantic would read any other number (24:00 or 9.15 unquoted) as seconds, in UTC
+            raise ValueError(f'{value!r} is not a time of day: write it as "9:15" (0:00-23:59)')
         if isinstance(value, str) and re.fullmatch(r"\d{1,2}[.:]\d{2}", value.strip()):
             hours, minutes = re.split(r"[.:]", value.strip())
             return dt.time(int(hours), int(minutes))
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:  # "09:15Z": the agenda is in process.timezone
+            raise ValueError("write the local time without a UTC offset, e.g. 9:15")
         return value
 
 

@@ -9,6 +9,8 @@ from telegram.error import TelegramError
 
 from bot.context import PsmContext
 from bot.i18n import language_for
+from bot.replies import Message
+from handlers.render import send
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,8 @@ async def on_error(update: object, context: PsmContext) -> None:
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await context.bot.send_message(
-            update.effective_chat.id, services.catalog(language, "fallback.error")
+        await send(
+            context, update.effective_chat.id, Message(services.catalog(language, "fallback.error"))
         )
     except TelegramError:
         log.warning("could not tell the user about the error")

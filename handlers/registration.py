@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import PsmContext
-from handlers.render import render, who
+from bot.replies import Message
+from handlers.render import render, send, who
 
 
 async def start(update: Update, context: PsmContext) -> None:
@@ -84,6 +85,4 @@ async def group_message(update: Update, context: PsmContext) -> None:
     assert update.effective_chat is not None
     flows = context.flows
     language = await flows.language(who(update))
-    await context.bot.send_message(
-        update.effective_chat.id, context.services.catalog(language, "fallback.group")
-    )
+    await send(context, update.effective_chat.id, Message(flows.t(language, "fallback.group")))

@@ -10,8 +10,10 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.app import menu_commands
@@ -20,6 +22,8 @@ from bot.registration import Who
 from bot.replies import Document, Keyboard, Message, Outcome, Reply, VenuePin
 
 log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def who(update: Update) -> Who:
@@ -45,7 +49,13 @@ async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
     """Send one reply to a chat."""
     bot = context.bot
     if isinstance(reply, Message):
-        await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply.buttons))
+        await bot.send_message(
+            chat_id,
+            reply.text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=keyboard(reply.buttons),
+        )
     elif isinstance(reply, VenuePin):
         await bot.send_venue(
             chat_id,
@@ -56,7 +66,11 @@ async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
         )
     elif isinstance(reply, Document):
         await bot.send_document(
-            chat_id, document=reply.content, filename=reply.filename, caption=reply.caption or None
+            chat_id,
+            document=reply.content,
+            filename=reply.filename,
+            caption=reply.caption or None,
+            parse_mode=ParseMode.HTML,
         )
 
 

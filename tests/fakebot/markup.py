@@ -119,8 +119,10 @@ def _entity_for(tag: str, attrs: dict[str, str], stack: list[_Open]) -> dict[str
             raise HtmlParseError('tag "a" must have a non-empty "href" attribute')
         m = re.fullmatch(r"tg://user\?id=(\d+)", href)
         if m:
-            return {"type": "text_mention", "user": {"id": int(m.group(1)), "is_bot": False,
-                                                      "first_name": ""}}
+            return {
+                "type": "text_mention",
+                "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""},
+            }
         return {"type": "text_link", "url": href}
     if tag == "blockquote":
         return {"type": "expandable_blockquote" if "expandable" in attrs else "blockquote"}
@@ -186,8 +188,7 @@ def parse_html(source: str) -> ParsedText:
         end = source.find(">", i + 1)
         if end < 0:
             raise HtmlParseError(
-                f"unescaped '<' or unclosed tag at offset {i} (use &lt;): "
-                f"{source[i : i + 30]!r}"
+                f"unescaped '<' or unclosed tag at offset {i} (use &lt;): {source[i : i + 30]!r}"
             )
         inner = source[i + 1 : end]
         if inner.startswith("/"):

@@ -43,6 +43,7 @@ class RequestRecord:
     status: int = 0
     description: str | None = None
     result: Any = None
+    files: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -194,6 +195,8 @@ class SentMessage:
 
     def __repr__(self) -> str:
         what = self.plain_text if self.plain_text is not None else self.plain_caption
+        if what is not None and len(what) > 80:
+            what = what[:77] + "..."
         extra = ""
         if self.file is not None:
             extra += f" file={self.file.file_name!r}"

@@ -6,20 +6,25 @@ Every request is validated against the Bot API spec; invalid requests are record
 :attr:`FakeBotApi.errors` and answered with HTTP 400 (unknown methods: 404, like Telegram).
 """
 
+# The waiting helpers take explicit ``timeout`` arguments on purpose (test-facing API).
+# ruff: noqa: ASYNC109
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import math
 import mimetypes
 import time
+import weakref
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from aiohttp import web
 
@@ -109,7 +114,16 @@ def _is_rate_limited(method: str) -> bool:
     return _is_send_like(method) or method.startswith("edit")
 
 
-_MEDIA_KINDS = ("document", "photo", "audio", "video", "animation", "voice", "video_note", "sticker")
+_MEDIA_KINDS = (
+    "document",
+    "photo",
+    "audio",
+    "video",
+    "animation",
+    "voice",
+    "video_note",
+    "sticker",
+)
 _FILE_PREFIX = {
     "document": "BQACAgQ",
     "photo": "AgACAgQ",
@@ -141,6 +155,9 @@ class FakeBotApi:
     :attr:`base_url`/:attr:`base_file_url`, create users with :meth:`user`.
     """
 
+    #: every started instance (weakly referenced), checked for errors by the pytest plugin
+    instances: ClassVar[weakref.WeakSet[FakeBotApi]] = weakref.WeakSet()
+
     def __init__(
         self,
         token: str = DEFAULT_TOKEN,
@@ -150,6 +167,7 @@ class FakeBotApi:
         spec: Spec | None = None,
         parse_modes: Iterable[str] = ("HTML",),
         self_check: bool = True,
+        tolerated_unknown_params: Iterable[str] = ("parse_mode",),
         bot_first_name: str = "PSM Bot",
         bot_username: str = "psm_test_bot",
     ) -> None:
@@ -159,6 +177,7 @@ class FakeBotApi:
         self.port = port
         self.parse_modes = frozenset(parse_modes)
         self.self_check = self_check
+        self.tolerated_unknown_params = frozenset(tolerated_unknown_params)
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
         self.bot_user: dict[str, Any] = {
             "id": bot_id,
@@ -173,6 +192,7 @@ class FakeBotApi:
         self.me["can_join_groups"] = True
 
         self.errors: list[str] = []
+        self.warnings: list[str] = []
         self.requests: list[RequestRecord] = []
         self.stats: Counter[str] = Counter()
         self.method_counts: Counter[str] = Counter()
@@ -185,6 +205,7 @@ class FakeBotApi:
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.polls: dict[str, SentMessage] = {}
         self.webhook_url = ""
+        self.sent: list[SentMessage] = []  # every bot message, all chats, in order
         self.dropped_updates: list[dict[str, Any]] = []
         self.updates_log: list[dict[str, Any]] = []
 
@@ -204,6 +225,7 @@ class FakeBotApi:
         self._rate: _RateLimiter | None = None
         self._counter = 0
         self._runner: web.AppRunner | None = None
+        self._stopping = False
         self._url: str | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], RequestRecord], Any]] = {}
         for name in self.spec.methods:
@@ -223,10 +245,12 @@ class FakeBotApi:
         await site.start()
         port = self._runner.addresses[0][1]
         self._url = f"http://{self.host}:{port}"
+        FakeBotApi.instances.add(self)
         return self
 
     async def stop(self) -> None:
         """Release pending long polls and stop the server."""
+        self._stopping = True
         if self._poll_waiter is not None and not self._poll_waiter.done():
             self._poll_waiter.set_result("stop")
         if self._runner is not None:
@@ -314,7 +338,7 @@ class FakeBotApi:
     def register_chat(
         self,
         chat_id: int,
-        type: str = "group",  # noqa: A002 - mirrors the Telegram field name
+        type: str = "group",
         title: str | None = "Test group",
         username: str | None = None,
     ) -> ChatState:
@@ -431,18 +455,18 @@ class FakeBotApi:
 
     def _select_updates(self, limit: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        dropped = False
+        dropped: set[int] = set()
         for update in self._pending:
             kind = next((k for k in update if k != "update_id"), "")
             if kind not in self.allowed_updates:
                 self.dropped_updates.append(update)
-                dropped = True
+                dropped.add(update["update_id"])
                 continue
             out.append(update)
             if len(out) >= limit:
                 break
         if dropped:
-            self._pending = deque(u for u in self._pending if u not in self.dropped_updates)
+            self._pending = deque(u for u in self._pending if u["update_id"] not in dropped)
         return out
 
     async def _get_updates(self, params: dict[str, Any], record: RequestRecord) -> Any:
@@ -472,7 +496,7 @@ class FakeBotApi:
         while True:
             updates = self._select_updates(limit)
             remaining = deadline - loop.time()
-            if updates or remaining <= 0:
+            if updates or remaining <= 0 or self._stopping:
                 break
             waiter: asyncio.Future[str] = loop.create_future()
             self._poll_waiter = waiter
@@ -507,9 +531,14 @@ class FakeBotApi:
         predicate: Callable[[], T | None],
         timeout: float = 5.0,
         describe: Callable[[], str] | None = None,
+        *,
+        poll_interval: float | None = 0.02,
     ) -> T:
-        """Wait (event driven) until ``predicate()`` is truthy; return its value.
+        """Wait until ``predicate()`` is truthy; return its value.
 
+        The predicate is re-checked on every server-side change (request, update, edit...).
+        Since it may also depend on state the server can't see (e.g. the bot's database), it
+        is re-checked every ``poll_interval`` seconds too (None: server events only).
         Raises AssertionError with ``describe()`` (plus recorded errors) on timeout.
         """
         loop = asyncio.get_running_loop()
@@ -524,11 +553,11 @@ class FakeBotApi:
                 if self.errors:
                     msg += "\nRecorded Bot API errors:\n  " + "\n  ".join(self.errors)
                 raise AssertionError(f"timeout after {timeout}s: {msg}")
+            if poll_interval is not None:
+                remaining = min(remaining, poll_interval)
             event = self._changed
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def settle(self, idle: float = 0.2, timeout: float = 10.0) -> None:
         """Wait until every update was fetched and no bot request happened for ``idle`` s.
@@ -550,10 +579,8 @@ class FakeBotApi:
                 )
             wait = remaining if busy else min(idle - quiet, remaining)
             event = self._changed
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), max(wait, 0.001))
-            except TimeoutError:
-                pass
 
     # ================================================================== log helpers
     def calls(self, method: str | None = None) -> list[RequestRecord]:
@@ -570,9 +597,9 @@ class FakeBotApi:
             raise AssertionError(f"no {method} request was made")
         return calls[-1]
 
-    def get_commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[
-        dict[str, Any]
-    ]:
+    def get_commands(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
         """Commands stored by setMyCommands for (scope, language_code)."""
         return list(self.commands.get((self._scope_key(scope), language_code), []))
 
@@ -659,8 +686,13 @@ class FakeBotApi:
             raw, files = await self._read_params(request, method)
         except ValueError as exc:
             return self._invalid(record, [f"{method}: {exc}"])
-        result = self.spec.validate_request(method, raw, files, self.parse_modes)
+        result = self.spec.validate_request(
+            method, raw, files, self.parse_modes, self.tolerated_unknown_params
+        )
+        if result.warnings:
+            self.warnings.extend(result.warnings)
         record.params = result.params
+        record.files = files
         if result.errors:
             return self._invalid(record, result.errors)
         params = result.params
@@ -676,8 +708,8 @@ class FakeBotApi:
         if self.self_check and method != "getUpdates":
             schema = self.spec.methods[method]
             if schema.returns:
-                for err in self.spec.check_value(value, schema.returns):
-                    self.errors.append(f"fakebot bug ({method} result): {err}")
+                for problem in self.spec.check_value(value, schema.returns):
+                    self.errors.append(f"fakebot bug ({method} result): {problem}")
         record.status, record.result = 200, value
         return self._respond(200, {"ok": True, "result": value})
 
@@ -791,6 +823,13 @@ class FakeBotApi:
         self.files[stored.file_id] = stored
         return stored
 
+    @staticmethod
+    def _attached(value: Any, record: RequestRecord) -> Any:
+        """Resolve an ``attach://name`` reference of a nested object to the uploaded part."""
+        if isinstance(value, str) and value.startswith("attach://"):
+            return record.files[value[len("attach://") :]]  # existence checked by validation
+        return value
+
     def _file_param(self, value: Any, kind: str, params: dict[str, Any]) -> StoredFile:
         if isinstance(value, UploadedFile):
             name = value.filename
@@ -808,6 +847,8 @@ class FakeBotApi:
                 return stored
             if value.startswith(("http://", "https://")):
                 name = PurePosixPath(value.split("?", 1)[0]).name or None
+                if kind == "photo":
+                    name = None
                 mime = mimetypes.guess_type(name)[0] if name else None
                 return self.store_file(b"", kind=kind, file_name=name, mime_type=mime)
         raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
@@ -818,9 +859,14 @@ class FakeBotApi:
             "file_unique_id": stored.file_unique_id,
         }
         if kind == "photo":
-            small = {**base, "file_id": stored.file_id + "_s", "file_unique_id":
-                     stored.file_unique_id + "s", "width": 90, "height": 90,
-                     "file_size": min(stored.file_size, 1500)}
+            small = {
+                **base,
+                "file_id": stored.file_id + "_s",
+                "file_unique_id": stored.file_unique_id + "s",
+                "width": 90,
+                "height": 90,
+                "file_size": min(stored.file_size, 1500),
+            }
             self.files.setdefault(small["file_id"], stored)
             return [small, {**base, "width": 800, "height": 800, "file_size": stored.file_size}]
         base["file_size"] = stored.file_size
@@ -840,8 +886,7 @@ class FakeBotApi:
         if kind == "video_note":
             base.update(length=int(params.get("length") or 240), duration=duration)
         if kind == "sticker":
-            base.update(type="regular", width=512, height=512, is_animated=False,
-                        is_video=False)
+            base.update(type="regular", width=512, height=512, is_animated=False, is_video=False)
             if params.get("emoji"):
                 base["emoji"] = params["emoji"]
         return base
@@ -945,12 +990,15 @@ class FakeBotApi:
         )
         chat.all_messages.append(msg)
         chat.by_id[mid] = msg
+        self.sent.append(msg)
         chat.delivered += 1
         self.stats["delivered"] += 1
         self._notify()
         return msg
 
-    def _caption_content(self, params: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
+    def _caption_content(
+        self, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None, str | None]:
         caption = params.get("caption")
         if caption is None:
             return {}, None, None
@@ -970,7 +1018,12 @@ class FakeBotApi:
         if kind == "photo" and params.get("has_spoiler"):
             content["has_media_spoiler"] = True
         msg = self._new_message(
-            method, chat, params, content, caption=caption, plain_caption=plain_caption,
+            method,
+            chat,
+            params,
+            content,
+            caption=caption,
+            plain_caption=plain_caption,
             file=stored,
         )
         return msg.raw
@@ -1019,17 +1072,36 @@ class FakeBotApi:
         self._notify()
         return new_raw
 
-    def _new_user_message(self, chat: ChatState, user: FakeUser, content: dict[str, Any],
-                          *, file: StoredFile | None = None) -> SentMessage:
+    def _new_user_message(
+        self,
+        chat: ChatState,
+        user: FakeUser,
+        content: dict[str, Any],
+        *,
+        file: StoredFile | None = None,
+    ) -> SentMessage:
         """Record a message sent by a simulated user (used by FakeUser)."""
         mid = chat.new_message_id()
         now = int(time.time())
-        raw = {"message_id": mid, "from": user.user_dict, "chat": chat.chat_dict, "date": now,
-               **content}
+        raw = {
+            "message_id": mid,
+            "from": user.user_dict,
+            "chat": chat.chat_dict,
+            "date": now,
+            **content,
+        }
         msg = SentMessage(
-            chat_id=chat.id, message_id=mid, method="user", date=now, raw=raw, from_bot=False,
-            text=content.get("text"), plain_text=content.get("text"),
-            caption=content.get("caption"), plain_caption=content.get("caption"), file=file,
+            chat_id=chat.id,
+            message_id=mid,
+            method="user",
+            date=now,
+            raw=raw,
+            from_bot=False,
+            text=content.get("text"),
+            plain_text=content.get("text"),
+            caption=content.get("caption"),
+            plain_caption=content.get("caption"),
+            file=file,
         )
         chat.all_messages.append(msg)
         chat.by_id[mid] = msg
@@ -1123,8 +1195,12 @@ class FakeBotApi:
             if params.get(key) is not None:
                 venue[key] = params[key]
         msg = self._new_message(
-            "sendVenue", chat, params, {"venue": venue, "location": dict(location)},
-            text=None, plain_text=None,
+            "sendVenue",
+            chat,
+            params,
+            {"venue": venue, "location": dict(location)},
+            text=None,
+            plain_text=None,
         )
         return msg.raw
 
@@ -1182,16 +1258,20 @@ class FakeBotApi:
         out = []
         for item in params["media"]:
             kind = item["type"]
-            media = item["media"]
-            if isinstance(media, str) and media.startswith("attach://"):
-                raise ApiError(400, "Bad Request: attach:// file not uploaded")
+            media = self._attached(item["media"], record)
             stored = self._file_param(media, kind, item)
             sub = {**item, "_parsed": {}}
             content, caption, plain_caption = self._caption_content(sub)
             content[kind] = self._media_object(stored, kind, item)
             msg = self._new_message(
-                "sendMediaGroup", chat, params, content, caption=caption,
-                plain_caption=plain_caption, file=stored, extra={"media_group_id": group_id},
+                "sendMediaGroup",
+                chat,
+                params,
+                content,
+                caption=caption,
+                plain_caption=plain_caption,
+                file=stored,
+                extra={"media_group_id": group_id},
             )
             out.append(msg.raw)
         return out
@@ -1221,10 +1301,15 @@ class FakeBotApi:
         source = self._source_message(params, "copy")
         content = self._copy_content(source, params)
         msg = self._new_message(
-            "copyMessage", chat, params, content,
-            text=source.text, plain_text=source.plain_text,
+            "copyMessage",
+            chat,
+            params,
+            content,
+            text=source.text,
+            plain_text=source.plain_text,
             caption=params.get("caption", source.caption),
-            plain_caption=content.get("caption"), file=source.file,
+            plain_caption=content.get("caption"),
+            file=source.file,
         )
         return {"message_id": msg.message_id}
 
@@ -1235,9 +1320,15 @@ class FakeBotApi:
         origin = {"type": "user", "date": source.date, "sender_user": source.raw["from"]}
         content["forward_origin"] = origin
         msg = self._new_message(
-            "forwardMessage", chat, params, content,
-            text=source.text, plain_text=source.plain_text,
-            caption=source.caption, plain_caption=source.plain_caption, file=source.file,
+            "forwardMessage",
+            chat,
+            params,
+            content,
+            text=source.text,
+            plain_text=source.plain_text,
+            caption=source.caption,
+            plain_caption=source.plain_caption,
+            file=source.file,
         )
         return msg.raw
 
@@ -1267,13 +1358,20 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: rich messages are not emulated")
         plain, entities = self._text_and_entities(params, "text", "entities")
         markup = params.get("reply_markup")
-        return self._apply_edit(msg, "editMessageText", {
-            "text": plain,
-            "entities": entities,
-            "reply_markup": markup,
-            "_attrs": {"text": params["text"], "plain_text": plain,
-                       "reply_markup": copy.deepcopy(markup)},
-        })
+        return self._apply_edit(
+            msg,
+            "editMessageText",
+            {
+                "text": plain,
+                "entities": entities,
+                "reply_markup": markup,
+                "_attrs": {
+                    "text": params["text"],
+                    "plain_text": plain,
+                    "reply_markup": copy.deepcopy(markup),
+                },
+            },
+        )
 
     def _m_editmessagecaption(self, params: dict[str, Any], record: RequestRecord) -> Any:
         msg = self._editable(params)
@@ -1286,23 +1384,34 @@ class FakeBotApi:
         else:
             content, caption, plain = {}, None, None
         markup = params.get("reply_markup")
-        return self._apply_edit(msg, "editMessageCaption", {
-            "caption": content.get("caption"),
-            "caption_entities": content.get("caption_entities"),
-            "reply_markup": markup,
-            "_attrs": {"caption": caption, "plain_caption": plain,
-                       "reply_markup": copy.deepcopy(markup)},
-        })
+        return self._apply_edit(
+            msg,
+            "editMessageCaption",
+            {
+                "caption": content.get("caption"),
+                "caption_entities": content.get("caption_entities"),
+                "reply_markup": markup,
+                "_attrs": {
+                    "caption": caption,
+                    "plain_caption": plain,
+                    "reply_markup": copy.deepcopy(markup),
+                },
+            },
+        )
 
     def _m_editmessagereplymarkup(self, params: dict[str, Any], record: RequestRecord) -> Any:
         msg = self._editable(params)
         if msg is None:
             return True
         markup = params.get("reply_markup")
-        return self._apply_edit(msg, "editMessageReplyMarkup", {
-            "reply_markup": markup,
-            "_attrs": {"reply_markup": copy.deepcopy(markup)},
-        })
+        return self._apply_edit(
+            msg,
+            "editMessageReplyMarkup",
+            {
+                "reply_markup": markup,
+                "_attrs": {"reply_markup": copy.deepcopy(markup)},
+            },
+        )
 
     def _m_editmessagemedia(self, params: dict[str, Any], record: RequestRecord) -> Any:
         msg = self._editable(params)
@@ -1310,21 +1419,27 @@ class FakeBotApi:
             return True
         media = params["media"]
         kind = media["type"]
-        value = media["media"]
-        if isinstance(value, str) and value.startswith("attach://"):
-            raise ApiError(400, "Bad Request: attach:// file not uploaded")
+        value = self._attached(media["media"], record)
         stored = self._file_param(value, kind, media)
         sub = {**media, "_parsed": {}}
         content, caption, plain = self._caption_content(sub)
         markup = params.get("reply_markup")
-        return self._apply_edit(msg, "editMessageMedia", {
-            kind: self._media_object(stored, kind, media),
-            "caption": content.get("caption"),
-            "caption_entities": content.get("caption_entities"),
-            "reply_markup": markup,
-            "_attrs": {"caption": caption, "plain_caption": plain, "file": stored,
-                       "reply_markup": copy.deepcopy(markup)},
-        })
+        return self._apply_edit(
+            msg,
+            "editMessageMedia",
+            {
+                kind: self._media_object(stored, kind, media),
+                "caption": content.get("caption"),
+                "caption_entities": content.get("caption_entities"),
+                "reply_markup": markup,
+                "_attrs": {
+                    "caption": caption,
+                    "plain_caption": plain,
+                    "file": stored,
+                    "reply_markup": copy.deepcopy(markup),
+                },
+            },
+        )
 
     def _m_deletemessage(self, params: dict[str, Any], record: RequestRecord) -> Any:
         msg = self._find_message(params, "delete")
@@ -1346,8 +1461,7 @@ class FakeBotApi:
         if qid not in self.callback_queries or qid in self.callback_answers:
             raise ApiError(
                 400,
-                "Bad Request: query is too old and response timeout expired or query ID is "
-                "invalid",
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
         self.callback_answers[qid] = CallbackAnswer(
             callback_query_id=qid,

@@ -124,6 +124,7 @@ class ValidationResult:
     params: dict[str, Any]
     errors: list[str]
     parsed_texts: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Ctx:
@@ -280,26 +281,33 @@ class Spec:
         params: dict[str, Any],
         files: dict[str, UploadedFile] | None = None,
         parse_modes: frozenset[str] = frozenset({"HTML"}),
+        tolerated_unknown: frozenset[str] = frozenset(),
     ) -> ValidationResult:
         """Validate and decode the parameters of a request to ``method`` (exact spelling).
 
         ``params`` values are strings (query string / form data), :class:`UploadedFile` (a
         multipart file part named like the parameter) or JSON values (``application/json``).
         Nested objects sent as JSON strings are decoded.  ``attach://name`` references are
-        resolved against ``files``.
+        resolved against ``files``. Unknown parameters named in ``tolerated_unknown`` are
+        dropped with a warning instead of an error (Telegram ignores unknown parameters; PTB
+        sends e.g. ``parse_mode`` to sendPoll/sendLocation when ``Defaults.parse_mode`` is set).
         """
         schema = self.methods[method]
         ctx = _Ctx(files or {}, parse_modes)
         out: dict[str, Any] = {}
+        warnings: list[str] = []
         for key, value in params.items():
             f = schema.fields.get(key)
+            if f is None and key in tolerated_unknown:
+                warnings.append(f"{method}: ignored unknown parameter {key}={_short(value)}")
+                continue
             if f is None:
                 ctx.err(key, f"unknown parameter for {method} (value {_short(value)})")
                 continue
             out[key] = self._coerce_top(f, value, key, ctx)
         self._post_checks(schema, out, "", ctx)
         errors = [f"{method}: {e}" for e in ctx.errors]
-        return ValidationResult(out, errors, ctx.parsed)
+        return ValidationResult(out, errors, ctx.parsed, warnings)
 
     def _coerce_top(self, f: FieldSpec, value: Any, path: str, ctx: _Ctx) -> Any:
         if isinstance(value, UploadedFile):
@@ -335,9 +343,13 @@ class Spec:
             ctx.err(path, f"expected {f.type_str}, got {_short(value)}")
             return value
         # application/json bodies carry typed values
-        if isinstance(value, int | float) and not isinstance(value, bool) and f.has_string:
-            if not any(a.depth == 0 and a.base in ("Integer", "Float") for a in f.alts):
-                return str(value)
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and f.has_string
+            and not any(a.depth == 0 and a.base in ("Integer", "Float") for a in f.alts)
+        ):
+            return str(value)
         self._check(value, f.alts, path, ctx)
         return value
 
@@ -365,17 +377,19 @@ class Spec:
                 ctx.parsed.update(sub.parsed)
                 return
             attempts.append((str(alt), sub.errors, self._plausible(value, alt)))
-        for _name, errors, plausible in attempts:
-            if plausible:
-                ctx.errors.extend(errors)
-                return
+        plausible = [a for a in attempts if a[2]]
+        best = min(plausible or attempts, key=lambda a: len(a[1]))
+        if plausible:
+            ctx.errors.extend(best[1])
+            return
         names = " | ".join(a[0] for a in attempts)
-        ctx.err(path, f"{_short(value)} matches none of {names}")
+        ctx.err(path, f"matches none of {names}; closest is {best[0]}: {best[1][0]}")
 
     def _plausible(self, value: Any, alt: TypeRef) -> bool:
         """True if ``value`` looks like it was meant to be ``alt`` (for error reporting)."""
         if alt.depth:
-            return isinstance(value, list)
+            inner = TypeRef(alt.base, alt.depth - 1)
+            return isinstance(value, list) and all(self._plausible(v, inner) for v in value)
         if alt.base in PRIMITIVES or not isinstance(value, dict):
             return False
         schema = self.types.get(alt.base)
@@ -455,12 +469,13 @@ class Spec:
             if obj.get(name) is None:
                 ctx.err(f"{prefix}{name}", f"required field of {schema.name} is missing")
         for f in schema.fields.values():
-            if f.required_unless and obj.get(f.name) is None:
-                if all(obj.get(other) is None for other in f.required_unless):
-                    others = " and ".join(f.required_unless)
-                    ctx.err(
-                        f"{prefix}{f.name}", f"required when {others} is not specified"
-                    )
+            if (
+                f.required_unless
+                and obj.get(f.name) is None
+                and all(obj.get(other) is None for other in f.required_unless)
+            ):
+                others = " and ".join(f.required_unless)
+                ctx.err(f"{prefix}{f.name}", f"required when {others} is not specified")
         if schema.one_of_mode is not None:
             present = [n for n in schema.one_of if obj.get(n) is not None]
             if schema.one_of_mode == "exactly" and len(present) != 1:

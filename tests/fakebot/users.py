@@ -1,5 +1,8 @@
 """Simulated Telegram users: they enqueue updates and wait for the bot's answers."""
 
+# The waiting helpers take explicit ``timeout`` arguments on purpose (test-facing API).
+# ruff: noqa: ASYNC109
+
 from __future__ import annotations
 
 import asyncio
@@ -121,13 +124,16 @@ class FakeUser:
 
     def describe(self) -> str:
         """Human-readable transcript of the chat (used in timeout errors)."""
-        lines = [f"chat {self.id} ({self.first_name}) received {len(self.all_messages)} message(s):"]
+        lines = [
+            f"chat {self.id} ({self.first_name}) received {len(self.all_messages)} message(s):"
+        ]
         for m in self.chat.all_messages:
             who = "bot " if m.from_bot else "user"
             mark = " [consumed]" if m.from_bot and m.message_id in self.consumed else ""
             lines.append(f"  {who} {m!r}{mark}")
         failed = [
-            r for r in self.api.requests[-200:]
+            r
+            for r in self.api.requests[-200:]
             if r.status not in (0, 200) and r.params.get("chat_id") == self.id
         ]
         for r in failed[-5:]:
@@ -145,7 +151,7 @@ class FakeUser:
             return None
 
         msg = await self.api.wait_until(
-            find, timeout, lambda: "no new message.\n" + self.describe()
+            find, timeout, lambda: "no new message.\n" + self.describe(), poll_interval=None
         )
         self.consumed.add(msg.message_id)
         return msg
@@ -164,7 +170,10 @@ class FakeUser:
             return None
 
         msg = await self.api.wait_until(
-            find, timeout, lambda: f"no message matching {match!r}.\n" + self.describe()
+            find,
+            timeout,
+            lambda: f"no message matching {match!r}.\n" + self.describe(),
+            poll_interval=None,
         )
         self.consumed.add(msg.message_id)
         return msg
@@ -186,14 +195,18 @@ class FakeUser:
         return await self.api.wait_until(
             done,
             timeout,
-            lambda: f"message {message!r} not edited as expected "
-            f"(edits: {message.edit_count}).\n" + self.describe(),
+            lambda: (
+                f"message {message!r} not edited as expected "
+                f"(edits: {message.edit_count}).\n" + self.describe()
+            ),
         )
 
     async def wait_deleted(self, message: SentMessage, timeout: float = 5.0) -> None:
         """Wait until the bot deletes ``message``."""
         await self.api.wait_until(
-            lambda: message.deleted, timeout, lambda: f"{message!r} not deleted.\n" + self.describe()
+            lambda: message.deleted,
+            timeout,
+            lambda: f"{message!r} not deleted.\n" + self.describe(),
         )
 
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -223,6 +236,10 @@ class FakeUser:
     def _message_update(
         self, content: dict[str, Any], *, reply_to: SentMessage | None = None, file: Any = None
     ) -> SentMessage:
+        if self.chat.blocked:
+            # a user who blocked the bot must restart it before writing: Telegram sends
+            # my_chat_member (kicked -> member) first
+            self._chat_member_update("member")
         if reply_to is not None:
             reply = copy.deepcopy(reply_to.raw)
             reply.pop("reply_to_message", None)
@@ -404,8 +421,9 @@ class FakeUser:
                     "poll_id": poll["id"],
                     "user": self.user_dict,
                     "option_ids": list(option_ids),
-                    "option_persistent_ids": [poll["options"][i]["persistent_id"]
-                                              for i in option_ids],
+                    "option_persistent_ids": [
+                        poll["options"][i]["persistent_id"] for i in option_ids
+                    ],
                 }
             }
         )
@@ -413,7 +431,15 @@ class FakeUser:
 
     async def my_chat_member(self, status: str = "kicked") -> None:
         """Send a ``my_chat_member`` update: ``"kicked"`` = user blocked the bot,
-        ``"member"`` = user (re)started it. Also sets the blocked state used for sends."""
+        ``"member"`` = user (re)started it. Also sets the blocked state used for sends.
+
+        A blocked user who sends a message first unblocks the bot automatically (an extra
+        ``my_chat_member`` "member" update precedes the message), as in Telegram.
+        """
+        self._chat_member_update(status)
+        await asyncio.sleep(0)
+
+    def _chat_member_update(self, status: str) -> None:
         if status not in ("kicked", "member"):
             raise ValueError("status must be 'kicked' or 'member'")
         old = "member" if status == "kicked" else "kicked"
@@ -436,7 +462,6 @@ class FakeUser:
                 }
             }
         )
-        await asyncio.sleep(0)
 
     async def block(self) -> None:
         """The user blocks the bot (my_chat_member kicked + sends answer 403)."""

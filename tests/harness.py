@@ -1,0 +1,80 @@
+"""Running the real psm-bot Application against the fake Bot API, with an injected clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.app import build_application, running
+from bot.clock import FakeClock
+from bot.context import PsmApplication
+from bot.services import Services
+from config.event import EventConfig, load_event_config
+from config.settings import Settings
+from tests.fakebot.server import FakeBotApi
+
+ROME = ZoneInfo("Europe/Rome")
+# Two weeks before the co-planning day: both 2023 events are open... but the launch (27 Sep)
+# is past, so only the 5 Dec event is open at this time.
+BEFORE_COPLANNING = dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME)
+# Before the launch event: both events are open.
+BEFORE_LAUNCH = dt.datetime(2023, 9, 20, 10, 0, tzinfo=ROME)
+
+
+class BotHarness:
+    """The bot under test: start, stop and restart it on the same database."""
+
+    def __init__(
+        self,
+        api: FakeBotApi,
+        tmp_path: Path,
+        *,
+        now: dt.datetime = BEFORE_COPLANNING,
+        config: EventConfig | None = None,
+        organisers: list[int] | None = None,
+    ) -> None:
+        self.api = api
+        self.database = tmp_path / "psm-test.sqlite3"
+        self.clock = FakeClock(now)
+        self.config = config or load_event_config()
+        self.organisers = organisers or []
+        self.app: PsmApplication | None = None
+        self._running: AbstractAsyncContextManager[Any] | None = None
+
+    def settings(self) -> Settings:
+        """Settings pointing at the fake server and the test database."""
+        return Settings(
+            bot_token=self.api.token,  # type: ignore[arg-type]
+            api_base_url=self.api.url,
+            database=self.database,
+            organisers=self.organisers,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+
+    async def start(self) -> BotHarness:
+        """Build and start the Application (post_init included), polling the fake server."""
+        self.app = build_application(self.settings(), self.config, self.clock)
+        self._running = running(self.app, poll_timeout=1, poll_interval=0)
+        await self._running.__aenter__()
+        return self
+
+    async def stop(self) -> None:
+        """Stop polling and shut down (post_shutdown closes the database)."""
+        if self._running is not None:
+            running_cm, self._running = self._running, None
+            await running_cm.__aexit__(None, None, None)
+        self.app = None
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database, as after a crash or a deploy."""
+        await self.stop()
+        await self.start()
+
+    @property
+    def services(self) -> Services:
+        """The running bot's services."""
+        assert self.app is not None and self.app.bot_data.services is not None
+        return self.app.bot_data.services

@@ -1,0 +1,479 @@
+"""End-to-end registration through the fake Bot API: what participants see and what is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.event import EventConfig, bundled_event_file, parse_event_config
+from storage.registrations import Status
+from tests.fakebot.models import SentMessage
+from tests.fakebot.server import FakeBotApi
+from tests.fakebot.users import FakeUser
+from tests.harness import BEFORE_LAUNCH, ROME, BotHarness
+
+EVENT = "copianificazione-2023"
+
+
+def config_with(**capacities: int) -> EventConfig:
+    """The bundled configuration with other venue capacities."""
+    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text("utf-8"))
+    for venue in data["venues"]:
+        if venue["id"] in capacities:
+            venue["capacity"] = capacities[venue["id"]]
+    return parse_event_config(yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as server:
+        yield server
+        server.assert_no_errors()
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
+    harness = await BotHarness(api, tmp_path).start()
+    yield harness
+    await harness.stop()
+
+
+def with_button(label: str) -> Any:
+    """A matcher for a message that has a button containing ``label``."""
+    return lambda m: any(label in text for text in m.button_texts)
+
+
+async def answer(user: FakeUser, question: str, button: str) -> SentMessage:
+    """Wait for a question, press one of its buttons, return the question."""
+    message = await user.wait_for(question)
+    await user.press(button, message=message)
+    return message
+
+
+async def register(
+    user: FakeUser,
+    *,
+    zone: str = "5 · Pinerolese",
+    mode: str = "presenza",
+    organisation: str | None = "Comune di Pinerolo",
+    start: str = "/start",
+    english: bool = False,
+) -> list[SentMessage]:
+    """Go through the whole Italian (or English) registration; returns what came after."""
+    await user.send(start)
+    await answer(user, "rivacy", "I accept" if english else "Accetto e continuo")
+    await answer(user, "name" if english else "nome", "Use" if english else "Usa")
+    if not start.startswith("/start zona"):
+        await answer(user, "Choose your" if english else "Scegli la tua", zone)
+    await answer(user, "attend" if english else "Come parteciperai", mode)
+    question = await user.wait_for("organisation" if english else "ente")
+    if organisation:
+        await user.send(organisation)
+    else:
+        await user.press("Skip" if english else "Salta", message=question)
+    await answer(user, "category" if english else "categoria", "Skip" if english else "Salta")
+    await answer(user, "check" if english else "Controlla", "Confirm" if english else "Conferma")
+    confirmed = await user.wait_for(
+        lambda m: any(k in m.content for k in ("confermata", "confirmed", "attesa", "waiting"))
+    )
+    document = await user.wait_for(lambda m: m.document is not None)
+    return [confirmed, document]
+
+
+# --- whole registrations --------------------------------------------------------------------
+
+
+async def test_italian_registration_in_person(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1001, "Mario", "Rossi", language_code="it")
+    await user.send("/start")
+    welcome = await user.next_message()
+    assert "Piano Strategico Metropolitano" in welcome.content
+    consent = await user.next_message()
+    assert "Informativa" in consent.content and "Città Metropolitana di Torino" in consent.content
+    # nothing personal before consent
+    assert await bot.services.users.get(1001) is None
+    await user.press("Accetto e continuo", message=consent)
+    name = await user.wait_for("nome")
+    await user.press("Usa «Mario Rossi»", message=name)
+    zone = await user.wait_for("Scegli la tua")
+    assert len([b for b in zone.button_texts if " · " in b]) == 11
+    await user.press("5 · Pinerolese", message=zone)
+    mode = await user.wait_for("Come parteciperai")
+    assert "Piazza Vittorio Veneto 1" in mode.content
+    await user.press("In presenza a Comune di Pinerolo", message=mode)
+    await user.wait_for("ente")
+    await user.send("Comune di Pinerolo")
+    await answer(user, "categoria", "Comune")
+    summary = await user.wait_for("Controlla")
+    for expected in ("Mario Rossi", "5 · Pinerolese", "Comune di Pinerolo", "martedì 5 dicembre"):
+        assert expected in summary.content
+    await user.press("Conferma", message=summary)
+
+    confirmed = await user.wait_for("Iscrizione confermata")
+    assert "Piazza Vittorio Veneto 1, 10064 Pinerolo" in confirmed.content
+    agenda = await user.wait_for("9:15")
+    assert "Accesso e registrazione presenze" in agenda.content
+    assert "12:20–13:00" in agenda.content and "Sessione di discussione 1" in agenda.content
+    document = await user.wait_for(lambda m: m.document is not None)
+    assert document.filename == f"{EVENT}.ics"
+    ics = (document.document_bytes or b"").decode()
+    assert "BEGIN:VCALENDAR" in ics and "DTSTART;TZID=Europe/Rome:20231205T091500" in ics
+    assert "Piazza Vittorio Veneto 1" in ics
+    assert not [m for m in user.messages if m.venue]  # Pinerolo has no coordinates
+
+    (registration,) = await bot.services.registrations.active_for_user(1001)
+    assert registration.event_id == EVENT
+    assert (registration.display_name, registration.zone, registration.mode) == (
+        "Mario Rossi", 5, "in_person",
+    )
+    assert (registration.venue_id, registration.organisation, registration.category) == (
+        "pinerolo", "Comune di Pinerolo", "comune",
+    )
+    assert registration.status is Status.CONFIRMED and registration.language == "it"
+    assert await bot.services.conversations.get(1001) is None
+
+
+async def test_english_deep_link_online(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1002, "Jane", "Doe", language_code="en-GB")
+    await user.send("/start zona7")
+    await user.wait_for("Welcome")
+    await answer(user, "Privacy notice", "I accept")
+    await answer(user, "name", "Use")
+    mode = await user.wait_for("How will you attend")  # zone 7 preselected: no zone question
+    assert "Palazzo D'Oria" in mode.content
+    await user.press("Online", message=mode)
+    await answer(user, "organisation", "Skip")
+    await answer(user, "category", "Citizen")
+    summary = await user.wait_for("Please check")
+    assert "7 · Ciriacese-Valli di Lanzo" in summary.content
+    assert "Tuesday 5 December 2023" in summary.content
+    await user.press("Confirm", message=summary)
+    await user.wait_for("Registration confirmed")
+    agenda = await user.wait_for("Strategies and actions")
+    assert "9:15" not in agenda.content  # online: hybrid plenaries only
+    assert "12:20–13:00" in agenda.content and "in person only" in agenda.content
+    document = await user.wait_for(lambda m: m.document is not None)
+    assert "LOCATION:Online" in (document.document_bytes or b"").decode()
+    assert not [m for m in user.messages if m.venue]
+    (registration,) = await bot.services.registrations.active_for_user(1002)
+    assert (registration.zone, registration.mode, registration.venue_id) == (7, "online", None)
+    assert registration.language == "en"
+
+
+async def test_venue_pin_when_coordinates_known(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1003, "Anna")
+    await register(user, zone="8 · Canavese occidentale")
+    pins = [m for m in user.messages if m.venue]
+    assert len(pins) == 1
+    venue = pins[0].venue or {}
+    assert venue["location"]["latitude"] == pytest.approx(45.23182)
+    assert "Corso Martiri della Libertà 33" in venue["address"]
+
+
+async def test_event_choice_when_two_are_open(api: FakeBotApi, tmp_path: Path) -> None:
+    harness = await BotHarness(api, tmp_path, now=BEFORE_LAUNCH).start()
+    try:
+        user = api.user(1004, "Luca")
+        await user.send("/start")
+        await answer(user, "Informativa", "Accetto e continuo")
+        choice = await user.wait_for("A quale incontro")
+        assert len(choice.buttons) == 2
+        await user.press("Verso il nuovo", message=choice)
+        await answer(user, "nome", "Usa")
+        await answer(user, "Scegli la tua", "1 · Torino Città")
+        mode = await user.wait_for("Come parteciperai")
+        assert "Sala Auditorium" in mode.content
+        await user.press("presenza", message=mode)
+        await answer(user, "ente", "Salta")
+        await answer(user, "categoria", "Salta")
+        await answer(user, "Controlla", "Conferma")
+        await user.wait_for("Iscrizione confermata")
+        # The other event is offered next time.
+        await user.send("/iscrizione")
+        other = await user.wait_for("Puoi iscriverti anche a")
+        await user.press("Dalle strategie", message=other)
+        await user.wait_for("nome")  # consent already given: straight to the name
+    finally:
+        await harness.stop()
+
+
+async def test_no_open_event(api: FakeBotApi, tmp_path: Path) -> None:
+    harness = BotHarness(api, tmp_path, now=dt.datetime(2024, 1, 10, 9, 0, tzinfo=ROME))
+    await harness.start()
+    try:
+        user = api.user(1005, "Eva")
+        await user.send("/start")
+        await user.wait_for("non ci sono incontri aperti")
+        assert await harness.services.conversations.get(1005) is None
+    finally:
+        await harness.stop()
+
+
+# --- comune lookup ---------------------------------------------------------------------------
+
+
+async def test_zone_found_by_typing_the_comune(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1010, "Carla")
+    await user.send("/start")
+    await answer(user, "Informativa", "Accetto e continuo")
+    await answer(user, "nome", "Usa")
+    await user.wait_for("Scegli la tua")
+    await user.send("RIVA PRESSO CHIERI")
+    found = await user.wait_for("fa parte della Zona")
+    assert "Riva presso Chieri" in found.content
+    await user.press("✅ Zona 11", message=found)
+    mode = await user.wait_for("Come parteciperai")
+    assert "Palazzo Grosso" in mode.content
+
+
+async def test_misspelt_unmapped_and_unknown_comuni(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1011, "Piero")
+    await user.send("/start")
+    await answer(user, "Informativa", "Accetto e continuo")
+    await answer(user, "nome", "Usa")
+    await user.wait_for("Scegli la tua")
+    await user.send("Pinerollo")
+    suggestion = await user.wait_for("Forse intendevi")
+    await user.press("Pinerolo", message=suggestion)
+    found = await user.wait_for("fa parte della Zona")
+    assert "Zona 5 · Pinerolese" in found.content
+    await user.send("Avigliana")  # a real comune whose zone is not verified yet
+    unmapped = await user.wait_for("Non conosco ancora la Zona")
+    assert len([b for b in unmapped.button_texts if " · " in b]) == 11
+    await user.send("Qwertyville")
+    await user.wait_for("Non trovo «Qwertyville»")
+    await user.send("zona 10")
+    await user.wait_for("Come parteciperai")
+    conversation = await bot.services.conversations.get(1011)
+    assert conversation is not None and conversation.data["zone"] == 10
+
+
+# --- managing a registration ------------------------------------------------------------------
+
+
+async def test_change_zone_mode_and_cancel(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1020, "Giulia")
+    await register(user)
+    await user.send("/iscrizione")
+    overview = await user.wait_for(with_button("Cambia zona"))
+    await user.press("Cambia zona", message=overview)
+    await answer(user, "Scegli la tua", "9 · Eporediese")
+    confirm = await user.wait_for("Confermi la modifica")
+    assert "Comune di Strambino" in confirm.content
+    await user.press("Sì, modifica", message=confirm)
+    await user.wait_for("Iscrizione aggiornata")
+    (registration,) = await bot.services.registrations.active_for_user(1020)
+    assert (registration.zone, registration.venue_id) == (9, "strambino")
+
+    await user.send("/iscrizione")
+    overview = await user.wait_for(with_button("Cambia modalità"))
+    await user.press("Cambia modalità", message=overview)
+    await answer(user, "Come parteciperai", "Online")
+    await answer(user, "Confermi la modifica", "Sì, modifica")
+    await user.wait_for("Iscrizione aggiornata")
+    (registration,) = await bot.services.registrations.active_for_user(1020)
+    assert (registration.mode, registration.venue_id) == ("online", None)
+
+    await user.settle()
+    await user.send("/programma")
+    await user.settle()
+    agenda = user.last
+    assert agenda is not None and "Dalle strategie alle azioni" in agenda.content
+    assert "9:15" not in agenda.content and "12:20" in agenda.content
+
+    await user.send("/annulla")
+    await answer(user, "Vuoi davvero annullare", "Sì, annulla")
+    await user.wait_for("annullata")
+    assert await bot.services.registrations.active_for_user(1020) == []
+    await user.send("/annulla")
+    await user.wait_for("Non c'è nulla da annullare")
+
+
+async def test_waiting_list_and_promotion(api: FakeBotApi, tmp_path: Path) -> None:
+    harness = await BotHarness(api, tmp_path, config=config_with(pinerolo=1)).start()
+    try:
+        first, second = api.user(1030, "Primo"), api.user(1031, "Seconda")
+        await register(first)
+        await register(second)
+        waiting = next(m for m in second.messages if "lista d'attesa" in m.content)
+        assert "posizione 1" in waiting.content
+        (registration,) = await harness.services.registrations.active_for_user(1031)
+        assert registration.status is Status.WAITLISTED
+        # A third person choosing online is never waitlisted.
+        third = api.user(1032, "Terzo")
+        await register(third, mode="Online")
+        assert any("Iscrizione confermata" in m.content for m in third.messages)
+        # The first cancels: the second is promoted and told.
+        await first.send("/annulla")
+        await answer(first, "Vuoi davvero annullare", "Sì, annulla")
+        promoted = await second.wait_for("Si è liberato un posto")
+        assert "Piazza Vittorio Veneto 1" in promoted.content
+        (registration,) = await harness.services.registrations.active_for_user(1031)
+        assert registration.status is Status.CONFIRMED
+    finally:
+        await harness.stop()
+
+
+async def test_change_to_full_venue_warns_first(api: FakeBotApi, tmp_path: Path) -> None:
+    harness = await BotHarness(api, tmp_path, config=config_with(riva=1)).start()
+    try:
+        holder, mover = api.user(1035, "Uno"), api.user(1036, "Due")
+        await register(holder, zone="11 · Chierese-Carmagnolese")
+        await register(mover)
+        await mover.send("/iscrizione")
+        overview = await mover.wait_for(with_button("Cambia zona"))
+        await mover.press("Cambia zona", message=overview)
+        await answer(mover, "Scegli la tua", "11 · Chierese")
+        confirm = await mover.wait_for("Confermi la modifica")
+        assert "al completo" in confirm.content
+        await mover.press("Sì, modifica", message=confirm)
+        await mover.wait_for("lista d'attesa")
+    finally:
+        await harness.stop()
+
+
+async def test_erase_my_data(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1040, "Dario")
+    await register(user)
+    await user.send("/cancella_dati")
+    await answer(user, "cancellare tutti i tuoi dati", "Sì, cancella")
+    await user.wait_for("dati personali sono stati cancellati")
+    assert await bot.services.registrations.active_for_user(1040) == []
+    assert await bot.services.users.get(1040) is None
+    rows = await bot.services.db.fetchall(
+        "SELECT user_id, display_name, organisation, status, zone FROM registrations"
+    )
+    assert [tuple(row) for row in rows] == [(None, None, None, "erased", 5)]
+
+
+async def test_decline_consent_stores_nothing(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1041, "Nadia")
+    await user.send("/start")
+    await answer(user, "Informativa", "Non accetto")
+    await user.wait_for("non ho salvato nessun dato")
+    assert await bot.services.users.get(1041) is None
+    assert await bot.services.conversations.get(1041) is None
+
+
+# --- restart ----------------------------------------------------------------------------------
+
+
+async def test_restart_mid_conversation_keeps_the_step(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1050, "Franca")
+    await user.send("/start")
+    await answer(user, "Informativa", "Accetto e continuo")
+    await answer(user, "nome", "Usa")
+    zone = await user.wait_for("Scegli la tua")
+    await bot.restart()
+    await user.press("6 · Valli di Susa", message=zone)  # a button sent before the restart
+    mode = await user.wait_for("Come parteciperai")
+    assert "Condove" in mode.content
+    await bot.restart()
+    await user.send("/start")  # a second /start after a restart: resume, not start over
+    await user.wait_for("riprendiamo")
+    await user.wait_for("Come parteciperai")
+
+
+# --- language and simple commands -------------------------------------------------------------
+
+
+async def test_commands_and_language_switch(api: FakeBotApi, bot: BotHarness) -> None:
+    italian_menu = [c["command"] for c in api.get_commands()]
+    english_menu = [c["command"] for c in api.get_commands(language_code="en")]
+    assert "iscrizione" in italian_menu and "cancella_dati" in italian_menu
+    assert "register" in english_menu and "delete_my_data" in english_menu
+    user = api.user(1060, "Ivo")
+    await user.send("/aiuto")
+    assert "/cancella_dati" in (await user.next_message()).content
+    await user.send("/privacy")
+    assert "Titolare del trattamento" in (await user.next_message()).content
+    await user.send("/programma")
+    assert "Non sei ancora iscritto" in (await user.wait_for("iscritto")).content
+    await user.send("/lingua")
+    await answer(user, "Scegli la lingua", "English")
+    await user.wait_for("Language set: English")
+    chat_menu = api.get_commands({"type": "chat", "chat_id": 1060})
+    assert "register" in [c["command"] for c in chat_menu]
+    await user.send("/help")
+    assert "/delete_my_data" in (await user.wait_for("what you can do")).content
+    await user.send("/privacy")
+    assert "data controller" in (await user.wait_for("Privacy notice")).content
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+async def test_bad_input_at_every_kind_of_step(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1070, "Olga")
+    await user.send("ciao")  # no conversation yet
+    await user.wait_for("Non ho capito")
+    await user.send_sticker()
+    await user.wait_for("solo messaggi di testo")
+    await user.send("/start")
+    consent = await user.wait_for("Informativa")
+    await user.send("va bene")  # text where a button is expected
+    await user.wait_for("usa i pulsanti")
+    consent_again = await user.wait_for("Informativa")
+    # the first consent message's button is now stale
+    first_accept = next(data for text, data in consent.buttons if "Accetto" in text)
+    query = await user.press_data(str(first_accept), message=consent)
+    assert "non è più valido" in (await user.callback_answer(query)).text
+    await user.wait_for("Informativa")
+    for forged in ("garbage", "r|nottoken|yes|", "m|zone|nope", "l|xx", "x" * 64):
+        query = await user.press_data(forged, message=consent_again)
+        answer_ = await user.callback_answer(query)
+        assert answer_.show_alert and answer_.text
+    await user.settle()
+    await user.press("Accetto e continuo")
+    await user.wait_for("nome")
+    await user.send_photo()
+    await user.wait_for("risposta scritta")
+    await user.send("x" * 81)
+    await user.wait_for("da 1 a 80 caratteri")
+    await user.send("Mario\u0007Rossi")
+    await user.wait_for("da 1 a 80 caratteri")
+    await user.send("/sconosciuto")
+    await user.wait_for("Non conosco questo comando")
+    await user.send("/start")
+    await user.wait_for("riprendiamo")
+    await user.send("  Olga   Bianchi ")
+    zone = await user.wait_for("Scegli la tua")
+    token = str(zone.buttons[0][1]).split("|")[1]
+    query = await user.press_data(f"r|{token}|z|99", message=zone)  # valid token, bad zone
+    assert "non valido" in (await user.callback_answer(query)).text
+    await user.wait_for("Scegli la tua")
+    await user.send_location(45.0, 7.6)
+    await user.wait_for("risposta scritta")
+    conversation = await bot.services.conversations.get(1070)
+    assert conversation is not None and conversation.step == "zone"
+    assert conversation.data["name"] == "Olga Bianchi" and "zone" not in conversation.data
+    assert await bot.services.registrations.active_for_user(1070) == []
+
+
+async def test_group_chat_gets_a_pointer_to_private(api: FakeBotApi, bot: BotHarness) -> None:
+    group = api.register_chat(-100123, type="supergroup", title="Tavolo 5")
+    user = api.user(1080, "Rita")
+    await user.send_in(group, "/start") if hasattr(user, "send_in") else None
+    if hasattr(user, "send_in"):
+        await api.wait_until(lambda: any("in privato" in m.content for m in group.bot_messages))
+
+
+# --- a crowd ----------------------------------------------------------------------------------
+
+
+async def test_crowd_registers_concurrently(api: FakeBotApi, tmp_path: Path) -> None:
+    harness = await BotHarness(api, tmp_path, config=config_with(condove=5)).start()
+    try:
+        users = [api.user(2000 + i, f"P{i}") for i in range(12)]
+        await asyncio.gather(*(register(u, zone="6 · Valli di Susa") for u in users))
+        registrations = await harness.services.registrations.for_event(EVENT)
+        statuses = sorted(r.status.value for r in registrations)
+        assert statuses.count("confirmed") == 5 and statuses.count("waitlisted") == 7
+    finally:
+        await harness.stop()
