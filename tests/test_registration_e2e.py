@@ -130,10 +130,14 @@ async def test_italian_registration_in_person(api: FakeBotApi, bot: BotHarness) 
     (registration,) = await bot.services.registrations.active_for_user(1001)
     assert registration.event_id == EVENT
     assert (registration.display_name, registration.zone, registration.mode) == (
-        "Mario Rossi", 5, "in_person",
+        "Mario Rossi",
+        5,
+        "in_person",
     )
     assert (registration.venue_id, registration.organisation, registration.category) == (
-        "pinerolo", "Comune di Pinerolo", "comune",
+        "pinerolo",
+        "Comune di Pinerolo",
+        "comune",
     )
     assert registration.status is Status.CONFIRMED and registration.language == "it"
     assert await bot.services.conversations.get(1001) is None
