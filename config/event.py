@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from collections.abc import Iterator
 from enum import StrEnum
 from importlib import resources
@@ -119,6 +120,33 @@ class Axis(_Model):
     strategies: list[Strategy] = Field(default_factory=list)
 
 
+def _clock_time(value: object) -> object:
+    """A local clock time written 9:15, \"09:15\" or 9.15 (YAML may read 9:15 as 555)."""
+    # YAML reads 9:15 as a sexagesimal integer (555): accept it as minutes past midnight.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return dt.time(value // 60, value % 60)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # pydantic would read any other number (24:00 or 9.15 unquoted) as seconds, in UTC
+        raise ValueError(f'{value!r} is not a time of day: write it as "9:15" (0:00-23:59)')
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}[.:]\d{2}", value.strip()):
+        hours, minutes = re.split(r"[.:]", value.strip())
+        return dt.time(int(hours), int(minutes))
+    return value
+
+
+LINK_MAX = 512
+
+
+def check_link(value: str) -> str:
+    """An online meeting link: https, a host, no spaces, at most 512 characters."""
+    value = value.strip()
+    if len(value) > LINK_MAX:
+        raise ValueError(f"the link is longer than {LINK_MAX} characters")
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?", value):
+        raise ValueError("the link must be a https:// address with a host name and no spaces")
+    return value
+
+
 class AgendaItem(_Model):
     """One line of an event's programme, in the event's local time."""
 
@@ -129,20 +157,17 @@ class AgendaItem(_Model):
     kind: AgendaKind
     hybrid: bool = False
     detail: Text | None = None
+    online_link: str | None = None
+
+    @field_validator("online_link")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        return check_link(value) if value is not None else None
 
     @field_validator("start", "end", mode="before")
     @classmethod
     def _parse_time(cls, value: object) -> object:
-        # YAML reads 9:15 as a sexagesimal integer (555): accept it as minutes past midnight.
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-            return dt.time(value // 60, value % 60)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            # pydantic would read any other number (24:00 or 9.15 unquoted) as seconds, in UTC
-            raise ValueError(f'{value!r} is not a time of day: write it as "9:15" (0:00-23:59)')
-        if isinstance(value, str) and re.fullmatch(r"\d{1,2}[.:]\d{2}", value.strip()):
-            hours, minutes = re.split(r"[.:]", value.strip())
-            return dt.time(int(hours), int(minutes))
-        return value
+        return _clock_time(value)
 
     @field_validator("start", "end")
     @classmethod
@@ -150,6 +175,121 @@ class AgendaItem(_Model):
         if value.tzinfo is not None:  # "09:15Z": the agenda is in process.timezone
             raise ValueError("write the local time without a UTC offset, e.g. 9:15")
         return value
+
+
+_DURATION = re.compile(r"^\s*([+-])?\s*((?:\d+\s*[dhms]\s*)+)$")
+_DURATION_PART = re.compile(r"(\d+)\s*([dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: object) -> dt.timedelta:
+    """``"-15m"``, ``"1d"``, ``"+2h30m"``, or a number of minutes -> timedelta."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return dt.timedelta(minutes=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            seconds = sum(
+                int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(match.group(2))
+            )
+            return dt.timedelta(seconds=-seconds if match.group(1) == "-" else seconds)
+    raise ValueError(f"{value!r} is not a duration: write e.g. -15m, 1d, 2h30m")
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+
+# What a reminder can be anchored to; "each:<selector>" repeats it for matching agenda items.
+ANCHORS = ("event_start", "event_end")
+SELECTORS = (
+    "hybrid_block",
+    "hybrid",
+    "plenary",
+    "hybrid_plenary",
+    "table_session",
+    "break",
+    "arrival",
+)
+
+
+class ReminderWhen(_Model):
+    """When a reminder is due: an absolute local time, or an offset from an anchor.
+
+    ``relative_to`` is ``event_start``, ``event_end``, ``item:<agenda id>`` or
+    ``each:<selector>`` (one reminder per matching agenda item; ``hybrid_block`` is each run of
+    consecutive hybrid items, so two back-to-back plenaries get one link). ``offset`` moves the
+    anchor (``-15m``, ``-1d``); ``time`` then sets the clock time on that day ("the day before
+    at 18:00" is ``offset: -1d`` and ``time: "18:00"``).
+    """
+
+    at: dt.datetime | None = None
+    relative_to: str = "event_start"
+    offset: Duration = dt.timedelta(0)
+    time: dt.time | None = None
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _parse_clock(cls, value: object) -> object:
+        return _clock_time(value)
+
+    @field_validator("relative_to")
+    @classmethod
+    def _known_anchor(cls, value: str) -> str:
+        if value in ANCHORS or value.startswith("item:"):
+            return value
+        if value.startswith("each:") and value.removeprefix("each:") in SELECTORS:
+            return value
+        raise ValueError(
+            f"unknown anchor {value!r}: use event_start, event_end, item:<agenda id> or "
+            f"each:<{'|'.join(SELECTORS)}>"
+        )
+
+
+class Audience(StrEnum):
+    """Who a reminder goes to."""
+
+    EVERYONE = "everyone"
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+PLACEHOLDERS = ("name", "event", "date", "venue", "address", "time", "session", "arrival", "link")
+
+
+class Reminder(_Model):
+    """A reminder rule: when, for whom, what it says, and until when it is still worth sending.
+
+    Placeholders in ``text``: {name} {event} {date} {venue} {address} {time} {session}
+    {arrival} {link}. ``link: true`` marks a message carrying the online link of the session
+    it is anchored to (only for ``audience: online``); it waits for the link to be set, up
+    to ``valid_for``. ``valid_for`` is a duration after the due time, or ``until_start`` /
+    ``until_end`` of the anchor (the anchor item, or the event); past it the reminder is
+    skipped, and the skip recorded.
+    """
+
+    id: str = Field(pattern=_SLUG)
+    when: ReminderWhen
+    audience: Audience = Audience.EVERYONE
+    zones: list[int] = Field(default_factory=list, description="Only these zones (all if empty)")
+    venues: list[str] = Field(default_factory=list, description="Only these venues (all if empty)")
+    text: Text
+    link: bool = False
+    valid_for: str = "until_start"
+
+    @field_validator("valid_for", mode="before")
+    @classmethod
+    def _valid_for(cls, value: object) -> str:
+        if value in ("until_start", "until_end"):
+            return str(value)
+        parse_duration(value)
+        return str(value)
+
+    def valid_duration(self) -> dt.timedelta | None:
+        """``valid_for`` as a duration, or None when it is relative to the anchor."""
+        if self.valid_for in ("until_start", "until_end"):
+            return None
+        return parse_duration(self.valid_for)
 
 
 class Event(_Model):
@@ -168,9 +308,16 @@ class Event(_Model):
     registration_closes: dt.datetime | None = Field(
         default=None, description="Local date-time; by default the end of the event."
     )
+    online_link: str | None = Field(
+        default=None, description="Default link of the hybrid sessions (organisers can set it)"
+    )
     agenda: list[AgendaItem] = Field(min_length=1)
-    # Reminder rules arrive with the reminders issue; accepted and kept verbatim until then.
-    reminders: list[dict[str, Any]] = Field(default_factory=list)
+    reminders: list[Reminder] = Field(default_factory=list)
+
+    @field_validator("online_link")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        return check_link(value) if value is not None else None
 
     @property
     def tables_by_zone(self) -> bool:
@@ -436,3 +583,45 @@ def _semantic_errors(config: EventConfig) -> Iterator[str]:
                     f"which ends at {previous_end:%H:%M}"
                 )
             previous_end = max(previous_end or item.end, item.end)
+        yield from _reminder_errors(config, event, where, item_ids, venue_ids)
+
+
+def _reminder_errors(
+    config: EventConfig, event: Event, where: str, item_ids: list[str], venue_ids: list[str]
+) -> Iterator[str]:
+    rule_ids = [rule.id for rule in event.reminders]
+    for r_index, rule in enumerate(event.reminders):
+        rule_where = f"{where}.reminders[{r_index}]"
+        if rule_ids.index(rule.id) != r_index:
+            yield f"{rule_where}.id: duplicate reminder id {rule.id!r}"
+        anchor = rule.when.relative_to
+        anchor_item = anchor.removeprefix("item:")
+        if rule.when.at is None and anchor.startswith("item:") and anchor_item not in item_ids:
+            known = ", ".join(item_ids)
+            yield f"{rule_where}.when.relative_to: unknown agenda item {anchor!r} ({known})"
+        if rule.link and rule.audience is not Audience.ONLINE:
+            yield f"{rule_where}.audience: a message with the online link must be for online"
+        if rule.audience is Audience.ONLINE and AttendanceMode.ONLINE not in event.modes:
+            yield f"{rule_where}.audience: the event has no online attendance"
+        for zone in rule.zones:
+            if not config.has_zone(zone):
+                yield f"{rule_where}.zones: unknown zone {zone}"
+        for venue in rule.venues:
+            if venue not in venue_ids:
+                yield f"{rule_where}.venues: unknown venue {venue!r}"
+        for language in ("it", "en"):
+            text = rule.text.get(language)
+            try:
+                fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            except ValueError as exc:
+                yield f"{rule_where}.text.{language}: {exc} (write {{{{ and }}}} for braces)"
+                continue
+            unknown = sorted(fields - set(PLACEHOLDERS))
+            if unknown:
+                yield (
+                    f"{rule_where}.text.{language}: unknown placeholder(s) "
+                    f"{', '.join('{' + u + '}' for u in unknown)} (known: "
+                    f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
+                )
+            if rule.link and "link" not in fields:
+                yield f"{rule_where}.text.{language}: a link message must contain {{link}}"

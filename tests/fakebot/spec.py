@@ -115,6 +115,7 @@ class Schema:
     text_fields: tuple[tuple[str, str | None], ...] = ()  # (field, its parse-mode field)
     const_field: str | None = None
     is_method: bool = False
+    conditional: tuple[FieldSpec, ...] = ()
 
 
 @dataclass(slots=True)
@@ -225,6 +226,7 @@ class Spec:
             if f.const is not None:
                 schema.const_field = name
                 break
+        schema.conditional = tuple(f for f in fields.values() if f.required_unless)
         return schema
 
     @staticmethod
@@ -468,7 +470,7 @@ class Spec:
         for name in schema.required:
             if obj.get(name) is None:
                 ctx.err(f"{prefix}{name}", f"required field of {schema.name} is missing")
-        for f in schema.fields.values():
+        for f in schema.conditional:
             if (
                 f.required_unless
                 and obj.get(f.name) is None
