@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.context import BotData, PsmApplication, PsmContext
 from bot.i18n import LANGUAGES, Catalog
+from bot.logs import install_redaction
 from bot.processing import PerUserUpdateProcessor
 from bot.registration import RegistrationFlows
 from bot.services import Services
@@ -35,6 +36,7 @@ def build_application(
 ) -> PsmApplication:
     """A ready-to-run Application; services start in post_init and stop in post_shutdown."""
     clock = clock or SystemClock()
+    install_redaction(settings.token())
 
     async def post_init(application: PsmApplication) -> None:
         services = await Services.start(settings, config, clock)

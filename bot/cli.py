@@ -157,7 +157,7 @@ async def _store_mapping(
 def run(settings: Settings) -> int:
     """Run the bot until interrupted."""
     try:
-        token = settings.token()
+        settings.token()
     except MissingTokenError as exc:
         print(f"psm-bot: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -165,9 +165,9 @@ def run(settings: Settings) -> int:
     if config is None:
         return EXIT_INVALID
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.logs import install_redaction
+    from bot.logs import configure_logging
 
-    install_redaction(token)
+    configure_logging()
     application = build_application(settings, config)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -15,16 +17,19 @@ from handlers.render import send
 log = logging.getLogger(__name__)
 
 
+def describe(error: BaseException | None) -> str:
+    """Exception type and where it was raised; never its message, which may hold user data."""
+    if error is None:
+        return "unknown error"
+    frames = traceback.extract_tb(error.__traceback__)[-8:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"{type(error).__name__} at {where or '?'}"
+
+
 async def on_error(update: object, context: PsmContext) -> None:
-    """An unexpected error: logged (type and place, no personal data), the user gets a note."""
-    error = context.error
+    """An unexpected error: logged (type and place only), and the user gets an apology."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error(
-        "error while handling update %s: %s",
-        update_id,
-        type(error).__name__,
-        exc_info=(type(error), error, error.__traceback__) if error else None,
-    )
+    log.error("error while handling update %s: %s", update_id, describe(context.error))
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     services = context.bot_data.services
@@ -35,8 +40,7 @@ async def on_error(update: object, context: PsmContext) -> None:
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await send(
-            context, update.effective_chat.id, Message(services.catalog(language, "fallback.error"))
-        )
+        text = services.catalog(language, "fallback.error")
+        await send(context, update.effective_chat.id, Message(text))
     except TelegramError:
         log.warning("could not tell the user about the error")

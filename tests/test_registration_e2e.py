@@ -463,9 +463,22 @@ async def test_bad_input_at_every_kind_of_step(api: FakeBotApi, bot: BotHarness)
 async def test_group_chat_gets_a_pointer_to_private(api: FakeBotApi, bot: BotHarness) -> None:
     group = api.register_chat(-100123, type="supergroup", title="Tavolo 5")
     user = api.user(1080, "Rita")
-    await user.send_in(group, "/start") if hasattr(user, "send_in") else None
-    if hasattr(user, "send_in"):
-        await api.wait_until(lambda: any("in privato" in m.content for m in group.bot_messages))
+    api.enqueue_update(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 1700000000,
+                "chat": {"id": group.id, "type": "supergroup", "title": "Tavolo 5"},
+                "from": user.user_dict,
+                "text": "/start@psm_test_bot",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 19}],
+            }
+        }
+    )
+    await api.wait_until(
+        lambda: any("in privato" in m.content for m in group.bot_messages), 5, lambda: "none"
+    )
+    assert await bot.services.conversations.get(1080) is None
 
 
 # --- a crowd ----------------------------------------------------------------------------------
@@ -481,3 +494,25 @@ async def test_crowd_registers_concurrently(api: FakeBotApi, tmp_path: Path) -> 
         assert statuses.count("confirmed") == 5 and statuses.count("waitlisted") == 7
     finally:
         await harness.stop()
+
+
+async def test_unexpected_error_is_logged_without_personal_data(
+    api: FakeBotApi,
+    bot: BotHarness,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.registration import RegistrationFlows
+
+    async def broken(self: RegistrationFlows, who: Any, text: str) -> Any:
+        raise ValueError(f"cannot handle {text} from {who.full_name}")
+
+    monkeypatch.setattr(RegistrationFlows, "text", broken)
+    user = api.user(1090, "Segreta", "Persona", language_code="en")
+    with caplog.at_level("INFO"):
+        await user.send("my secret comune")
+        await user.wait_for("Something unexpected went wrong")
+    logged = caplog.text
+    assert "ValueError" in logged and "registration" in logged
+    for secret in ("Segreta", "Persona", "my secret comune", api.token):
+        assert secret not in logged
