@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import BadRequest
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, SystemClock
@@ -18,6 +19,7 @@ from bot.logs import install_redaction
 from bot.processing import PerUserUpdateProcessor
 from bot.registration import RegistrationFlows
 from bot.services import Services
+from bot.transport import TelegramTransport
 from config.event import EventConfig
 from config.settings import Settings
 
@@ -43,10 +45,20 @@ def build_application(
         application.bot_data.services = services
         application.bot_data.flows = RegistrationFlows(services)
         await set_menus(application)
+        sender = await services.start_sender(TelegramTransport(application.bot))
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            lambda _context: sender.drain_soon(),
+            interval=settings.outbox_interval,
+            first=0,
+            name="outbox",
+        )
 
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services
         if services is not None:
+            if services.sender is not None:
+                await services.sender.stop()
             application.bot_data.services = None
             application.bot_data.flows = None
             await services.close()
@@ -73,9 +85,19 @@ def build_application(
     return application
 
 
-def menu_commands(catalog: Catalog, language: str) -> list[BotCommand]:
-    """The participant command menu in ``language``."""
-    return [BotCommand(name, catalog(language, key)) for name, key in menu(language)]
+async def outbox_tick(context: PsmContext) -> None:
+    """Periodic job: start delivering due outbox messages (reminders, links, broadcasts)."""
+    sender = context.services.sender
+    if sender is not None:
+        await sender.drain_soon()
+
+
+def menu_commands(catalog: Catalog, language: str, *, organiser: bool = False) -> list[BotCommand]:
+    """The command menu in ``language`` (with the organiser commands for organisers)."""
+    return [
+        BotCommand(name, catalog(language, key))
+        for name, key in menu(language, organiser=organiser)
+    ]
 
 
 async def set_menus(application: PsmApplication) -> None:
@@ -88,6 +110,15 @@ async def set_menus(application: PsmApplication) -> None:
             scope=BotCommandScopeDefault(),
             language_code=None if language == "it" else language,
         )
+        for organiser in services.settings.organisers:
+            try:
+                await application.bot.set_my_commands(
+                    menu_commands(services.catalog, language, organiser=True),
+                    scope=BotCommandScopeChat(organiser),
+                    language_code=None if language == "it" else language,
+                )
+            except BadRequest:  # the organiser has not started a chat with the bot yet
+                log.info("organiser menu not set for one organiser: no chat yet")
 
 
 @asynccontextmanager

@@ -25,6 +25,7 @@ class Command:
 PARTICIPANT_COMMANDS = (
     Command("register", "iscrizione"),
     Command("agenda", "programma"),
+    Command("link", "link"),
     Command("cancel", "annulla"),
     Command("privacy", "privacy"),
     Command("delete_my_data", "cancella_dati"),
@@ -33,6 +34,13 @@ PARTICIPANT_COMMANDS = (
 )
 
 
-def menu(language: str) -> list[tuple[str, str]]:
+ORGANISER_COMMANDS = (
+    Command("set_link", "imposta_link"),
+    Command("import_links", "importa_link"),
+)
+
+
+def menu(language: str, *, organiser: bool = False) -> list[tuple[str, str]]:
     """(command, catalog key of its description) for the menu of ``language``."""
-    return [(c.name_in(language), f"commands.{c.canonical}") for c in PARTICIPANT_COMMANDS]
+    commands = PARTICIPANT_COMMANDS + (ORGANISER_COMMANDS if organiser else ())
+    return [(c.name_in(language), f"commands.{c.canonical}") for c in commands]

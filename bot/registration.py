@@ -27,6 +27,7 @@ from bot.format import (
     zone_label,
 )
 from bot.i18n import Raw, escape, language_for
+from bot.links import LinkFlows
 from bot.replies import Button, Document, Keyboard, Message, Notice, Outcome, Reply, VenuePin
 from bot.services import Services
 from config.event import AttendanceMode, Event
@@ -100,6 +101,11 @@ class RegistrationFlows:
 
     def __init__(self, services: Services) -> None:
         self.s = services
+        self.links = LinkFlows(self)
+
+    def is_organiser(self, user_id: int) -> bool:
+        """Whether ``user_id`` is one of the organisers (PSM_ORGANISERS)."""
+        return user_id in self.s.settings.organisers
 
     # --- helpers ------------------------------------------------------------------------
     def t(self, language: str, key: str, /, **params: object) -> Raw:
@@ -136,7 +142,7 @@ class RegistrationFlows:
         conversation = await self.s.conversations.get(who.user_id)
         if conversation is not None:
             out.add(Message(self.t(language, "flow.resume")))
-            return await self._ask(conversation, language, out)
+            return await self.ask(conversation, language, out)
         zone = parse_start_payload(payload)
         if zone is not None and not self.s.config.has_zone(zone):
             out.add(Message(self.t(language, "start.unknown_zone_link", zone=zone)))
@@ -155,7 +161,7 @@ class RegistrationFlows:
         if user is not None and user.consent_at is not None:
             data["consented"] = True
         conversation = Conversation(who.user_id, REGISTER, CONSENT, "", data)
-        return await self._advance(conversation, language, out, who)
+        return await self.advance(conversation, language, out, who)
 
     def _welcome(self, language: str) -> Raw:
         process = self.s.config.process
@@ -173,23 +179,25 @@ class RegistrationFlows:
         out = Outcome()
         if conversation is None:
             return out.add(Message(self.t(language, "fallback.no_conversation")))
+        if conversation.flow in LinkFlows.flows_handled:
+            return await self.links.on_text(conversation, language, text, out, who)
         if conversation.step not in _TEXT_STEPS:
             out.add(Message(self.t(language, "flow.use_buttons")))
-            return await self._ask(conversation, language, out)
+            return await self.ask(conversation, language, out)
         if conversation.step == NAME:
             name = clean_text(text, NAME_MAX)
             if name is None:
                 out.add(Message(self.t(language, "name.invalid", max=NAME_MAX)))
-                return await self._ask(conversation, language, out, who)
+                return await self.ask(conversation, language, out, who)
             conversation.data["name"] = name
-            return await self._advance(conversation, language, out, who)
+            return await self.advance(conversation, language, out, who)
         if conversation.step == ORGANISATION:
             organisation = clean_text(text, ORGANISATION_MAX)
             if organisation is None:
                 out.add(Message(self.t(language, "organisation.invalid", max=ORGANISATION_MAX)))
-                return await self._ask(conversation, language, out)
+                return await self.ask(conversation, language, out)
             conversation.data["organisation"] = organisation
-            return await self._advance(conversation, language, out, who)
+            return await self.advance(conversation, language, out, who)
         return await self._zone_text(conversation, language, text, out, who)
 
     async def other_content(self, who: Who) -> Outcome:
@@ -201,7 +209,7 @@ class RegistrationFlows:
             return out.add(Message(self.t(language, "fallback.unsupported")))
         key = "flow.expect_text" if conversation.step in _TEXT_STEPS else "flow.use_buttons"
         out.add(Message(self.t(language, key)))
-        return await self._ask(conversation, language, out, who)
+        return await self.ask(conversation, language, out, who)
 
     async def unknown_command(self, who: Who) -> Outcome:
         """A command the bot does not know: a short note, then the current question."""
@@ -209,7 +217,7 @@ class RegistrationFlows:
         out = Outcome().add(Message(self.t(language, "fallback.unknown_command")))
         conversation = await self.s.conversations.get(who.user_id)
         if conversation is not None:
-            await self._ask(conversation, language, out, who)
+            await self.ask(conversation, language, out, who)
         return out
 
     async def abort(self, who: Who) -> Outcome:
@@ -236,7 +244,7 @@ class RegistrationFlows:
         """``/cancella_dati``: ask to confirm the erasure of all personal data."""
         language = await self.language(who)
         conversation = Conversation(who.user_id, ERASE, CONFIRM, "", {})
-        return await self._ask(conversation, language, Outcome())
+        return await self.ask(conversation, language, Outcome())
 
     # --- buttons ------------------------------------------------------------------------
     async def button(self, who: Who, data: str) -> Outcome:
@@ -254,7 +262,7 @@ class RegistrationFlows:
         out = Outcome(alert=self.t(language, key))
         conversation = await self.s.conversations.get(who.user_id)
         if conversation is not None:
-            await self._ask(conversation, language, out, who)
+            await self.ask(conversation, language, out, who)
         return out
 
     async def _flow_button(self, who: Who, token: str, action: str, value: str) -> Outcome:
@@ -266,7 +274,7 @@ class RegistrationFlows:
         handled = await self._apply_button(conversation, language, action, value, out, who)
         if handled is None:
             out.alert = self.t(language, "button.invalid")
-            return await self._ask(conversation, language, out, who)
+            return await self.ask(conversation, language, out, who)
         return handled
 
     async def _apply_button(
@@ -280,6 +288,10 @@ class RegistrationFlows:
     ) -> Outcome | None:
         """Apply a valid-token button to the conversation; None when it makes no sense here."""
         step, data = conversation.step, conversation.data
+        if conversation.flow in LinkFlows.flows_handled:
+            if not await self.links.on_button(conversation, action, value):
+                return None
+            return await self.advance(conversation, language, out, who)
         if step == CONSENT and action in ("yes", "no"):
             if action == "no":
                 await self.s.conversations.delete(who.user_id)
@@ -330,18 +342,20 @@ class RegistrationFlows:
             return await self._confirm(conversation, language, out, who)
         else:
             return None
-        return await self._advance(conversation, language, out, who)
+        return await self.advance(conversation, language, out, who)
 
     # --- asking -------------------------------------------------------------------------
-    async def _advance(
+    async def advance(
         self, conversation: Conversation, language: str, out: Outcome, who: Who
     ) -> Outcome:
         """Fill in what needs no question, then ask the first unanswered step."""
         conversation.step = await self._next_step(conversation, who)
-        return await self._ask(conversation, language, out, who)
+        return await self.ask(conversation, language, out, who)
 
     async def _next_step(self, conversation: Conversation, who: Who) -> str:
         data = conversation.data
+        if conversation.flow in LinkFlows.flows_handled:
+            return self.links.next_step(conversation)
         if conversation.flow != REGISTER:
             what = data.get("what")
             if what == ZONE and "zone" not in data:
@@ -374,7 +388,7 @@ class RegistrationFlows:
             return CATEGORY
         return SUMMARY
 
-    async def _ask(
+    async def ask(
         self,
         conversation: Conversation,
         language: str,
@@ -392,6 +406,8 @@ class RegistrationFlows:
         def button(label: str, action: str, value: str = "") -> Button:
             return Button(label, f"r|{token}|{action}|{value}")
 
+        if conversation.flow in LinkFlows.flows_handled:
+            return out.add(self.links.question(conversation, language, button))
         t = self.t
         step = conversation.step
         event = self._event(data.get("event_id"))
@@ -517,7 +533,7 @@ class RegistrationFlows:
             match = _ZONE_TEXT.match(typed.strip())
             if match and self.s.config.has_zone(int(match.group(1))):
                 conversation.data["zone"] = int(match.group(1))
-                return await self._advance(conversation, language, out, who)
+                return await self.advance(conversation, language, out, who)
             comune = self.s.comuni.lookup(typed) if len(typed) <= 60 else None
         else:
             comune = typed
@@ -536,7 +552,7 @@ class RegistrationFlows:
                 extra = [(c.name, "cm", c.istat or "") for c in suggestions]
             else:
                 lead = t(language, "zone.comune_unknown", typed=str(typed)[:60])
-        return await self._ask(conversation, language, out, who, extra=extra, lead=lead)
+        return await self.ask(conversation, language, out, who, extra=extra, lead=lead)
 
     # --- completing ---------------------------------------------------------------------
     async def _complete(
@@ -571,6 +587,7 @@ class RegistrationFlows:
             out.add(Message(self.t(language, "summary.already")))
             return await self.start(who)
         await self.s.conversations.delete(who.user_id)
+        await self.s.planner.plan(registration, self._now())
         out.toast = self.t(language, "summary.done_toast")
         out.replies.extend(await self.confirmation(registration, language))
         return out
@@ -672,7 +689,7 @@ class RegistrationFlows:
             data: dict[str, Any] = {"event_id": event_id}
             if user is not None and user.consent_at is not None:
                 data["consented"] = True
-            return await self._advance(
+            return await self.advance(
                 Conversation(who.user_id, REGISTER, CONSENT, "", data), language, out, who
             )
         registration = await self.s.registrations.active(event_id, who.user_id)
@@ -692,7 +709,7 @@ class RegistrationFlows:
         if action == ZONE:
             data.pop("zone")
         conversation = Conversation(who.user_id, CHANGE, action, "", data)
-        return await self._advance(conversation, language, out, who)
+        return await self.advance(conversation, language, out, who)
 
     async def _begin_cancel(
         self, who: Who, language: str, registration: Registration, out: Outcome
@@ -704,7 +721,7 @@ class RegistrationFlows:
             "",
             {"registration_id": registration.id, "event_id": registration.event_id},
         )
-        return await self._ask(conversation, language, out)
+        return await self.ask(conversation, language, out)
 
     async def _confirm_question(self, conversation: Conversation, language: str) -> Raw:
         data = conversation.data
@@ -762,6 +779,7 @@ class RegistrationFlows:
             promoted = await self.s.registrations.cancel(
                 registration.id, old_venue.capacity if old_venue else None, now
             )
+            await self.s.planner.unplan(registration, "registration_cancelled", now)
             out.notices.extend(await self._promotion_notices(promoted))
             return out.add(
                 Message(self.t(language, "cancel.done", event=event.title.get(language)))
@@ -778,6 +796,7 @@ class RegistrationFlows:
             old_capacity=old_venue.capacity if old_venue else None,
             now=now,
         )
+        await self.s.planner.plan(placement.registration, now)
         out.notices.extend(await self._promotion_notices(placement.promoted))
         out.add(Message(self.t(language, "change.done")))
         out.replies.extend(await self.confirmation(placement.registration, language))
@@ -855,7 +874,7 @@ class RegistrationFlows:
         out.add(Message(self.t(choice, "language.set")))
         conversation = await self.s.conversations.get(who.user_id)
         if conversation is not None:
-            await self._ask(conversation, choice, out, who)
+            await self.ask(conversation, choice, out, who)
         return out
 
 

@@ -11,11 +11,15 @@ from dataclasses import dataclass, field
 from bot.clock import Clock
 from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
 from bot.i18n import Catalog
+from bot.outbox import OutboxSender, Transport
+from bot.reminders import Links, ReminderPlanner, ReminderRenderer
 from config.event import EventConfig
 from config.settings import Settings
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.links import LinkRepository
+from storage.outbox import OutboxRepository
 from storage.registrations import RegistrationRepository
 from storage.users import UserRepository
 
@@ -33,25 +37,48 @@ class Services:
     conversations: ConversationRepository
     registrations: RegistrationRepository
     comuni_store: ComuniRepository
+    outbox: OutboxRepository
+    links: Links
+    planner: ReminderPlanner
+    reminders: ReminderRenderer
     comuni: ComuneIndex = field(default_factory=lambda: ComuneIndex([]))
+    sender: OutboxSender | None = None
 
     @classmethod
     async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
         """Open the database (migrating it), seed the comuni mapping, load the catalogs."""
         db = await Database.open(settings.database)
+        catalog = Catalog.load()
+        registrations = RegistrationRepository(db)
+        outbox = OutboxRepository(db)
+        links = Links(config, LinkRepository(db))
         services = cls(
             settings=settings,
             config=config,
             clock=clock,
             db=db,
-            catalog=Catalog.load(),
+            catalog=catalog,
             users=UserRepository(db),
             conversations=ConversationRepository(db),
-            registrations=RegistrationRepository(db),
+            registrations=registrations,
             comuni_store=ComuniRepository(db),
+            outbox=outbox,
+            links=links,
+            planner=ReminderPlanner(config, outbox, registrations),
+            reminders=ReminderRenderer(config, catalog, links, registrations),
         )
         await services.reload_comuni()
         return services
+
+    async def start_sender(self, transport: Transport) -> OutboxSender:
+        """Create the outbox sender, recover rows left in flight, plan new reminders."""
+        sender = OutboxSender(self.outbox, self.users, transport, self.clock)
+        sender.register("reminder", self.reminders.render)
+        sender.register("link_fix", self.reminders.render)
+        await sender.recover()
+        await self.planner.plan_all(self.clock.now())
+        self.sender = sender
+        return sender
 
     async def reload_comuni(self) -> None:
         """Build the comune index from the database, seeding it from the bundled file."""

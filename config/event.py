@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -264,8 +265,8 @@ class Reminder(_Model):
     {arrival} {link}. ``link: true`` marks a message carrying the online link of the session
     it is anchored to (only for ``audience: online``); it waits for the link to be set, up
     to ``valid_for``. ``valid_for`` is a duration after the due time, or ``until_start`` /
-    ``until_end`` of the anchor (the anchor item, or the event); past it the reminder is
-    skipped, and the skip recorded.
+    ``until_end`` of the session it is about (``about``, else the anchor item, else the
+    event); past it the reminder is skipped, and the skip recorded.
     """
 
     id: str = Field(pattern=_SLUG)
@@ -275,6 +276,11 @@ class Reminder(_Model):
     venues: list[str] = Field(default_factory=list, description="Only these venues (all if empty)")
     text: Text
     link: bool = False
+    about: str | None = Field(
+        default=None,
+        description="Agenda item the message is about (its link, {session}, {time}); "
+        "by default the item it is anchored to",
+    )
     valid_for: str = "until_start"
 
     @field_validator("valid_for", mode="before")
@@ -426,6 +432,53 @@ class EventConfig(_Model):
             return [item for item in event.agenda if item.hybrid]
         return list(event.agenda)
 
+    def reminder_slots(self, event: Event) -> list[ReminderSlot]:
+        """Every occurrence of every reminder rule of ``event``, by due time."""
+        tz = self.tz
+        slots = []
+        event_start, event_end = self.starts_at(event), self.ends_at(event)
+        for rule in event.reminders:
+            when = rule.when
+            groups: list[tuple[str, dt.datetime, dt.datetime, AgendaItem | None]] = []
+            if when.at is not None:
+                at = when.at if when.at.tzinfo else when.at.replace(tzinfo=tz)
+                groups.append(("", at, at, None))
+            elif when.relative_to == "event_start":
+                groups.append(("", event_start, event_end, None))
+            elif when.relative_to == "event_end":
+                groups.append(("", event_end, event_end, None))
+            else:
+                if when.relative_to.startswith("item:"):
+                    ids = [event.item_id(i) for i in range(len(event.agenda))]
+                    indexes = [[ids.index(when.relative_to.removeprefix("item:"))]]
+                else:
+                    indexes = select_items(event, when.relative_to.removeprefix("each:"))
+                for block in indexes:
+                    groups.append(
+                        (
+                            event.item_id(block[0]),
+                            self.starts_at(event, block[0]),
+                            self.ends_at(event, block[-1]),
+                            event.agenda[block[0]],
+                        )
+                    )
+            ids = [event.item_id(i) for i in range(len(event.agenda))]
+            for anchor, start, end, item in groups:
+                due = start + when.offset if when.at is None else start
+                if rule.about is not None:
+                    index = ids.index(rule.about)
+                    anchor, item = rule.about, event.agenda[index]
+                    start, end = self.starts_at(event, index), self.ends_at(event, index)
+                if when.time is not None:
+                    due = dt.datetime.combine(due.astimezone(tz).date(), when.time, tzinfo=tz)
+                duration = rule.valid_duration()
+                if duration is not None:
+                    expires = due + duration
+                else:
+                    expires = start if rule.valid_for == "until_start" else end
+                slots.append(ReminderSlot(rule, anchor, due, expires, start, end, item))
+        return sorted(slots, key=lambda slot: (slot.due_at, slot.rule.id))
+
     def poll_items(self) -> list[tuple[Axis, Strategy | None]]:
         """What a priority poll offers: each strategy, or the axis itself when it has none."""
         items: list[tuple[Axis, Strategy | None]] = []
@@ -435,6 +488,47 @@ class EventConfig(_Model):
             else:
                 items.append((axis, None))
         return items
+
+
+@dataclass(frozen=True)
+class ReminderSlot:
+    """One occurrence of a reminder rule: when it is due and until when it is worth sending.
+
+    ``anchor`` is the agenda item id it is about ('' for the event as a whole);
+    ``session_start``/``session_end`` are the anchor's times (the event's for event anchors).
+    """
+
+    rule: Reminder
+    anchor: str
+    due_at: dt.datetime
+    expires_at: dt.datetime
+    session_start: dt.datetime
+    session_end: dt.datetime
+    session: AgendaItem | None
+
+
+def select_items(event: Event, selector: str) -> list[list[int]]:
+    """Agenda item indexes per occurrence of ``each:<selector>``."""
+    items = event.agenda
+    if selector == "hybrid_block":
+        blocks: list[list[int]] = []
+        for index, item in enumerate(items):
+            if not item.hybrid:
+                continue
+            if blocks and blocks[-1][-1] == index - 1 and items[index - 1].end == item.start:
+                blocks[-1].append(index)
+            else:
+                blocks.append([index])
+        return blocks
+    matches: Callable[[AgendaItem], bool] = {
+        "hybrid": lambda i: i.hybrid,
+        "plenary": lambda i: i.kind is AgendaKind.PLENARY,
+        "hybrid_plenary": lambda i: i.kind is AgendaKind.PLENARY and i.hybrid,
+        "table_session": lambda i: i.kind is AgendaKind.TABLE_SESSION,
+        "break": lambda i: i.kind is AgendaKind.BREAK,
+        "arrival": lambda i: i.kind is AgendaKind.ARRIVAL,
+    }[selector]
+    return [[index] for index, item in enumerate(items) if matches(item)]
 
 
 # --- loading and errors -------------------------------------------------------------------
@@ -563,27 +657,52 @@ def _semantic_errors(config: EventConfig) -> Iterator[str]:
         where = f"events[{e_index}]"
         if event_ids.index(event.id) != e_index:
             yield f"{where}.id: duplicate event id {event.id!r}"
-        if len(set(event.modes)) != len(event.modes):
-            yield f"{where}.modes: a mode is listed twice"
-        if event.venue is not None and event.venue not in venue_ids:
-            yield f"{where}.venue: unknown venue {event.venue!r} (known: {', '.join(venue_ids)})"
-        if AttendanceMode.ONLINE in event.modes and not any(item.hybrid for item in event.agenda):
-            yield f"{where}.modes: online attendance needs at least one hybrid agenda item"
+        event_errors = list(_event_errors(event, where, venue_ids))
         item_ids = [event.item_id(i) for i in range(len(event.agenda))]
-        previous_end: dt.time | None = None
-        for i_index, item in enumerate(event.agenda):
-            item_where = f"{where}.agenda[{i_index}]"
-            if item_ids.index(item_ids[i_index]) != i_index:
-                yield f"{item_where}.id: duplicate agenda id {item_ids[i_index]!r}"
-            if item.end <= item.start:
-                yield (f"{item_where}.end: {item.end:%H:%M} is not after start {item.start:%H:%M}")
-            if previous_end is not None and item.start < previous_end:
+        event_errors += _reminder_errors(config, event, where, item_ids, venue_ids)
+        yield from event_errors
+        if not event_errors:  # the times below only make sense on an otherwise valid event
+            yield from _slot_errors(config, event, where)
+
+
+def _event_errors(event: Event, where: str, venue_ids: list[str]) -> Iterator[str]:
+    if len(set(event.modes)) != len(event.modes):
+        yield f"{where}.modes: a mode is listed twice"
+    if event.venue is not None and event.venue not in venue_ids:
+        yield f"{where}.venue: unknown venue {event.venue!r} (known: {', '.join(venue_ids)})"
+    if AttendanceMode.ONLINE in event.modes and not any(item.hybrid for item in event.agenda):
+        yield f"{where}.modes: online attendance needs at least one hybrid agenda item"
+    item_ids = [event.item_id(i) for i in range(len(event.agenda))]
+    previous_end: dt.time | None = None
+    for i_index, item in enumerate(event.agenda):
+        item_where = f"{where}.agenda[{i_index}]"
+        if item_ids.index(item_ids[i_index]) != i_index:
+            yield f"{item_where}.id: duplicate agenda id {item_ids[i_index]!r}"
+        if item.end <= item.start:
+            yield f"{item_where}.end: {item.end:%H:%M} is not after start {item.start:%H:%M}"
+        if previous_end is not None and item.start < previous_end:
+            yield (
+                f"{item_where}.start: {item.start:%H:%M} overlaps the previous item, "
+                f"which ends at {previous_end:%H:%M}"
+            )
+        previous_end = max(previous_end or item.end, item.end)
+
+
+def _slot_errors(config: EventConfig, event: Event, where: str) -> Iterator[str]:
+    """Rules whose sending window is empty, or that match no agenda item."""
+    slots = config.reminder_slots(event)
+    for r_index, rule in enumerate(event.reminders):
+        mine = [slot for slot in slots if slot.rule is rule]
+        if not mine:
+            yield f"{where}.reminders[{r_index}].when: {rule.when.relative_to} matches no item"
+        for slot in mine:
+            if slot.expires_at <= slot.due_at:
                 yield (
-                    f"{item_where}.start: {item.start:%H:%M} overlaps the previous item, "
-                    f"which ends at {previous_end:%H:%M}"
+                    f"{where}.reminders[{r_index}].valid_for: {rule.valid_for} ends before the "
+                    f"reminder is due ({slot.due_at.astimezone(config.tz):%d/%m %H:%M}): "
+                    "it would never be sent"
                 )
-            previous_end = max(previous_end or item.end, item.end)
-        yield from _reminder_errors(config, event, where, item_ids, venue_ids)
+                break
 
 
 def _reminder_errors(
@@ -599,6 +718,8 @@ def _reminder_errors(
         if rule.when.at is None and anchor.startswith("item:") and anchor_item not in item_ids:
             known = ", ".join(item_ids)
             yield f"{rule_where}.when.relative_to: unknown agenda item {anchor!r} ({known})"
+        if rule.about is not None and rule.about not in item_ids:
+            yield f"{rule_where}.about: unknown agenda item {rule.about!r}"
         if rule.link and rule.audience is not Audience.ONLINE:
             yield f"{rule_where}.audience: a message with the online link must be for online"
         if rule.audience is Audience.ONLINE and AttendanceMode.ONLINE not in event.modes:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated Telegram user ids of organisers."
     )
 
+    outbox_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between two looks at the outbox."
+    )
+
     @field_validator("organisers", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -12,18 +12,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import PARTICIPANT_COMMANDS
+from bot.commands import ORGANISER_COMMANDS, PARTICIPANT_COMMANDS
 from bot.context import PsmApplication
-from handlers import errors, membership, registration
+from handlers import errors, links, membership, registration
 
 _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "register": registration.register,
     "agenda": registration.agenda,
+    "link": links.link,
     "cancel": registration.cancel,
     "privacy": registration.privacy,
     "delete_my_data": registration.delete_my_data,
     "language": registration.language,
     "help": registration.help_command,
+}
+_ORGANISER_CALLBACKS: dict[str, Any] = {
+    "set_link": links.set_link,
+    "import_links": links.import_links,
 }
 
 
@@ -35,11 +40,10 @@ def register(application: PsmApplication) -> None:
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    for command in PARTICIPANT_COMMANDS:
+    callbacks = _PARTICIPANT_CALLBACKS | _ORGANISER_CALLBACKS
+    for command in PARTICIPANT_COMMANDS + ORGANISER_COMMANDS:
         application.add_handler(
-            CommandHandler(
-                list(command.names), _PARTICIPANT_CALLBACKS[command.canonical], filters=private
-            )
+            CommandHandler(list(command.names), callbacks[command.canonical], filters=private)
         )
     # 2. Buttons: the language choice has its own prefix; everything else, including stale
     #    and forged data, goes to the flows, which answer invalid data with an alert.
@@ -51,6 +55,9 @@ def register(application: PsmApplication) -> None:
     )
     application.add_handler(
         MessageHandler(private & new_messages & filters.TEXT, registration.text)
+    )
+    application.add_handler(
+        MessageHandler(private & new_messages & filters.Document.ALL, links.document)
     )
     application.add_handler(MessageHandler(private & new_messages, registration.other_content))
     # 4. Groups: the bot only works in private chats.

@@ -86,7 +86,11 @@ async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
     chat = update.effective_chat
     if chat is not None and outcome.menu_language is not None:
         await context.bot.set_my_commands(
-            menu_commands(context.services.catalog, outcome.menu_language),
+            menu_commands(
+                context.services.catalog,
+                outcome.menu_language,
+                organiser=context.flows.is_organiser(chat.id),
+            ),
             scope=BotCommandScopeChat(chat.id),
         )
     if chat is not None:

@@ -59,4 +59,50 @@ MIGRATIONS: list[str] = [
         source  TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: the durable outbox (one row per participant and message), online links.
+    """
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        dedupe_key      TEXT NOT NULL UNIQUE,    -- the same message is never planned twice
+        kind            TEXT NOT NULL,           -- reminder, link_fix, notice, broadcast
+        user_id         INTEGER NOT NULL,
+        registration_id INTEGER REFERENCES registrations (id),
+        event_id        TEXT,
+        rule_id         TEXT,
+        anchor          TEXT NOT NULL DEFAULT '',  -- agenda item the reminder is about
+        payload         TEXT NOT NULL DEFAULT '{}',
+        due_at          TEXT NOT NULL,
+        expires_at      TEXT,                    -- not worth sending after this
+        status          TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'sending', 'sent', 'skipped', 'failed',
+                                          'cancelled')),
+        reason          TEXT,                    -- why skipped / failed / cancelled
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        sent_link       TEXT,                    -- the online link the message carried
+        message_id      INTEGER,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        sent_at         TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (status, due_at);
+    CREATE INDEX outbox_by_registration ON outbox (registration_id, status);
+    CREATE INDEX outbox_by_user ON outbox (user_id, status);
+
+    -- Links set by organisers from the chat; item_id '' is the event's default link.
+    CREATE TABLE online_links (
+        event_id    TEXT NOT NULL,
+        item_id     TEXT NOT NULL DEFAULT '',
+        url         TEXT NOT NULL,
+        set_by      INTEGER,
+        set_at      TEXT NOT NULL,
+        PRIMARY KEY (event_id, item_id)
+    );
+
+    -- A participant's own link from the meeting platform, used instead of the shared one.
+    CREATE TABLE personal_links (
+        registration_id INTEGER PRIMARY KEY REFERENCES registrations (id),
+        url             TEXT NOT NULL,
+        set_at          TEXT NOT NULL
+    );
+    """,
 ]

@@ -298,6 +298,12 @@ class RegistrationRepository:
                 "updated_at = ? WHERE user_id = ?",
                 (*ACTIVE, to_db(now), user_id),
             )
+            await conn.executemany(
+                "DELETE FROM personal_links WHERE registration_id = ?",
+                [(registration.id,) for registration in held],
+            )
+            # Delivery records hold the Telegram id too: they go with the rest.
+            await conn.execute("DELETE FROM outbox WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
             promoted: list[Registration] = []

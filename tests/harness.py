@@ -73,6 +73,18 @@ class BotHarness:
         await self.stop()
         await self.start()
 
+    async def drain(self) -> None:
+        """Deliver what is due at the clock's current time, as the periodic job would."""
+        sender = self.services.sender
+        assert sender is not None
+        await sender.drain()
+        await self.api.settle(0.05)
+
+    async def at(self, when: dt.datetime) -> None:
+        """Move the clock to ``when`` and deliver what is due."""
+        self.clock.set(when)
+        await self.drain()
+
     @property
     def services(self) -> Services:
         """The running bot's services."""

@@ -1,0 +1,231 @@
+"""The one outbox sender: delivers due rows within Telegram's limits, exactly once if it can.
+
+Each drain claims due rows (``pending`` -> ``sending``) and delivers them with a bounded
+number in flight; the Bot API client's rate limiter keeps the overall pace to about 30
+messages a second and waits out a 429's ``retry_after``. Outcomes:
+
+- delivered: ``sent`` (with the message id and the link it carried);
+- no longer useful (past ``expires_at``, registration cancelled, rule removed...):
+  ``skipped``/``cancelled`` with the reason recorded;
+- the user blocked the bot (403): ``failed``/``blocked``, and the user is marked
+  unreachable; later rows for them are skipped until a ``my_chat_member`` update says they
+  are back;
+- 429 even after the client's retries: back to ``pending``, and the sender pauses for
+  ``retry_after``;
+- other errors: retried with backoff up to :data:`MAX_ATTEMPTS`, then ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.clock import Clock
+from storage.outbox import OutboxRepository, OutboxRow
+from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+NO_LINK_RECHECK = dt.timedelta(minutes=1)
+
+
+class Blocked(Exception):
+    """The user blocked the bot or deleted their account (403)."""
+
+
+class RetryLater(Exception):
+    """Flood control (429) or a transient network error: try again after ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class DeliveryFailed(Exception):
+    """A permanent failure for this message (e.g. a bad request)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What to deliver: an HTML text, or a copy of an existing message."""
+
+    text: str | None = None
+    copy_from_chat: int | None = None
+    copy_message_id: int | None = None
+
+
+class Transport(Protocol):
+    """Delivers one message to a user; raises :class:`Blocked`, :class:`RetryLater` or
+    :class:`DeliveryFailed`."""
+
+    async def deliver(self, user_id: int, message: Outgoing) -> int:
+        """Send and return the Telegram message id."""
+        ...
+
+
+Renderer = Callable[[OutboxRow, dt.datetime], Awaitable["Prepared"]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A row ready to deliver, or the reason it is not delivered now."""
+
+    message: Outgoing | None
+    link: str | None = None
+    skip: str | None = None
+    wait: bool = False
+
+
+@dataclass
+class DrainReport:
+    """What one drain did."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+
+    @property
+    def processed(self) -> int:
+        """Rows taken out of the due queue."""
+        return self.sent + self.skipped + self.failed + self.retried
+
+
+class OutboxSender:
+    """Drains the outbox; one drain at a time, many deliveries in flight within it."""
+
+    def __init__(
+        self,
+        outbox: OutboxRepository,
+        users: UserRepository,
+        transport: Transport,
+        clock: Clock,
+        *,
+        concurrency: int = 16,
+        batch: int = 200,
+    ) -> None:
+        self.outbox = outbox
+        self.users = users
+        self.transport = transport
+        self.clock = clock
+        self.concurrency = concurrency
+        self.batch = batch
+        self.renderers: dict[str, Renderer] = {}
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[DrainReport] | None = None
+        self._paused_until = 0.0  # time.monotonic() before which nothing is sent
+        self.on_progress: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
+
+    def register(self, kind: str, renderer: Renderer) -> None:
+        """Render rows of ``kind`` with ``renderer``."""
+        self.renderers[kind] = renderer
+
+    async def recover(self) -> int:
+        """At start-up: rows that were in flight when the bot stopped are due again."""
+        recovered = await self.outbox.recover_in_flight(self.clock.now())
+        if recovered:
+            log.warning(
+                "%d outbox message(s) were in flight at the last stop: resending", recovered
+            )
+        return recovered
+
+    @property
+    def busy(self) -> bool:
+        """A drain is running."""
+        return self._lock.locked()
+
+    async def drain_soon(self) -> None:
+        """Start a drain in the background unless one is running (for a periodic job)."""
+        if not self.busy and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self.drain())
+
+    async def stop(self) -> None:
+        """Stop the background drain; rows it had in flight are resent at the next start."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def drain(self) -> DrainReport:
+        """Deliver everything due now (waiting out a flood pause first)."""
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: OutboxRow) -> str:
+            async with semaphore:
+                return await self._process(row)
+
+        async with self._lock:
+            report = DrainReport()
+            while True:
+                pause = self._paused_until - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                rows = await self.outbox.claim_due(self.clock.now(), self.batch)
+                if not rows:
+                    return report
+                for outcome in await asyncio.gather(*(one(row) for row in rows)):
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+                if report.retried and len(rows) == report.retried:
+                    return report  # nothing but retries: leave them to the next drain
+
+    async def _prepare(self, row: OutboxRow, now: dt.datetime) -> Prepared:
+        renderer = self.renderers.get(row.kind)
+        if renderer is None:
+            return Prepared(None, skip=f"unknown_kind:{row.kind}")
+        return await renderer(row, now)
+
+    async def _process(self, row: OutboxRow) -> str:
+        now = self.clock.now()
+        try:
+            if row.expires_at is not None and now >= row.expires_at:
+                await self._finish(row, "skipped", "late")
+                return "skipped"
+            user = await self.users.get(row.user_id)
+            if user is not None and not user.reachable:
+                await self._finish(row, "skipped", "unreachable")
+                return "skipped"
+            prepared = await self._prepare(row, now)
+            if prepared.wait and (row.expires_at is None or now + NO_LINK_RECHECK < row.expires_at):
+                await self.outbox.retry(row.id, now + NO_LINK_RECHECK, now, prepared.skip)
+                return "retried"
+            if prepared.message is None:
+                await self._finish(row, "skipped", prepared.skip or "nothing_to_send")
+                return "skipped"
+            message_id = await self.transport.deliver(row.user_id, prepared.message)
+        except Blocked:
+            await self.users.set_reachable(row.user_id, False)
+            await self._finish(row, "failed", "blocked")
+            return "failed"
+        except RetryLater as exc:
+            self._paused_until = max(self._paused_until, time.monotonic() + exc.seconds)
+            await self.outbox.retry(row.id, row.due_at, now, "flood_control")
+            return "retried"
+        except DeliveryFailed as exc:
+            await self._finish(row, "failed", str(exc)[:200] or "bad_request")
+            return "failed"
+        except Exception as exc:  # never let one row stop the others
+            log.error("outbox row %d: %s", row.id, type(exc).__name__)
+            if row.attempts >= MAX_ATTEMPTS:
+                await self._finish(row, "failed", type(exc).__name__)
+                return "failed"
+            backoff = dt.timedelta(seconds=30 * row.attempts)
+            await self.outbox.retry(row.id, now + backoff, now, type(exc).__name__)
+            return "retried"
+        await self.outbox.finish(
+            row.id, "sent", self.clock.now(), message_id=message_id, sent_link=prepared.link
+        )
+        for callback in self.on_progress:
+            await callback(row, "sent")
+        return "sent"
+
+    async def _finish(self, row: OutboxRow, status: str, reason: str) -> None:
+        await self.outbox.finish(row.id, status, self.clock.now(), reason=reason)
+        for callback in self.on_progress:
+            await callback(row, status)

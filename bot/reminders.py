@@ -1,0 +1,251 @@
+"""Reminders: who gets which rule's message, planning it into the outbox, and its text.
+
+Planning writes one outbox row per participant and reminder occurrence (dedupe key
+``reminder:<registration>:<rule>:<anchor>``), only for occurrences still worth sending. The
+text is rendered when the row is sent, so a name, zone or link changed in between is used.
+Waitlisted participants are planned too, but only confirmed ones are sent anything: a
+promotion needs no re-planning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from bot.format import date_text, time_text
+from bot.i18n import Catalog, escape
+from bot.outbox import Outgoing, Prepared
+from config.event import (
+    AgendaItem,
+    AttendanceMode,
+    Audience,
+    Event,
+    EventConfig,
+    Reminder,
+    ReminderSlot,
+    select_items,
+)
+from storage.links import LinkRepository
+from storage.outbox import OutboxRepository, OutboxRow, Planned
+from storage.registrations import Registration, RegistrationRepository, Status
+
+LINK_LEAD = dt.timedelta(minutes=15)  # /link answers from 15 minutes before a session
+
+
+def applies(rule: Reminder, registration: Registration) -> bool:
+    """Whether ``rule`` is meant for this participant (audience, zones, venues)."""
+    if rule.audience is Audience.IN_PERSON and registration.mode != AttendanceMode.IN_PERSON:
+        return False
+    if rule.audience is Audience.ONLINE and registration.mode != AttendanceMode.ONLINE:
+        return False
+    if rule.zones and registration.zone not in rule.zones:
+        return False
+    return not rule.venues or registration.venue_id in rule.venues
+
+
+def reminder_key(registration_id: int, rule_id: str, anchor: str) -> str:
+    """Dedupe key of a reminder occurrence for a registration."""
+    return f"reminder:{registration_id}:{rule_id}:{anchor}"
+
+
+def link_fix_key(registration_id: int, anchor: str, url: str) -> str:
+    """Dedupe key of a link correction: one per participant, session and new link."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return f"linkfix:{registration_id}:{anchor}:{digest}"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A hybrid session: a block of consecutive hybrid agenda items, named by its first."""
+
+    anchor: str
+    item: AgendaItem
+    start: dt.datetime
+    end: dt.datetime
+
+
+def hybrid_sessions(config: EventConfig, event: Event) -> list[Session]:
+    """The event's hybrid sessions, in order."""
+    return [
+        Session(
+            event.item_id(block[0]),
+            event.agenda[block[0]],
+            config.starts_at(event, block[0]),
+            config.ends_at(event, block[-1]),
+        )
+        for block in select_items(event, "hybrid_block")
+    ]
+
+
+class Links:
+    """Resolves the online link a participant should get for a session.
+
+    Order: the participant's personal link; the link set from the chat for that session; the
+    one set from the chat for every session; the session's link in the event file; the
+    event's link in the event file.
+    """
+
+    def __init__(self, config: EventConfig, store: LinkRepository) -> None:
+        self.config = config
+        self.store = store
+
+    async def shared(self, event: Event, anchor: str) -> str | None:
+        """The shared link of a session (anchor = first agenda item id of its block)."""
+        chat = await self.store.shared(event.id)
+        in_file = next(
+            (
+                item.online_link
+                for index, item in enumerate(event.agenda)
+                if event.item_id(index) == anchor
+            ),
+            None,
+        )
+        return chat.get(anchor) or chat.get("") or in_file or event.online_link
+
+    async def for_registration(self, event: Event, anchor: str, registration_id: int) -> str | None:
+        """The link this registrant should use for the session."""
+        return await self.store.personal(registration_id) or await self.shared(event, anchor)
+
+
+class ReminderPlanner:
+    """Keeps each registration's reminders in the outbox in step with the rules."""
+
+    def __init__(
+        self,
+        config: EventConfig,
+        outbox: OutboxRepository,
+        registrations: RegistrationRepository,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.registrations = registrations
+
+    def planned_for(self, registration: Registration, now: dt.datetime) -> list[Planned]:
+        """The reminder occurrences still worth sending to this registration."""
+        if registration.user_id is None or not registration.active:
+            return []
+        try:
+            event = self.config.event(registration.event_id)
+        except KeyError:
+            return []
+        return [
+            Planned(
+                dedupe_key=reminder_key(registration.id, slot.rule.id, slot.anchor),
+                kind="reminder",
+                user_id=registration.user_id,
+                due_at=slot.due_at,
+                expires_at=slot.expires_at,
+                registration_id=registration.id,
+                event_id=event.id,
+                rule_id=slot.rule.id,
+                anchor=slot.anchor,
+            )
+            for slot in self.config.reminder_slots(event)
+            if slot.expires_at > now and applies(slot.rule, registration)
+        ]
+
+    async def plan(self, registration: Registration, now: dt.datetime) -> None:
+        """(Re)plan one registration: pending reminders replaced, sent ones kept."""
+        await self.outbox.replan(registration.id, self.planned_for(registration, now), now)
+
+    async def unplan(self, registration: Registration, reason: str, now: dt.datetime) -> None:
+        """Cancel a registration's pending messages."""
+        await self.outbox.cancel_pending(registration_id=registration.id, reason=reason, now=now)
+
+    async def plan_all(self, now: dt.datetime) -> int:
+        """Plan every active registration (at start-up: picks up new rules); returns new rows."""
+        added = 0
+        for event in self.config.events:
+            planned: list[Planned] = []
+            for registration in await self.registrations.for_event(event.id):
+                planned.extend(self.planned_for(registration, now))
+            added += await self.outbox.add(planned, now)
+        return added
+
+
+class ReminderRenderer:
+    """Builds the text of an outbox row at the moment it is sent."""
+
+    def __init__(
+        self,
+        config: EventConfig,
+        catalog: Catalog,
+        links: Links,
+        registrations: RegistrationRepository,
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.links = links
+        self.registrations = registrations
+
+    def _slot(self, event: Event, row: OutboxRow) -> ReminderSlot | None:
+        for slot in self.config.reminder_slots(event):
+            if slot.rule.id == row.rule_id and slot.anchor == row.anchor:
+                return slot
+        return None
+
+    async def render(self, row: OutboxRow, now: dt.datetime) -> Prepared:
+        """The text for ``row``, or why it is skipped (late, no longer applies...)."""
+        registration = (
+            await self.registrations.get(row.registration_id) if row.registration_id else None
+        )
+        if registration is None or not registration.active:
+            return Prepared(None, skip="registration_inactive")
+        if registration.status is not Status.CONFIRMED:
+            return Prepared(None, skip="waitlisted")
+        try:
+            event = self.config.event(registration.event_id)
+        except KeyError:
+            return Prepared(None, skip="event_removed")
+        if row.kind == "link_fix":
+            return await self._link_fix(event, registration, row)
+        slot = self._slot(event, row)
+        if slot is None:
+            return Prepared(None, skip="rule_removed")
+        if not applies(slot.rule, registration):
+            return Prepared(None, skip="not_applicable")
+        link = None
+        if slot.rule.link:
+            link = await self.links.for_registration(event, slot.anchor, registration.id)
+            if link is None:
+                return Prepared(None, wait=True, skip="no_link")
+        language = registration.language
+        text = slot.rule.text.get(language)
+        values = self._values(event, registration, slot, language, link)
+        return Prepared(Outgoing(text=escape(text.format_map(values))), link=link)
+
+    def _values(
+        self,
+        event: Event,
+        registration: Registration,
+        slot: ReminderSlot,
+        language: str,
+        link: str | None,
+    ) -> dict[str, str]:
+        tz = self.config.tz
+        venue = self.config.venue(registration.venue_id) if registration.venue_id else None
+        session = slot.session
+        return {
+            "name": registration.display_name or "",
+            "event": event.title.get(language),
+            "date": date_text(self.catalog, language, event.date),
+            "venue": venue.name if venue else self.catalog(language, "calendar.online"),
+            "address": venue.address if venue else "",
+            "time": time_text(slot.session_start.astimezone(tz).time()),
+            "session": session.title.get(language) if session else event.title.get(language),
+            "arrival": time_text(event.agenda[0].start),
+            "link": link or "",
+        }
+
+    async def _link_fix(self, event: Event, registration: Registration, row: OutboxRow) -> Prepared:
+        link = await self.links.for_registration(event, row.anchor, registration.id)
+        if link is None:
+            return Prepared(None, skip="no_link")
+        language = registration.language
+        title = event.title.get(language)
+        for index, item in enumerate(event.agenda):
+            if event.item_id(index) == row.anchor:
+                title = item.title.get(language)
+        text = self.catalog(language, "link.corrected", session=title, link=link)
+        return Prepared(Outgoing(text=str(text)), link=link)

@@ -1,0 +1,50 @@
+"""The outbox's delivery through the Bot API (python-telegram-bot), errors mapped to outcomes."""
+
+from __future__ import annotations
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.outbox import Blocked, DeliveryFailed, Outgoing, RetryLater
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class TelegramTransport:
+    """Sends outbox messages with a PTB bot (whose rate limiter paces them)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def deliver(self, user_id: int, message: Outgoing) -> int:
+        """Send a text or copy a message to ``user_id``; returns the new message id."""
+        try:
+            if message.copy_from_chat is not None and message.copy_message_id is not None:
+                copied = await self.bot.copy_message(
+                    user_id, message.copy_from_chat, message.copy_message_id
+                )
+                return copied.message_id
+            sent = await self.bot.send_message(
+                user_id,
+                message.text or "",
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+            )
+            return sent.message_id
+        except Forbidden as exc:
+            raise Blocked from exc
+        except RetryAfter as exc:
+            raise RetryLater(
+                exc.retry_after.total_seconds()
+                if hasattr(exc.retry_after, "total_seconds")
+                else float(exc.retry_after)
+            ) from exc
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise Blocked from exc
+            raise DeliveryFailed(exc.message) from exc
+        except (TimedOut, NetworkError) as exc:
+            # The message may or may not have arrived: retrying risks one duplicate,
+            # not retrying risks a loss; a reminder is worth the duplicate.
+            raise RetryLater(5.0) from exc

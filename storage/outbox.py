@@ -1,0 +1,279 @@
+"""The durable outbox: every planned message is a row, sent at most once by one sender.
+
+Life of a row: ``pending`` -> (claimed) ``sending`` -> ``sent`` | ``skipped`` | ``failed`` |
+back to ``pending`` (retry). Rows still ``sending`` when the bot starts were in flight when
+it stopped: they go back to ``pending``, so at most those can be delivered twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from storage._time import from_db, to_db
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A message to put in the outbox."""
+
+    dedupe_key: str
+    kind: str
+    user_id: int
+    due_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    registration_id: int | None = None
+    event_id: str | None = None
+    rule_id: str | None = None
+    anchor: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A stored outbox message."""
+
+    id: int
+    dedupe_key: str
+    kind: str
+    user_id: int
+    registration_id: int | None
+    event_id: str | None
+    rule_id: str | None
+    anchor: str
+    payload: dict[str, Any]
+    due_at: dt.datetime
+    expires_at: dt.datetime | None
+    status: str
+    reason: str | None
+    attempts: int
+    sent_link: str | None
+    sent_at: dt.datetime | None
+
+
+_COLUMNS = (
+    "id, dedupe_key, kind, user_id, registration_id, event_id, rule_id, anchor, payload, "
+    "due_at, expires_at, status, reason, attempts, sent_link, sent_at"
+)
+
+
+def _row(row: aiosqlite.Row) -> OutboxRow:
+    due = from_db(row["due_at"])
+    assert due is not None
+    return OutboxRow(
+        id=row["id"],
+        dedupe_key=row["dedupe_key"],
+        kind=row["kind"],
+        user_id=row["user_id"],
+        registration_id=row["registration_id"],
+        event_id=row["event_id"],
+        rule_id=row["rule_id"],
+        anchor=row["anchor"],
+        payload=json.loads(row["payload"]),
+        due_at=due,
+        expires_at=from_db(row["expires_at"]),
+        status=row["status"],
+        reason=row["reason"],
+        attempts=row["attempts"],
+        sent_link=row["sent_link"],
+        sent_at=from_db(row["sent_at"]),
+    )
+
+
+_INSERT = (
+    "INSERT OR IGNORE INTO outbox (dedupe_key, kind, user_id, registration_id, event_id, "
+    "rule_id, anchor, payload, due_at, expires_at, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_params(p: Planned, now: dt.datetime) -> tuple[object, ...]:
+    return (
+        p.dedupe_key,
+        p.kind,
+        p.user_id,
+        p.registration_id,
+        p.event_id,
+        p.rule_id,
+        p.anchor,
+        json.dumps(p.payload, ensure_ascii=False),
+        to_db(p.due_at),
+        to_db(p.expires_at) if p.expires_at else None,
+        to_db(now),
+        to_db(now),
+    )
+
+
+class OutboxRepository:
+    """Reads and writes ``outbox``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, planned: Iterable[Planned], now: dt.datetime) -> int:
+        """Insert messages not planned before (by dedupe key); returns how many were new."""
+        rows = [_insert_params(p, now) for p in planned]
+        if not rows:
+            return 0
+        async with self._db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(_INSERT, rows)
+            return conn.total_changes - before
+
+    async def replan(
+        self, registration_id: int, planned: Sequence[Planned], now: dt.datetime
+    ) -> None:
+        """Drop a registration's pending reminders and plan these instead (one transaction)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM outbox WHERE registration_id = ? AND status = 'pending' "
+                "AND kind = 'reminder'",
+                (registration_id,),
+            )
+            await conn.executemany(_INSERT, [_insert_params(p, now) for p in planned])
+
+    async def cancel_pending(
+        self,
+        *,
+        registration_id: int | None = None,
+        user_id: int | None = None,
+        reason: str,
+        now: dt.datetime,
+    ) -> int:
+        """Cancel the pending messages of a registration or of a user."""
+        if registration_id is None and user_id is None:
+            raise ValueError("registration_id or user_id is required")
+        column, value = (
+            ("registration_id", registration_id)
+            if registration_id is not None
+            else ("user_id", user_id)
+        )
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE outbox SET status = 'cancelled', reason = ?, updated_at = ? "
+                f"WHERE {column} = ? AND status = 'pending'",
+                (reason, to_db(now), value),
+            )
+            return cursor.rowcount
+
+    async def recover_in_flight(self, now: dt.datetime) -> int:
+        """Rows left ``sending`` by a stopped bot go back to ``pending``; returns how many."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'sending'",
+                (to_db(now),),
+            )
+            return cursor.rowcount
+
+    async def claim_due(self, now: dt.datetime, limit: int) -> list[OutboxRow]:
+        """Mark up to ``limit`` due pending rows ``sending`` and return them, oldest first."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND due_at <= ? "
+                "ORDER BY due_at, id LIMIT ?",
+                (to_db(now), limit),
+            ) as cursor:
+                rows = [_row(row) for row in await cursor.fetchall()]
+            if rows:
+                await conn.executemany(
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
+                    "updated_at = ? WHERE id = ?",
+                    [(to_db(now), row.id) for row in rows],
+                )
+        return rows
+
+    async def finish(
+        self,
+        row_id: int,
+        status: str,
+        now: dt.datetime,
+        *,
+        reason: str | None = None,
+        message_id: int | None = None,
+        sent_link: str | None = None,
+    ) -> None:
+        """Record the outcome of a claimed row."""
+        await self.finish_many([(row_id, status, reason, message_id, sent_link)], now)
+
+    async def finish_many(
+        self,
+        outcomes: Sequence[tuple[int, str, str | None, int | None, str | None]],
+        now: dt.datetime,
+    ) -> None:
+        """Record several outcomes ``(id, status, reason, message_id, sent_link)`` at once."""
+        if not outcomes:
+            return
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = ?, reason = ?, message_id = ?, sent_link = ?, "
+                "updated_at = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END "
+                "WHERE id = ?",
+                [
+                    (status, reason, message_id, link, to_db(now), status, to_db(now), row_id)
+                    for row_id, status, reason, message_id, link in outcomes
+                ],
+            )
+
+    async def retry(
+        self, row_id: int, due_at: dt.datetime, now: dt.datetime, reason: str | None = None
+    ) -> None:
+        """Put a claimed row back to ``pending``, due at ``due_at``."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'pending', due_at = ?, reason = ?, updated_at = ? "
+                "WHERE id = ?",
+                (to_db(due_at), reason, to_db(now), row_id),
+            )
+
+    async def next_due(self) -> dt.datetime | None:
+        """When the earliest pending row is due."""
+        row = await self._db.fetchone("SELECT MIN(due_at) FROM outbox WHERE status = 'pending'")
+        return from_db(row[0]) if row and row[0] else None
+
+    async def rows(
+        self,
+        *,
+        status: str | None = None,
+        user_id: int | None = None,
+        kind: str | None = None,
+        event_id: str | None = None,
+    ) -> list[OutboxRow]:
+        """Rows matching the given filters, by due time."""
+        clauses, params = [], []
+        for column, value in (
+            ("status", status),
+            ("user_id", user_id),
+            ("kind", kind),
+            ("event_id", event_id),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        found = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox {where} ORDER BY due_at, id", params
+        )
+        return [_row(row) for row in found]
+
+    async def sent_links(self, event_id: str, anchors: Sequence[str]) -> list[OutboxRow]:
+        """Sent link-bearing messages of an event about the given sessions (anchors)."""
+        if not anchors:
+            return []
+        marks = ", ".join("?" for _ in anchors)
+        found = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox WHERE event_id = ? AND status = 'sent' "
+            f"AND sent_link IS NOT NULL AND anchor IN ({marks}) ORDER BY id",
+            (event_id, *anchors),
+        )
+        return [_row(row) for row in found]
+
+    async def counts(self) -> dict[str, int]:
+        """How many rows per status."""
+        found = await self._db.fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        return {row[0]: int(row[1]) for row in found}
