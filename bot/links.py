@@ -154,7 +154,10 @@ class LinkFlows:
         if conversation.flow == IMPORT_LINKS:
             return FILE
         if "anchor" not in data:
-            return SESSION
+            event = self.s.config.event(data["event_id"])
+            if len(hybrid_sessions(self.s.config, event)) > 1:
+                return SESSION
+            data["anchor"] = ""  # one session: its link is the event's link
         return URL
 
     def question(

@@ -631,14 +631,10 @@ class RegistrationFlows:
         if registration.status is Status.WAITLISTED:
             position = await self.s.registrations.waitlist_position(registration)
             venue = self.s.config.venue(registration.venue_id or "")
-            return self.t(
-                language,
-                "registration.waitlisted",
-                details=details,
-                position=position or 1,
-                venue=venue.name,
-            )
-        return self.t(language, "registration.confirmed", details=details)
+            key = "registration.current_waitlisted" if overview else "registration.waitlisted"
+            return self.t(language, key, details=details, position=position or 1, venue=venue.name)
+        key = "registration.current" if overview else "registration.confirmed"
+        return self.t(language, key, details=details)
 
     # --- registered participants ----------------------------------------------------------
     async def _overview(

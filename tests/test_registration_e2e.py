@@ -9,25 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from config.event import EventConfig, bundled_event_file, parse_event_config
 from storage.registrations import Status
-from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
-from tests.harness import BEFORE_LAUNCH, ROME, BotHarness
+from tests.harness import (
+    BEFORE_LAUNCH,
+    ROME,
+    BotHarness,
+    answer,
+    config_with,
+    register,
+    with_button,
+)
 
 EVENT = "copianificazione-2023"
-
-
-def config_with(**capacities: int) -> EventConfig:
-    """The bundled configuration with other venue capacities."""
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text("utf-8"))
-    for venue in data["venues"]:
-        if venue["id"] in capacities:
-            venue["capacity"] = capacities[venue["id"]]
-    return parse_event_config(yaml.safe_dump(data, allow_unicode=True))
 
 
 @pytest.fixture
@@ -42,48 +37,6 @@ async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     harness = await BotHarness(api, tmp_path).start()
     yield harness
     await harness.stop()
-
-
-def with_button(label: str) -> Any:
-    """A matcher for a message that has a button containing ``label``."""
-    return lambda m: any(label in text for text in m.button_texts)
-
-
-async def answer(user: FakeUser, question: str, button: str) -> SentMessage:
-    """Wait for a question, press one of its buttons, return the question."""
-    message = await user.wait_for(question)
-    await user.press(button, message=message)
-    return message
-
-
-async def register(
-    user: FakeUser,
-    *,
-    zone: str = "5 · Pinerolese",
-    mode: str = "presenza",
-    organisation: str | None = "Comune di Pinerolo",
-    start: str = "/start",
-    english: bool = False,
-) -> list[SentMessage]:
-    """Go through the whole Italian (or English) registration; returns what came after."""
-    await user.send(start)
-    await answer(user, "rivacy", "I accept" if english else "Accetto e continuo")
-    await answer(user, "name" if english else "nome", "Use" if english else "Usa")
-    if not start.startswith("/start zona"):
-        await answer(user, "Choose your" if english else "Scegli la tua", zone)
-    await answer(user, "attend" if english else "Come parteciperai", mode)
-    question = await user.wait_for("organisation" if english else "ente")
-    if organisation:
-        await user.send(organisation)
-    else:
-        await user.press("Skip" if english else "Salta", message=question)
-    await answer(user, "category" if english else "categoria", "Skip" if english else "Salta")
-    await answer(user, "check" if english else "Controlla", "Confirm" if english else "Conferma")
-    confirmed = await user.wait_for(
-        lambda m: any(k in m.content for k in ("confermata", "confirmed", "attesa", "waiting"))
-    )
-    document = await user.wait_for(lambda m: m.document is not None)
-    return [confirmed, document]
 
 
 # --- whole registrations --------------------------------------------------------------------
