@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.clock import SystemClock
 from bot.comuni import (
     ComuniFileError,
     MappingRow,
@@ -21,8 +23,10 @@ from bot.comuni import (
     read_mapping_file,
 )
 from bot.format import time_text
-from bot.services import from_row, to_row
-from config.event import EventConfig, EventConfigError, load_event_config
+from bot.links import LinkFileError, parse_links_csv
+from bot.reminders import PersonalLink, timeline
+from bot.services import Services, from_row, to_row
+from config.event import AttendanceMode, Event, EventConfig, EventConfigError, load_event_config
 from config.settings import MissingTokenError, Settings, load_settings
 from storage.comuni import ComuniRepository
 from storage.db import Database
@@ -40,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
         "import-comuni", help="import the comune -> zone mapping from .ods or .csv"
     )
     comuni.add_argument("file", type=Path)
+    schedule = commands.add_parser(
+        "schedule", help="print the timeline of reminders and how many each will reach"
+    )
+    schedule.add_argument("file", nargs="?", type=Path, help="event file (default: PSM_EVENT_FILE)")
+    links = commands.add_parser(
+        "import-links", help="import personal online links (CSV: registration_id|telegram_id, link)"
+    )
+    links.add_argument("file", type=Path)
+    links.add_argument("--event", help="event id (default: the next event with online attendance)")
     comuni.add_argument(
         "--replace",
         action="store_true",
@@ -62,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_config(args.file or settings.event_file)
     if args.command == "import-comuni":
         return import_comuni(settings, args.file, replace=args.replace)
+    if args.command == "schedule":
+        return schedule(settings, args.file or settings.event_file)
+    if args.command == "import-links":
+        return import_links(settings, args.file, args.event)
     return run(settings)
 
 
@@ -151,6 +168,93 @@ async def _store_mapping(
     for line in change.summary_lines():
         print(line)
     print(f"saved to {settings.database}; restart the bot to use the new mapping")
+    return 0
+
+
+@asynccontextmanager
+async def _storage(settings: Settings, config: EventConfig) -> AsyncIterator[Services]:
+    """The bot's services on the configured database, without Telegram (for commands)."""
+    services = await Services.start(settings, config, SystemClock())
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+def schedule(settings: Settings, path: Path | None) -> int:
+    """Print what will be sent, when, and to how many of the current registrants."""
+    config = _load(path)
+    if config is None:
+        return EXIT_INVALID
+    return asyncio.run(_schedule(settings, config))
+
+
+async def _schedule(settings: Settings, config: EventConfig) -> int:
+    async with _storage(settings, config) as services:
+        entries = await timeline(config, services.registrations, services.outbox, services.links)
+    tz = config.tz
+    print(f"Reminders ({config.process.timezone}); recipients = current confirmed registrations")
+    current = None
+    for entry in entries:
+        if entry.event.id != current:
+            current = entry.event.id
+            print(f"\n{entry.event.id}: {entry.event.title.get('it')} ({entry.event.date})")
+        slot = entry.slot
+        audience = slot.rule.audience.value.replace("_", " ")
+        done = ", ".join(f"{k} {v}" for k, v in sorted(entry.statuses.items()))
+        link = ""
+        if entry.link_ready is not None:
+            link = "  link set" if entry.link_ready else "  LINK NOT SET"
+        print(
+            f"  {slot.due_at.astimezone(tz):%a %d/%m %H:%M}  {slot.rule.id:<18} "
+            f"{audience:<9} {entry.recipients:>5} recipient(s)  "
+            f"until {slot.expires_at.astimezone(tz):%d/%m %H:%M}{link}"
+            + (f"  [{done}]" if done else "")
+        )
+    return 0
+
+
+def import_links(settings: Settings, path: Path, event_id: str | None) -> int:
+    """Store personal online links from a CSV; corrections are queued for the running bot."""
+    config = _load(settings.event_file)
+    if config is None:
+        return EXIT_INVALID
+    try:
+        rows = parse_links_csv(path.read_bytes())
+    except OSError as exc:
+        print(f"{path}: cannot read the file: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except LinkFileError as exc:
+        for error in exc.errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return EXIT_INVALID
+    online = [e for e in config.events if AttendanceMode.ONLINE in e.modes]
+    if event_id is None:
+        now = SystemClock().now()
+        upcoming = [e for e in online if config.ends_at(e) > now] or online
+        event_id = upcoming[0].id if upcoming else None
+    if event_id not in {e.id for e in online}:
+        known = ", ".join(e.id for e in online)
+        print(
+            f"--event: {event_id!r} is not an event with online attendance ({known})",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    return asyncio.run(_import_links(settings, config, config.event(event_id), rows))
+
+
+async def _import_links(
+    settings: Settings, config: EventConfig, event: Event, rows: list[PersonalLink]
+) -> int:
+    async with _storage(settings, config) as services:
+        now = services.clock.now()
+        stored, unknown = await services.links.store_personal(event, rows, now)
+        fixes = await services.links.corrections(event, now)
+    print(f"{event.id}: {stored} personal link(s) stored")
+    if unknown:
+        print(f"no registration for: {', '.join(unknown)}")
+    print(f"{fixes} correction(s) queued for participants who already had another link")
     return 0
 
 

@@ -17,16 +17,14 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.format import date_text, time_text
 from bot.i18n import Raw
-from bot.reminders import LINK_LEAD, hybrid_sessions, link_fix_key
+from bot.reminders import LINK_LEAD, PersonalLink, hybrid_sessions
 from bot.replies import Button, Message, Outcome
 from config.event import AttendanceMode, Event, check_link
 from storage.conversations import Conversation
-from storage.outbox import OutboxRow, Planned
 from storage.registrations import Status
 
 if TYPE_CHECKING:
@@ -45,15 +43,7 @@ class LinkFileError(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class LinkRow:
-    """One row of a personal-links file."""
-
-    line: int
-    registration_id: int | None
-    telegram_id: int | None
-    url: str
-
+LinkRow = PersonalLink
 
 _ID_COLUMNS = {
     "registration_id": ("registration_id", "registration", "iscrizione", "id_iscrizione", "id"),
@@ -247,7 +237,7 @@ class LinkFlows:
         event = self.s.config.event(conversation.data["event_id"])
         try:
             rows = parse_links_csv(data)
-            stored, unknown = await self.store_personal(event, rows)
+            stored, unknown = await self.s.links.store_personal(event, rows, self.s.clock.now())
         except LinkFileError as exc:
             errors = "\n".join(exc.errors[:15])
             out.add(Message(t(language, "link.file_errors", errors=errors, count=len(exc.errors))))
@@ -266,50 +256,9 @@ class LinkFlows:
             )
         )
 
-    async def store_personal(self, event: Event, rows: list[LinkRow]) -> tuple[int, list[str]]:
-        """Store personal links for registrations of ``event``; returns (stored, unknown)."""
-        registrations = await self.s.registrations.for_event(event.id)
-        by_id = {r.id: r for r in registrations}
-        by_user = {r.user_id: r for r in registrations if r.user_id is not None}
-        links: dict[int, str] = {}
-        unknown: list[str] = []
-        for row in rows:
-            if row.registration_id is not None:
-                registration = by_id.get(row.registration_id)
-            else:
-                registration = by_user.get(row.telegram_id) if row.telegram_id else None
-            if registration is None:
-                unknown.append(f"row {row.line}")
-                continue
-            links[registration.id] = row.url
-        await self.s.links.store.set_personal(links, self.s.clock.now())
-        return len(links), unknown
-
     async def corrections(self, event: Event, now: dt.datetime) -> int:
-        """Queue the corrected link for whoever got another one for a session not yet over."""
-        sessions = {s.anchor: s for s in hybrid_sessions(self.s.config, event) if s.end > now}
-        latest: dict[tuple[int, str], OutboxRow] = {}  # the last link each one received
-        for row in await self.s.outbox.sent_links(event.id, list(sessions)):
-            if row.registration_id is not None:
-                latest[(row.registration_id, row.anchor)] = row
-        planned: list[Planned] = []
-        for (registration_id, anchor), row in latest.items():
-            current = await self.s.links.for_registration(event, anchor, registration_id)
-            if current is None or current == row.sent_link:
-                continue
-            planned.append(
-                Planned(
-                    dedupe_key=link_fix_key(registration_id, anchor, current),
-                    kind="link_fix",
-                    user_id=row.user_id,
-                    due_at=now,
-                    expires_at=sessions[anchor].end,
-                    registration_id=registration_id,
-                    event_id=event.id,
-                    anchor=anchor,
-                )
-            )
-        added = await self.s.outbox.add(planned, now)
+        """Queue link corrections and start delivering them at once."""
+        added = await self.s.links.corrections(event, now)
         if added and self.s.sender is not None:
             await self.s.sender.drain_soon()
         return added

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.format import date_text, time_text
@@ -65,6 +66,16 @@ class Session:
     end: dt.datetime
 
 
+@dataclass(frozen=True)
+class PersonalLink:
+    """A personal link read from a file: its row, whose it is, and the URL."""
+
+    line: int
+    registration_id: int | None
+    telegram_id: int | None
+    url: str
+
+
 def hybrid_sessions(config: EventConfig, event: Event) -> list[Session]:
     """The event's hybrid sessions, in order."""
     return [
@@ -86,9 +97,17 @@ class Links:
     event's link in the event file.
     """
 
-    def __init__(self, config: EventConfig, store: LinkRepository) -> None:
+    def __init__(
+        self,
+        config: EventConfig,
+        store: LinkRepository,
+        registrations: RegistrationRepository,
+        outbox: OutboxRepository,
+    ) -> None:
         self.config = config
         self.store = store
+        self.registrations = registrations
+        self.outbox = outbox
 
     async def shared(self, event: Event, anchor: str) -> str | None:
         """The shared link of a session (anchor = first agenda item id of its block)."""
@@ -106,6 +125,57 @@ class Links:
     async def for_registration(self, event: Event, anchor: str, registration_id: int) -> str | None:
         """The link this registrant should use for the session."""
         return await self.store.personal(registration_id) or await self.shared(event, anchor)
+
+    async def store_personal(
+        self, event: Event, rows: Sequence[PersonalLink], now: dt.datetime
+    ) -> tuple[int, list[str]]:
+        """Store personal links for registrations of ``event``; returns (stored, unknown)."""
+        registrations = await self.registrations.for_event(event.id)
+        by_id = {r.id: r for r in registrations}
+        by_user = {r.user_id: r for r in registrations if r.user_id is not None}
+        links: dict[int, str] = {}
+        unknown: list[str] = []
+        for row in rows:
+            if row.registration_id is not None:
+                registration = by_id.get(row.registration_id)
+            else:
+                registration = by_user.get(row.telegram_id) if row.telegram_id else None
+            if registration is None:
+                unknown.append(f"row {row.line}")
+                continue
+            links[registration.id] = row.url
+        await self.store.set_personal(links, now)
+        return len(links), unknown
+
+    async def corrections(self, event: Event, now: dt.datetime) -> int:
+        """Queue the corrected link for whoever got another one for a session not yet over.
+
+        Only the last link each participant received for a session counts; returns how many
+        corrections were queued.
+        """
+        sessions = {s.anchor: s for s in hybrid_sessions(self.config, event) if s.end > now}
+        latest: dict[tuple[int, str], OutboxRow] = {}  # the last link each one received
+        for row in await self.outbox.sent_links(event.id, list(sessions)):
+            if row.registration_id is not None:
+                latest[(row.registration_id, row.anchor)] = row
+        planned: list[Planned] = []
+        for (registration_id, anchor), row in latest.items():
+            current = await self.for_registration(event, anchor, registration_id)
+            if current is None or current == row.sent_link:
+                continue
+            planned.append(
+                Planned(
+                    dedupe_key=link_fix_key(registration_id, anchor, current),
+                    kind="link_fix",
+                    user_id=row.user_id,
+                    due_at=now,
+                    expires_at=sessions[anchor].end,
+                    registration_id=registration_id,
+                    event_id=event.id,
+                    anchor=anchor,
+                )
+            )
+        return await self.outbox.add(planned, now)
 
 
 class ReminderPlanner:
@@ -249,3 +319,43 @@ class ReminderRenderer:
                 title = item.title.get(language)
         text = self.catalog(language, "link.corrected", session=title, link=link)
         return Prepared(Outgoing(text=str(text)), link=link)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One reminder occurrence as ``psm-bot schedule`` shows it."""
+
+    event: Event
+    slot: ReminderSlot
+    recipients: int  # current confirmed registrations it applies to
+    statuses: dict[str, int]  # outbox rows by status, if already planned
+    link_ready: bool | None  # for link messages: is a shared link set?
+
+
+async def timeline(
+    config: EventConfig,
+    registrations: RegistrationRepository,
+    outbox: OutboxRepository,
+    links: Links,
+) -> list[TimelineEntry]:
+    """Every reminder occurrence of every event, with how many it would reach now."""
+    entries = []
+    for event in config.events:
+        current = [
+            r for r in await registrations.for_event(event.id) if r.status is Status.CONFIRMED
+        ]
+        counts = await outbox.reminder_counts(event.id)
+        for slot in config.reminder_slots(event):
+            link_ready = (
+                await links.shared(event, slot.anchor) is not None if slot.rule.link else None
+            )
+            entries.append(
+                TimelineEntry(
+                    event=event,
+                    slot=slot,
+                    recipients=sum(1 for r in current if applies(slot.rule, r)),
+                    statuses=counts.get((slot.rule.id, slot.anchor), {}),
+                    link_ready=link_ready,
+                )
+            )
+    return entries

@@ -51,7 +51,7 @@ class Services:
         catalog = Catalog.load()
         registrations = RegistrationRepository(db)
         outbox = OutboxRepository(db)
-        links = Links(config, LinkRepository(db))
+        links = Links(config, LinkRepository(db), registrations, outbox)
         services = cls(
             settings=settings,
             config=config,

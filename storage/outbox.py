@@ -277,3 +277,15 @@ class OutboxRepository:
         """How many rows per status."""
         found = await self._db.fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         return {row[0]: int(row[1]) for row in found}
+
+    async def reminder_counts(self, event_id: str) -> dict[tuple[str, str], dict[str, int]]:
+        """Per (rule, anchor) of an event's reminders: how many rows in each status."""
+        found = await self._db.fetchall(
+            "SELECT rule_id, anchor, status, COUNT(*) FROM outbox WHERE event_id = ? "
+            "AND kind = 'reminder' GROUP BY rule_id, anchor, status",
+            (event_id,),
+        )
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        for row in found:
+            counts.setdefault((row[0], row[1]), {})[row[2]] = int(row[3])
+        return counts
