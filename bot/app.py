@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import BadRequest
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, SystemClock
 from bot.commands import menu
@@ -17,6 +17,7 @@ from bot.context import BotData, PsmApplication, PsmContext
 from bot.i18n import LANGUAGES, Catalog
 from bot.logs import install_redaction
 from bot.processing import PerUserUpdateProcessor
+from bot.ratelimit import SmoothRateLimiter
 from bot.registration import RegistrationFlows
 from bot.services import Services
 from bot.transport import TelegramTransport
@@ -68,7 +69,9 @@ def build_application(
         .token(settings.token())
         .context_types(ContextTypes(context=PsmContext, bot_data=BotData))
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(
+            SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -170,9 +170,10 @@ class OutboxSender:
                 rows = await self.outbox.claim_due(self.clock.now(), self.batch)
                 if not rows:
                     return report
-                for outcome in await asyncio.gather(*(one(row) for row in rows)):
+                outcomes = await asyncio.gather(*(one(row) for row in rows))
+                for outcome in outcomes:
                     setattr(report, outcome, getattr(report, outcome) + 1)
-                if report.retried and len(rows) == report.retried:
+                if all(outcome == "retried" for outcome in outcomes):
                     return report  # nothing but retries: leave them to the next drain
 
     async def _prepare(self, row: OutboxRow, now: dt.datetime) -> Prepared:

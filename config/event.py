@@ -289,6 +289,8 @@ class Reminder(_Model):
         if value in ("until_start", "until_end"):
             return str(value)
         parse_duration(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value}m"  # a number of minutes: kept in a form parse_duration reads back
         return str(value)
 
     def valid_duration(self) -> dt.timedelta | None:
@@ -440,10 +442,7 @@ class EventConfig(_Model):
         for rule in event.reminders:
             when = rule.when
             groups: list[tuple[str, dt.datetime, dt.datetime, AgendaItem | None]] = []
-            if when.at is not None:
-                at = when.at if when.at.tzinfo else when.at.replace(tzinfo=tz)
-                groups.append(("", at, at, None))
-            elif when.relative_to == "event_start":
+            if when.at is not None or when.relative_to == "event_start":
                 groups.append(("", event_start, event_end, None))
             elif when.relative_to == "event_end":
                 groups.append(("", event_end, event_end, None))
@@ -464,7 +463,9 @@ class EventConfig(_Model):
                     )
             ids = [event.item_id(i) for i in range(len(event.agenda))]
             for anchor, start, end, item in groups:
-                due = start + when.offset if when.at is None else start
+                due = start + when.offset
+                if when.at is not None:  # an absolute time; the message is about the event
+                    due = when.at if when.at.tzinfo else when.at.replace(tzinfo=tz)
                 if rule.about is not None:
                     index = ids.index(rule.about)
                     anchor, item = rule.about, event.agenda[index]
@@ -730,8 +731,9 @@ def _reminder_errors(
         for venue in rule.venues:
             if venue not in venue_ids:
                 yield f"{rule_where}.venues: unknown venue {venue!r}"
-        for language in ("it", "en"):
-            text = rule.text.get(language)
+        for language, text in (("it", rule.text.it), ("en", rule.text.en)):
+            if not text:  # no English text: the Italian one, checked once, is used
+                continue
             try:
                 fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
             except ValueError as exc:

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=60, description="Seconds between two looks at the outbox."
     )
 
+    overall_rate: float = Field(
+        default=29.0, gt=0, le=30, description="Messages per second overall (Telegram: ~30)."
+    )
+    chat_rate: float = Field(
+        default=1.0, gt=0, description="Messages per second to one chat, after a short burst."
+    )
+    chat_burst: int = Field(default=5, ge=1, description="Messages one chat may get at once.")
+
     @field_validator("organisers", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiosqlite
@@ -186,7 +186,8 @@ class OutboxRepository:
                     "updated_at = ? WHERE id = ?",
                     [(to_db(now), row.id) for row in rows],
                 )
-        return rows
+        # as claimed: the attempt being made counts (the sender's backoff and limit use it)
+        return [replace(row, status="sending", attempts=row.attempts + 1) for row in rows]
 
     async def finish(
         self,

@@ -55,6 +55,9 @@ class BotHarness:
             api_base_url=self.api.url,
             database=self.database,
             organisers=self.organisers,
+            # Simulated users tap far faster than people: let each chat take 50 messages a
+            # second so tests are quick (the per-chat pacing has its own unit test).
+            chat_rate=50.0,
             _env_file=None,  # type: ignore[call-arg]
         )
 
@@ -85,7 +88,8 @@ class BotHarness:
         await self.api.settle(0.05)
 
     async def at(self, when: dt.datetime) -> None:
-        """Move the clock to ``when`` and deliver what is due."""
+        """Let the bot finish what it is doing, move the clock to ``when``, deliver what is due."""
+        await self.api.settle(0.05)
         self.clock.set(when)
         await self.drain()
 
