@@ -23,10 +23,11 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.replies import Keyboard
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
 
@@ -54,11 +55,12 @@ class DeliveryFailed(Exception):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What to deliver: an HTML text, or a copy of an existing message."""
+    """What to deliver: an HTML text (with optional buttons), or a copy of a message."""
 
     text: str | None = None
     copy_from_chat: int | None = None
     copy_message_id: int | None = None
+    buttons: Keyboard = field(default_factory=list)
 
 
 class Transport(Protocol):

@@ -105,7 +105,7 @@ class RegistrationFlows:
 
     def is_organiser(self, user_id: int) -> bool:
         """Whether ``user_id`` is one of the organisers (PSM_ORGANISERS)."""
-        return user_id in self.s.settings.organisers
+        return self.s.roles.is_organiser(user_id)
 
     # --- helpers ------------------------------------------------------------------------
     def t(self, language: str, key: str, /, **params: object) -> Raw:

@@ -69,6 +69,7 @@ class Outcome:
     notices: list[Notice] = field(default_factory=list)
     close_keyboard: bool = True  # remove the buttons of the message that was pressed
     menu_language: str | None = None  # show this user the command menu in this language
+    edit: Message | None = None  # replace the pressed message (text and buttons) with this
 
     def add(self, *replies: Reply) -> Outcome:
         """Append replies and return self, for chaining."""

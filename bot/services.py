@@ -13,6 +13,7 @@ from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
 from bot.i18n import Catalog
 from bot.outbox import OutboxSender, Transport
 from bot.reminders import Links, ReminderPlanner, ReminderRenderer
+from bot.roles import Roles
 from config.event import EventConfig
 from config.settings import Settings
 from storage.comuni import ComuneRow, ComuniRepository
@@ -21,6 +22,7 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.registrations import RegistrationRepository
+from storage.roles import RoleRepository
 from storage.users import UserRepository
 
 
@@ -41,6 +43,7 @@ class Services:
     links: Links
     planner: ReminderPlanner
     reminders: ReminderRenderer
+    roles: Roles
     comuni: ComuneIndex = field(default_factory=lambda: ComuneIndex([]))
     sender: OutboxSender | None = None
 
@@ -66,6 +69,7 @@ class Services:
             links=links,
             planner=ReminderPlanner(config, outbox, registrations),
             reminders=ReminderRenderer(config, catalog, links, registrations),
+            roles=Roles(settings.organisers, RoleRepository(db)),
         )
         await services.reload_comuni()
         return services

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.outbox import Blocked, DeliveryFailed, Outgoing, RetryLater
+from bot.replies import Keyboard
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def inline_keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    """Inline keyboard markup for domain buttons (None when there are none)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
+            for row in buttons
+        ]
+    )
 
 
 class TelegramTransport:
@@ -30,6 +43,7 @@ class TelegramTransport:
                 message.text or "",
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
+                reply_markup=inline_keyboard(message.buttons),
             )
             return sent.message_id
         except Forbidden as exc:

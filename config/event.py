@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
 )
@@ -366,6 +367,7 @@ class EventConfig(_Model):
     zones: list[Zone] = Field(min_length=1)
     axes: list[Axis] = Field(default_factory=list)
     events: list[Event] = Field(min_length=1)
+    _slots: dict[int, list[ReminderSlot]] = PrivateAttr(default_factory=dict)
 
     # --- look-ups -------------------------------------------------------------------------
     @property
@@ -435,7 +437,13 @@ class EventConfig(_Model):
         return list(event.agenda)
 
     def reminder_slots(self, event: Event) -> list[ReminderSlot]:
-        """Every occurrence of every reminder rule of ``event``, by due time."""
+        """Every occurrence of every reminder rule of ``event``, by due time (computed once)."""
+        cached = self._slots.get(id(event))  # the event objects live as long as the config
+        if cached is None:
+            cached = self._slots[id(event)] = self._compute_slots(event)
+        return list(cached)
+
+    def _compute_slots(self, event: Event) -> list[ReminderSlot]:
         tz = self.tz
         slots = []
         event_start, event_end = self.starts_at(event), self.ends_at(event)

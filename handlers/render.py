@@ -8,8 +8,6 @@ import logging
 from telegram import (
     BotCommandScopeChat,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     LinkPreviewOptions,
     Update,
 )
@@ -19,7 +17,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.app import menu_commands
 from bot.context import PsmContext
 from bot.registration import Who
-from bot.replies import Document, Keyboard, Message, Outcome, Reply, VenuePin
+from bot.replies import Document, Message, Outcome, Reply, VenuePin
+from bot.transport import inline_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +32,6 @@ def who(update: Update) -> Who:
     return Who(user.id, user.first_name, user.last_name, user.language_code)
 
 
-def keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    """Inline keyboard markup for domain buttons (None when there are none)."""
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
-            for row in buttons
-        ]
-    )
-
-
 async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
     """Send one reply to a chat."""
     bot = context.bot
@@ -54,7 +41,7 @@ async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
             reply.text,
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
-            reply_markup=keyboard(reply.buttons),
+            reply_markup=inline_keyboard(reply.buttons),
         )
     elif isinstance(reply, VenuePin):
         await bot.send_venue(
@@ -80,7 +67,15 @@ async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
     if query is not None:
         text = outcome.alert or outcome.toast
         await query.answer(text=text, show_alert=outcome.alert is not None)
-        if outcome.close_keyboard and query.message is not None:
+        if outcome.edit is not None and query.message is not None:
+            with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
+                await query.edit_message_text(
+                    outcome.edit.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=inline_keyboard(outcome.edit.buttons),
+                )
+        elif outcome.close_keyboard and query.message is not None:
             with contextlib.suppress(BadRequest):  # already without buttons, or too old
                 await query.edit_message_reply_markup(reply_markup=None)
     chat = update.effective_chat

@@ -105,4 +105,50 @@ MIGRATIONS: list[str] = [
         set_at          TEXT NOT NULL
     );
     """,
+    # 3: roles (facilitators per zone, referents per venue), invites, broadcasts, check-in.
+    """
+    CREATE TABLE roles (
+        user_id     INTEGER NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('facilitator', 'referent')),
+        scope       TEXT NOT NULL,           -- zone number (facilitator) or venue id (referent)
+        granted_by  INTEGER,
+        granted_at  TEXT NOT NULL,
+        PRIMARY KEY (user_id, role, scope)
+    );
+
+    CREATE TABLE invites (
+        token       TEXT PRIMARY KEY,        -- the secret in the one-time deep link
+        role        TEXT NOT NULL CHECK (role IN ('facilitator', 'referent')),
+        scope       TEXT NOT NULL,
+        created_by  INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_by     INTEGER,
+        used_at     TEXT,
+        revoked_at  TEXT
+    );
+
+    CREATE TABLE broadcasts (
+        id              INTEGER PRIMARY KEY,
+        created_by      INTEGER NOT NULL,
+        source_chat     INTEGER NOT NULL,    -- the organiser's message, copied as sent
+        source_message  INTEGER NOT NULL,
+        content         TEXT NOT NULL,       -- text, photo, document...
+        audience        TEXT NOT NULL,       -- JSON: event, zones, venue, mode, checked in
+        status          TEXT NOT NULL
+                        CHECK (status IN ('scheduled', 'sending', 'done', 'cancelled')),
+        scheduled_at    TEXT NOT NULL,
+        total           INTEGER NOT NULL DEFAULT 0,
+        progress_chat   INTEGER,
+        progress_message INTEGER,
+        created_at      TEXT NOT NULL,
+        finished_at     TEXT
+    );
+
+    ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcasts (id);
+    CREATE INDEX outbox_by_broadcast ON outbox (broadcast_id, status);
+
+    ALTER TABLE registrations ADD COLUMN checked_in_at TEXT;
+    ALTER TABLE registrations ADD COLUMN checked_in_by INTEGER;
+    """,
 ]

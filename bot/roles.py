@@ -1,0 +1,42 @@
+"""Who may do what: organisers (PSM_ORGANISERS), facilitators of a zone, venue referents.
+
+Organisers can do everything. A facilitator acts on their own zone(s) only; a venue referent
+marks attendance at their venue. Roles other than organiser are granted by one-time invite
+links (see :mod:`bot.organisers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from storage.roles import RoleRepository
+
+FACILITATOR, REFERENT = "facilitator", "referent"
+
+
+class Roles:
+    """Role checks for handlers and domain logic."""
+
+    def __init__(self, organisers: Collection[int], store: RoleRepository) -> None:
+        self.organisers = frozenset(organisers)
+        self.store = store
+
+    def is_organiser(self, user_id: int) -> bool:
+        """Whether the user is an organiser."""
+        return user_id in self.organisers
+
+    async def facilitator_zones(self, user_id: int) -> set[int]:
+        """The zones the user facilitates (empty for others)."""
+        return {int(g.scope) for g in await self.store.grants(user_id, FACILITATOR)}
+
+    async def referent_venues(self, user_id: int) -> set[str]:
+        """The venues the user is referent of."""
+        return {g.scope for g in await self.store.grants(user_id, REFERENT)}
+
+    async def can_act_on_zone(self, user_id: int, zone: int) -> bool:
+        """Organisers act on every zone, facilitators on their own."""
+        return self.is_organiser(user_id) or zone in await self.facilitator_zones(user_id)
+
+    async def is_staff(self, user_id: int) -> bool:
+        """Organiser, facilitator or referent."""
+        return self.is_organiser(user_id) or bool(await self.store.grants(user_id))
