@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, ContextTypes
 
@@ -95,16 +95,15 @@ async def outbox_tick(context: PsmContext) -> None:
         await sender.drain_soon()
 
 
-def menu_commands(catalog: Catalog, language: str, *, organiser: bool = False) -> list[BotCommand]:
-    """The command menu in ``language`` (with the organiser commands for organisers)."""
-    return [
-        BotCommand(name, catalog(language, key))
-        for name, key in menu(language, organiser=organiser)
-    ]
+def menu_commands(
+    catalog: Catalog, language: str, roles: set[str] | None = None
+) -> list[BotCommand]:
+    """The command menu in ``language`` for a user with these roles."""
+    return [BotCommand(name, catalog(language, key)) for name, key in menu(language, roles)]
 
 
 async def set_menus(application: PsmApplication) -> None:
-    """The participant command menu, in Italian (default) and English."""
+    """The participant menu in Italian (default) and English; staff get their own menus."""
     services = application.bot_data.services
     assert services is not None
     for language in LANGUAGES:
@@ -113,15 +112,36 @@ async def set_menus(application: PsmApplication) -> None:
             scope=BotCommandScopeDefault(),
             language_code=None if language == "it" else language,
         )
-        for organiser in services.settings.organisers:
-            try:
-                await application.bot.set_my_commands(
-                    menu_commands(services.catalog, language, organiser=True),
-                    scope=BotCommandScopeChat(organiser),
-                    language_code=None if language == "it" else language,
+    staff = set(services.settings.organisers) | {
+        grant.user_id for grant in await services.roles.store.grants()
+    }
+    for user_id in staff:
+        await set_user_menu(application.bot, services, user_id)
+
+
+async def set_user_menu(bot: Bot, services: Services, user_id: int) -> None:
+    """Show this user the menu of their roles, in their chosen language or in both."""
+    roles = await services.roles.names(user_id)
+    user = await services.users.get(user_id)
+    chosen = user.language if user else None
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if chosen is not None:  # one menu, whatever the client language
+            await bot.set_my_commands(menu_commands(services.catalog, chosen, roles), scope=scope)
+            await bot.delete_my_commands(scope=scope, language_code="en")
+            return
+        for language in LANGUAGES:
+            code = None if language == "it" else language
+            if roles:
+                await bot.set_my_commands(
+                    menu_commands(services.catalog, language, roles),
+                    scope=scope,
+                    language_code=code,
                 )
-            except BadRequest:  # the organiser has not started a chat with the bot yet
-                log.info("organiser menu not set for one organiser: no chat yet")
+            else:  # back to the default participant menu
+                await bot.delete_my_commands(scope=scope, language_code=code)
+    except BadRequest:  # no chat with this user yet
+        log.info("menu not set for one user: no chat with the bot yet")
 
 
 @asynccontextmanager

@@ -34,13 +34,35 @@ PARTICIPANT_COMMANDS = (
 )
 
 
-ORGANISER_COMMANDS = (
+# Commands of each role (a role's menu is the participant menu plus its own commands;
+# organisers see every staff command).
+FACILITATOR_COMMANDS: tuple[Command, ...] = ()
+REFERENT_COMMANDS: tuple[Command, ...] = ()
+ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
     Command("import_links", "importa_link"),
+    Command("invite_facilitator", "invita_facilitatore"),
+    Command("invite_referent", "invita_referente"),
+    Command("staff", "staff"),
 )
 
+ORGANISER, FACILITATOR, REFERENT = "organiser", "facilitator", "referent"
 
-def menu(language: str, *, organiser: bool = False) -> list[tuple[str, str]]:
+
+def role_commands(roles: set[str]) -> tuple[Command, ...]:
+    """The staff commands for a set of roles, without duplicates, in menu order."""
+    commands: list[Command] = []
+    if ORGANISER in roles:
+        commands += [*FACILITATOR_COMMANDS, *REFERENT_COMMANDS, *ORGANISER_COMMANDS]
+    else:
+        if FACILITATOR in roles:
+            commands += FACILITATOR_COMMANDS
+        if REFERENT in roles:
+            commands += REFERENT_COMMANDS
+    return tuple(dict.fromkeys(commands))
+
+
+def menu(language: str, roles: set[str] | None = None) -> list[tuple[str, str]]:
     """(command, catalog key of its description) for the menu of ``language``."""
-    commands = PARTICIPANT_COMMANDS + (ORGANISER_COMMANDS if organiser else ())
+    commands = PARTICIPANT_COMMANDS + role_commands(roles or set())
     return [(c.name_in(language), f"commands.{c.canonical}") for c in commands]

@@ -28,6 +28,7 @@ from bot.format import (
 )
 from bot.i18n import Raw, escape, language_for
 from bot.links import LinkFlows
+from bot.organisers import INVITE_PREFIX, StaffFlows
 from bot.replies import Button, Document, Keyboard, Message, Notice, Outcome, Reply, VenuePin
 from bot.services import Services
 from config.event import AttendanceMode, Event
@@ -102,6 +103,7 @@ class RegistrationFlows:
     def __init__(self, services: Services) -> None:
         self.s = services
         self.links = LinkFlows(self)
+        self.staff = StaffFlows(self)
 
     def is_organiser(self, user_id: int) -> bool:
         """Whether ``user_id`` is one of the organisers (PSM_ORGANISERS)."""
@@ -137,6 +139,8 @@ class RegistrationFlows:
     # --- entry points -------------------------------------------------------------------
     async def start(self, who: Who, payload: str | None = None) -> Outcome:
         """``/start`` and ``/iscrizione``: register, or show the registration to manage it."""
+        if payload and payload.startswith(INVITE_PREFIX):
+            return await self.staff.redeem(who, payload.removeprefix(INVITE_PREFIX))
         language = await self.language(who)
         out = Outcome()
         conversation = await self.s.conversations.get(who.user_id)
@@ -866,7 +870,7 @@ class RegistrationFlows:
         if choice not in ("it", "en"):
             return await self._invalid(who, "button.invalid")
         await self.s.users.set_language(who.user_id, choice, self._now())
-        out = Outcome(toast=self.t(choice, "language.set"), menu_language=choice)
+        out = Outcome(toast=self.t(choice, "language.set"), refresh_menus=[who.user_id])
         out.add(Message(self.t(choice, "language.set")))
         conversation = await self.s.conversations.get(who.user_id)
         if conversation is not None:

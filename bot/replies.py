@@ -68,7 +68,7 @@ class Outcome:
     toast: str | None = None  # shown briefly when the action was a button press
     notices: list[Notice] = field(default_factory=list)
     close_keyboard: bool = True  # remove the buttons of the message that was pressed
-    menu_language: str | None = None  # show this user the command menu in this language
+    refresh_menus: list[int] = field(default_factory=list)  # users whose menu changed
     edit: Message | None = None  # replace the pressed message (text and buttons) with this
 
     def add(self, *replies: Reply) -> Outcome:

@@ -37,6 +37,13 @@ class Roles:
         """Organisers act on every zone, facilitators on their own."""
         return self.is_organiser(user_id) or zone in await self.facilitator_zones(user_id)
 
+    async def names(self, user_id: int) -> set[str]:
+        """The user's roles: any of "organiser", "facilitator", "referent"."""
+        names = {grant.role for grant in await self.store.grants(user_id)}
+        if self.is_organiser(user_id):
+            names.add("organiser")
+        return names
+
     async def is_staff(self, user_id: int) -> bool:
         """Organiser, facilitator or referent."""
         return self.is_organiser(user_id) or bool(await self.store.grants(user_id))

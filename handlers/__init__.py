@@ -12,9 +12,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import ORGANISER_COMMANDS, PARTICIPANT_COMMANDS
+from bot.commands import (
+    FACILITATOR_COMMANDS,
+    ORGANISER_COMMANDS,
+    PARTICIPANT_COMMANDS,
+    REFERENT_COMMANDS,
+)
 from bot.context import PsmApplication
-from handlers import errors, links, membership, registration
+from handlers import errors, links, membership, organisers, registration
 
 _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "register": registration.register,
@@ -26,9 +31,13 @@ _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "language": registration.language,
     "help": registration.help_command,
 }
-_ORGANISER_CALLBACKS: dict[str, Any] = {
+# Staff commands: every callback checks the role itself and refuses politely.
+_STAFF_CALLBACKS: dict[str, Any] = {
     "set_link": links.set_link,
     "import_links": links.import_links,
+    "invite_facilitator": organisers.invite_facilitator,
+    "invite_referent": organisers.invite_referent,
+    "staff": organisers.staff,
 }
 
 
@@ -40,14 +49,16 @@ def register(application: PsmApplication) -> None:
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    callbacks = _PARTICIPANT_CALLBACKS | _ORGANISER_CALLBACKS
-    for command in PARTICIPANT_COMMANDS + ORGANISER_COMMANDS:
+    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS
+    commands = PARTICIPANT_COMMANDS + FACILITATOR_COMMANDS + REFERENT_COMMANDS + ORGANISER_COMMANDS
+    for command in dict.fromkeys(commands):
         application.add_handler(
             CommandHandler(list(command.names), callbacks[command.canonical], filters=private)
         )
     # 2. Buttons: the language choice has its own prefix; everything else, including stale
     #    and forged data, goes to the flows, which answer invalid data with an alert.
     application.add_handler(CallbackQueryHandler(registration.language_button, pattern=r"^l\|"))
+    application.add_handler(CallbackQueryHandler(organisers.staff_button, pattern=r"^o\|"))
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else.
     application.add_handler(

@@ -6,7 +6,6 @@ import contextlib
 import logging
 
 from telegram import (
-    BotCommandScopeChat,
     CallbackQuery,
     LinkPreviewOptions,
     Update,
@@ -14,7 +13,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.app import menu_commands
+from bot.app import set_user_menu
 from bot.context import PsmContext
 from bot.registration import Who
 from bot.replies import Document, Message, Outcome, Reply, VenuePin
@@ -79,15 +78,8 @@ async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
             with contextlib.suppress(BadRequest):  # already without buttons, or too old
                 await query.edit_message_reply_markup(reply_markup=None)
     chat = update.effective_chat
-    if chat is not None and outcome.menu_language is not None:
-        await context.bot.set_my_commands(
-            menu_commands(
-                context.services.catalog,
-                outcome.menu_language,
-                organiser=context.flows.is_organiser(chat.id),
-            ),
-            scope=BotCommandScopeChat(chat.id),
-        )
+    for user_id in outcome.refresh_menus:
+        await set_user_menu(context.bot, context.services, user_id)
     if chat is not None:
         for reply in outcome.replies:
             await send(context, chat.id, reply)

@@ -1,0 +1,183 @@
+"""Staff roles: organisers invite facilitators (per zone) and referents (per venue).
+
+An invitation is a one-time deep link ``t.me/<bot>?start=inv_<token>`` valid for 7 days;
+whoever opens it first gets the role. Organisers list the staff (``/staff``), remove a
+role, and revoke invitations not used yet. Buttons here carry no secret state: every press
+is checked against the presser's role, so forged data changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import TYPE_CHECKING
+
+from bot.format import zone_label
+from bot.replies import Button, Message, Outcome
+from bot.roles import FACILITATOR, REFERENT
+
+if TYPE_CHECKING:
+    from bot.registration import RegistrationFlows, Who
+
+INVITE_VALIDITY = dt.timedelta(days=7)
+INVITE_PREFIX = "inv_"
+
+
+class StaffFlows:
+    """Invitations, staff list and role removal (organisers), and redeeming invitations."""
+
+    def __init__(self, flows: RegistrationFlows) -> None:
+        self.flows = flows
+        self.s = flows.s
+
+    def _scope_label(self, role: str, scope: str) -> str:
+        if role == FACILITATOR and scope.isdigit() and self.s.config.has_zone(int(scope)):
+            return zone_label(self.s.config, int(scope))
+        if role == REFERENT:
+            try:
+                return self.s.config.venue(scope).name
+            except KeyError:
+                return scope
+        return scope
+
+    async def _refuse(self, who: Who) -> Outcome | None:
+        language = await self.flows.language(who)
+        if self.s.roles.is_organiser(who.user_id):
+            return None
+        return Outcome(alert=None).add(Message(self.flows.t(language, "roles.organisers_only")))
+
+    async def ask_invite(self, who: Who, role: str) -> Outcome:
+        """``/invita_facilitatore`` / ``/invita_referente``: pick the zone or the venue."""
+        refused = await self._refuse(who)
+        if refused is not None:
+            return refused
+        language = await self.flows.language(who)
+        t = self.flows.t
+        if role == FACILITATOR:
+            buttons = [
+                [Button(zone_label(self.s.config, z.number), f"o|inv|f|{z.number}")]
+                for z in self.s.config.zones
+            ]
+            return Outcome().add(Message(t(language, "staff.pick_zone"), buttons))
+        buttons = [[Button(v.name, f"o|inv|r|{v.id}")] for v in self.s.config.venues]
+        return Outcome().add(Message(t(language, "staff.pick_venue"), buttons))
+
+    async def button(self, who: Who, data: str, bot_username: str) -> Outcome:
+        """Organiser buttons: create an invitation, revoke one, remove a role."""
+        language = await self.flows.language(who)
+        t = self.flows.t
+        if not self.s.roles.is_organiser(who.user_id):
+            return Outcome(alert=t(language, "roles.organisers_only"))
+        parts = data.split("|")
+        now = self.s.clock.now()
+        if len(parts) == 4 and parts[1] == "inv" and parts[2] in ("f", "r"):
+            role = FACILITATOR if parts[2] == "f" else REFERENT
+            scope = parts[3]
+            valid = (
+                scope.isdigit() and self.s.config.has_zone(int(scope))
+                if role == FACILITATOR
+                else scope in {v.id for v in self.s.config.venues}
+            )
+            if not valid:
+                return Outcome(alert=t(language, "button.invalid"))
+            token = secrets.token_urlsafe(12)
+            expires = now + INVITE_VALIDITY
+            await self.s.roles.store.create_invite(token, role, scope, who.user_id, now, expires)
+            link = f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"
+            local = expires.astimezone(self.s.config.tz)
+            text = t(
+                language,
+                f"staff.invite_{role}",
+                scope=self._scope_label(role, scope),
+                link=link,
+                expires=f"{local:%d/%m/%Y %H:%M}",
+            )
+            return Outcome().add(
+                Message(text, [[Button(t(language, "staff.revoke"), f"o|rev|{token}")]])
+            )
+        if len(parts) == 3 and parts[1] == "rev":
+            if await self.s.roles.store.revoke_invite(parts[2], now):
+                return Outcome(toast=t(language, "staff.revoked")).add(
+                    Message(t(language, "staff.revoked"))
+                )
+            return Outcome(alert=t(language, "staff.not_revocable"))
+        if len(parts) == 5 and parts[1] == "rm" and parts[2].isdigit():
+            user_id, role, scope = int(parts[2]), parts[3], parts[4]
+            if role not in (FACILITATOR, REFERENT):
+                return Outcome(alert=t(language, "button.invalid"))
+            if not await self.s.roles.store.revoke(user_id, role, scope):
+                return Outcome(alert=t(language, "button.stale"))
+            out = Outcome(refresh_menus=[user_id])
+            return out.add(
+                Message(
+                    t(
+                        language,
+                        "staff.removed",
+                        role=t(language, f"staff.{role}"),
+                        scope=self._scope_label(role, scope),
+                    )
+                )
+            )
+        return Outcome(alert=t(language, "button.invalid"))
+
+    async def list_staff(self, who: Who) -> Outcome:
+        """``/staff``: facilitators and referents with remove buttons, open invitations."""
+        refused = await self._refuse(who)
+        if refused is not None:
+            return refused
+        language = await self.flows.language(who)
+        t = self.flows.t
+        out = Outcome()
+        grants = await self.s.roles.store.grants()
+        if not grants:
+            out.add(Message(t(language, "staff.none")))
+        for grant in grants:
+            label = t(
+                language,
+                "staff.member",
+                role=t(language, f"staff.{grant.role}"),
+                scope=self._scope_label(grant.role, grant.scope),
+                user=grant.user_id,
+            )
+            out.add(
+                Message(
+                    label,
+                    [
+                        [
+                            Button(
+                                t(language, "staff.remove"),
+                                f"o|rm|{grant.user_id}|{grant.role}|{grant.scope}",
+                            )
+                        ]
+                    ],
+                )
+            )
+        for invite in await self.s.roles.store.open_invites(self.s.clock.now()):
+            local = invite.expires_at.astimezone(self.s.config.tz)
+            text = t(
+                language,
+                "staff.open_invite",
+                role=t(language, f"staff.{invite.role}"),
+                scope=self._scope_label(invite.role, invite.scope),
+                expires=f"{local:%d/%m/%Y %H:%M}",
+            )
+            out.add(Message(text, [[Button(t(language, "staff.revoke"), f"o|rev|{invite.token}")]]))
+        return out
+
+    async def redeem(self, who: Who, token: str) -> Outcome:
+        """``/start inv_<token>``: take the role the invitation offers, if it is still valid."""
+        language = await self.flows.language(who)
+        t = self.flows.t
+        invite = await self.s.roles.store.use_invite(token, who.user_id, self.s.clock.now())
+        if invite is None:
+            return Outcome().add(Message(t(language, "staff.invalid_invite")))
+        out = Outcome(refresh_menus=[who.user_id])
+        return out.add(
+            Message(
+                t(
+                    language,
+                    f"staff.welcome_{invite.role}",
+                    scope=self._scope_label(invite.role, invite.scope),
+                )
+            )
+        )

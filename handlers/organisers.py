@@ -1,0 +1,32 @@
+"""Organiser commands for staff: invitations, staff list, role removal."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import PsmContext
+from bot.roles import FACILITATOR, REFERENT
+from handlers.render import render, who
+
+
+async def invite_facilitator(update: Update, context: PsmContext) -> None:
+    """/invita_facilitatore (organisers): a one-time link that makes someone a zone facilitator."""
+    await render(context, update, await context.flows.staff.ask_invite(who(update), FACILITATOR))
+
+
+async def invite_referent(update: Update, context: PsmContext) -> None:
+    """/invita_referente (organisers): a one-time link that makes someone a venue referent."""
+    await render(context, update, await context.flows.staff.ask_invite(who(update), REFERENT))
+
+
+async def staff(update: Update, context: PsmContext) -> None:
+    """/staff (organisers): facilitators, referents and open invitations, with their buttons."""
+    await render(context, update, await context.flows.staff.list_staff(who(update)))
+
+
+async def staff_button(update: Update, context: PsmContext) -> None:
+    """Staff buttons (organisers): create or revoke an invitation, remove a role."""
+    assert update.callback_query is not None
+    data = update.callback_query.data or ""
+    outcome = await context.flows.staff.button(who(update), data, context.bot.username)
+    await render(context, update, outcome)
