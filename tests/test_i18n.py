@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 
 import bot
-from bot.commands import PARTICIPANT_COMMANDS, menu
+from bot.commands import (
+    FACILITATOR_COMMANDS,
+    ORGANISER_COMMANDS,
+    PARTICIPANT_COMMANDS,
+    REFERENT_COMMANDS,
+    menu,
+)
 from bot.i18n import LANGUAGES, Catalog, Raw, escape, language_for, placeholders
 from bot.registration import CATEGORIES
+from bot.roles import FACILITATOR, REFERENT
 
 ROOT = Path(bot.__file__).resolve().parent.parent
 SOURCES = sorted([*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")])
@@ -21,10 +28,19 @@ SOURCES = sorted([*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py"
 KEY_FUNCTIONS = {"t", "catalog", "raw", "_invalid"}
 # Keys built with an f-string (f"category.{c}"): the values the placeholder takes, by prefix.
 CONFIRM_FLOWS = ("change", "cancel", "erase")
+ROLES = (FACILITATOR, REFERENT)
 BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
     "category.": CATEGORIES,
     "confirm.": CONFIRM_FLOWS,
-    "commands.": tuple(command.canonical for command in PARTICIPANT_COMMANDS),
+    "commands.": tuple(
+        command.canonical
+        for command in PARTICIPANT_COMMANDS
+        + FACILITATOR_COMMANDS
+        + REFERENT_COMMANDS
+        + ORGANISER_COMMANDS
+    ),
+    # f"staff.{role}", f"staff.invite_{role}", f"staff.welcome_{role}"
+    "staff.": ROLES + tuple(f"{kind}_{role}" for kind in ("invite", "welcome") for role in ROLES),
 }
 _KEY_PREFIX = re.compile(r"^[a-z_]+\.(?:[a-z_]+\.)*$")
 
