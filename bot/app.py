@@ -89,10 +89,8 @@ def build_application(
 
 
 async def outbox_tick(context: PsmContext) -> None:
-    """Periodic job: start delivering due outbox messages (reminders, links, broadcasts)."""
-    sender = context.services.sender
-    if sender is not None:
-        await sender.drain_soon()
+    """Periodic job: start due broadcasts, then deliver due outbox messages."""
+    await context.services.tick()
 
 
 def menu_commands(

@@ -36,7 +36,7 @@ PARTICIPANT_COMMANDS = (
 
 # Commands of each role (a role's menu is the participant menu plus its own commands;
 # organisers see every staff command).
-FACILITATOR_COMMANDS: tuple[Command, ...] = ()
+FACILITATOR_COMMANDS: tuple[Command, ...] = (Command("broadcast", "messaggio"),)
 REFERENT_COMMANDS: tuple[Command, ...] = ()
 ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
@@ -44,6 +44,7 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("invite_facilitator", "invita_facilitatore"),
     Command("invite_referent", "invita_referente"),
     Command("staff", "staff"),
+    Command("broadcasts", "messaggi"),
 )
 
 ORGANISER, FACILITATOR, REFERENT = "organiser", "facilitator", "referent"

@@ -106,7 +106,7 @@ def parse_links_csv(data: bytes) -> list[LinkRow]:
 class LinkFlows:
     """The link commands, plugged into the conversation machinery of :mod:`bot.registration`."""
 
-    flows_handled = (SET_LINK, IMPORT_LINKS)
+    flows_handled: tuple[str, ...] = (SET_LINK, IMPORT_LINKS)
 
     def __init__(self, flows: RegistrationFlows) -> None:
         self.flows = flows
@@ -150,7 +150,7 @@ class LinkFlows:
             data["anchor"] = ""  # one session: its link is the event's link
         return URL
 
-    def question(
+    async def question(
         self, conversation: Conversation, language: str, button: Callable[..., Button]
     ) -> Message:
         """The question of the current step."""
@@ -187,6 +187,10 @@ class LinkFlows:
             conversation.data["anchor"] = value
             return True
         return False
+
+    async def finish(self, conversation: Conversation, language: str, who: Who) -> Outcome | None:
+        """Link conversations end with a text or a file, never with a button."""
+        return None
 
     async def on_text(
         self, conversation: Conversation, language: str, text: str, out: Outcome, who: Who

@@ -61,6 +61,7 @@ class Outgoing:
     copy_from_chat: int | None = None
     copy_message_id: int | None = None
     buttons: Keyboard = field(default_factory=list)
+    document: tuple[str, bytes] | None = None  # (file name, content), ``text`` as caption
 
 
 class Transport(Protocol):
@@ -69,6 +70,10 @@ class Transport(Protocol):
 
     async def deliver(self, user_id: int, message: Outgoing) -> int:
         """Send and return the Telegram message id."""
+        ...
+
+    async def edit(self, user_id: int, message_id: int, message: Outgoing) -> None:
+        """Replace the text and buttons of a message the bot sent."""
         ...
 
 

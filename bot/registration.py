@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from bot.broadcasts import BroadcastFlows
 from bot.calendar import event_ics
 from bot.format import (
     agenda_block,
@@ -97,6 +99,36 @@ def parse_start_payload(payload: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class FlowExtension(Protocol):
+    """A feature whose multi-step conversation runs on :class:`RegistrationFlows`."""
+
+    flows_handled: tuple[str, ...]
+
+    def next_step(self, conversation: Conversation) -> str:
+        """The first unanswered step (filling in what needs no question)."""
+        ...
+
+    async def question(
+        self, conversation: Conversation, language: str, button: Callable[..., Button]
+    ) -> Message | list[Reply]:
+        """The question of the current step; ``button(label, action, value)``."""
+        ...
+
+    async def on_button(self, conversation: Conversation, action: str, value: str) -> bool:
+        """Apply a button; False when it makes no sense at this step."""
+        ...
+
+    async def on_text(
+        self, conversation: Conversation, language: str, text: str, out: Outcome, who: Who
+    ) -> Outcome:
+        """Apply a text answer."""
+        ...
+
+    async def finish(self, conversation: Conversation, language: str, who: Who) -> Outcome | None:
+        """After a button: the final outcome if the conversation is over, else None."""
+        ...
+
+
 class RegistrationFlows:
     """Every participant action about registration, answered as an :class:`Outcome`."""
 
@@ -104,6 +136,14 @@ class RegistrationFlows:
         self.s = services
         self.links = LinkFlows(self)
         self.staff = StaffFlows(self)
+        self.broadcasts = BroadcastFlows(self)
+        # Conversations of other features, run by the same machinery (token buttons, steps
+        # stored in SQLite): flow name -> the feature that asks and answers its steps.
+        self.extensions: dict[str, FlowExtension] = {
+            flow: feature
+            for feature in (self.links, self.broadcasts)
+            for flow in feature.flows_handled
+        }
 
     def is_organiser(self, user_id: int) -> bool:
         """Whether ``user_id`` is one of the organisers (PSM_ORGANISERS)."""
@@ -183,8 +223,9 @@ class RegistrationFlows:
         out = Outcome()
         if conversation is None:
             return out.add(Message(self.t(language, "fallback.no_conversation")))
-        if conversation.flow in LinkFlows.flows_handled:
-            return await self.links.on_text(conversation, language, text, out, who)
+        extension = self.extensions.get(conversation.flow)
+        if extension is not None:
+            return await extension.on_text(conversation, language, text, out, who)
         if conversation.step not in _TEXT_STEPS:
             out.add(Message(self.t(language, "flow.use_buttons")))
             return await self.ask(conversation, language, out)
@@ -292,9 +333,13 @@ class RegistrationFlows:
     ) -> Outcome | None:
         """Apply a valid-token button to the conversation; None when it makes no sense here."""
         step, data = conversation.step, conversation.data
-        if conversation.flow in LinkFlows.flows_handled:
-            if not await self.links.on_button(conversation, action, value):
+        extension = self.extensions.get(conversation.flow)
+        if extension is not None:
+            if not await extension.on_button(conversation, action, value):
                 return None
+            finished = await extension.finish(conversation, language, who)
+            if finished is not None:
+                return finished
             return await self.advance(conversation, language, out, who)
         if step == CONSENT and action in ("yes", "no"):
             if action == "no":
@@ -358,8 +403,9 @@ class RegistrationFlows:
 
     async def _next_step(self, conversation: Conversation, who: Who) -> str:
         data = conversation.data
-        if conversation.flow in LinkFlows.flows_handled:
-            return self.links.next_step(conversation)
+        extension = self.extensions.get(conversation.flow)
+        if extension is not None:
+            return extension.next_step(conversation)
         if conversation.flow != REGISTER:
             what = data.get("what")
             if what == ZONE and "zone" not in data:
@@ -410,8 +456,10 @@ class RegistrationFlows:
         def button(label: str, action: str, value: str = "") -> Button:
             return Button(label, f"r|{token}|{action}|{value}")
 
-        if conversation.flow in LinkFlows.flows_handled:
-            return out.add(self.links.question(conversation, language, button))
+        extension = self.extensions.get(conversation.flow)
+        if extension is not None:
+            question = await extension.question(conversation, language, button)
+            return out.add(*question) if isinstance(question, list) else out.add(question)
         t = self.t
         step = conversation.step
         event = self._event(data.get("event_id"))

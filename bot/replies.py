@@ -48,7 +48,15 @@ class Document:
     caption: str = ""
 
 
-Reply = Message | VenuePin | Document
+@dataclass(frozen=True)
+class Copy:
+    """A copy of an existing message (e.g. a broadcast preview)."""
+
+    from_chat: int
+    message_id: int
+
+
+Reply = Message | VenuePin | Document | Copy
 
 
 @dataclass(frozen=True)

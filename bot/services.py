@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.broadcasts import BroadcastService
 from bot.clock import Clock
 from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
 from bot.i18n import Catalog
@@ -16,6 +17,7 @@ from bot.reminders import Links, ReminderPlanner, ReminderRenderer
 from bot.roles import Roles
 from config.event import EventConfig
 from config.settings import Settings
+from storage.broadcasts import BroadcastRepository
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
@@ -44,8 +46,13 @@ class Services:
     planner: ReminderPlanner
     reminders: ReminderRenderer
     roles: Roles
+    broadcasts_store: BroadcastRepository
     comuni: ComuneIndex = field(default_factory=lambda: ComuneIndex([]))
     sender: OutboxSender | None = None
+    broadcasts: BroadcastService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.broadcasts = BroadcastService(self)
 
     @classmethod
     async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
@@ -70,6 +77,7 @@ class Services:
             planner=ReminderPlanner(config, outbox, registrations),
             reminders=ReminderRenderer(config, catalog, links, registrations),
             roles=Roles(settings.organisers, RoleRepository(db)),
+            broadcasts_store=BroadcastRepository(db),
         )
         await services.reload_comuni()
         return services
@@ -79,10 +87,17 @@ class Services:
         sender = OutboxSender(self.outbox, self.users, transport, self.clock)
         sender.register("reminder", self.reminders.render)
         sender.register("link_fix", self.reminders.render)
+        sender.register("broadcast", self.broadcasts.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
         self.sender = sender
         return sender
+
+    async def tick(self) -> None:
+        """Periodic work: start due broadcasts, show progress, deliver due messages."""
+        await self.broadcasts.tick()
+        if self.sender is not None:
+            await self.sender.drain_soon()
 
     async def reload_comuni(self) -> None:
         """Build the comune index from the database, seeding it from the bundled file."""

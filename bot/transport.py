@@ -38,6 +38,16 @@ class TelegramTransport:
                     user_id, message.copy_from_chat, message.copy_message_id
                 )
                 return copied.message_id
+            if message.document is not None:
+                name, content = message.document
+                sent = await self.bot.send_document(
+                    user_id,
+                    document=content,
+                    filename=name,
+                    caption=message.text,
+                    parse_mode=ParseMode.HTML,
+                )
+                return sent.message_id
             sent = await self.bot.send_message(
                 user_id,
                 message.text or "",
@@ -62,3 +72,19 @@ class TelegramTransport:
             # The message may or may not have arrived: retrying risks one duplicate,
             # not retrying risks a loss; a reminder is worth the duplicate.
             raise RetryLater(5.0) from exc
+
+    async def edit(self, user_id: int, message_id: int, message: Outgoing) -> None:
+        """Edit a message's text and buttons; an unchanged or vanished message is ignored."""
+        try:
+            await self.bot.edit_message_text(
+                message.text or "",
+                chat_id=user_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+                reply_markup=inline_keyboard(message.buttons),
+            )
+        except BadRequest:
+            pass  # "message is not modified", or deleted by the user
+        except Forbidden as exc:
+            raise Blocked from exc

@@ -19,7 +19,7 @@ from bot.commands import (
     REFERENT_COMMANDS,
 )
 from bot.context import PsmApplication
-from handlers import errors, links, membership, organisers, registration
+from handlers import broadcasts, errors, links, membership, organisers, registration
 
 _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "register": registration.register,
@@ -38,6 +38,8 @@ _STAFF_CALLBACKS: dict[str, Any] = {
     "invite_facilitator": organisers.invite_facilitator,
     "invite_referent": organisers.invite_referent,
     "staff": organisers.staff,
+    "broadcast": broadcasts.broadcast,
+    "broadcasts": broadcasts.broadcasts,
 }
 
 
@@ -45,6 +47,12 @@ def register(application: PsmApplication) -> None:
     """Add all handlers to ``application``; the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE
     new_messages = filters.UpdateType.MESSAGE  # edits of old messages are ignored
+
+    # 0. Before anything else (group -1): the message an organiser asked to broadcast, which
+    #    may be any text or media. It stops the other handlers only when it was expected.
+    application.add_handler(
+        MessageHandler(private & new_messages & ~filters.COMMAND, broadcasts.capture), group=-1
+    )
 
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
@@ -59,6 +67,7 @@ def register(application: PsmApplication) -> None:
     #    and forged data, goes to the flows, which answer invalid data with an alert.
     application.add_handler(CallbackQueryHandler(registration.language_button, pattern=r"^l\|"))
     application.add_handler(CallbackQueryHandler(organisers.staff_button, pattern=r"^o\|"))
+    application.add_handler(CallbackQueryHandler(broadcasts.cancel_button, pattern=r"^b\|"))
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else.
     application.add_handler(

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.app import set_user_menu
 from bot.context import PsmContext
 from bot.registration import Who
-from bot.replies import Document, Message, Outcome, Reply, VenuePin
+from bot.replies import Copy, Document, Message, Outcome, Reply, VenuePin
 from bot.transport import inline_keyboard
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
             title=reply.title,
             address=reply.address,
         )
+    elif isinstance(reply, Copy):
+        await bot.copy_message(chat_id, reply.from_chat, reply.message_id)
     elif isinstance(reply, Document):
         await bot.send_document(
             chat_id,

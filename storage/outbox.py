@@ -33,6 +33,7 @@ class Planned:
     rule_id: str | None = None
     anchor: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    broadcast_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,12 @@ class OutboxRow:
     attempts: int
     sent_link: str | None
     sent_at: dt.datetime | None
+    broadcast_id: int | None = None
 
 
 _COLUMNS = (
     "id, dedupe_key, kind, user_id, registration_id, event_id, rule_id, anchor, payload, "
-    "due_at, expires_at, status, reason, attempts, sent_link, sent_at"
+    "due_at, expires_at, status, reason, attempts, sent_link, sent_at, broadcast_id"
 )
 
 
@@ -83,13 +85,14 @@ def _row(row: aiosqlite.Row) -> OutboxRow:
         attempts=row["attempts"],
         sent_link=row["sent_link"],
         sent_at=from_db(row["sent_at"]),
+        broadcast_id=row["broadcast_id"],
     )
 
 
 _INSERT = (
     "INSERT OR IGNORE INTO outbox (dedupe_key, kind, user_id, registration_id, event_id, "
-    "rule_id, anchor, payload, due_at, expires_at, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "rule_id, anchor, payload, due_at, expires_at, created_at, updated_at, broadcast_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -107,6 +110,7 @@ def _insert_params(p: Planned, now: dt.datetime) -> tuple[object, ...]:
         to_db(p.expires_at) if p.expires_at else None,
         to_db(now),
         to_db(now),
+        p.broadcast_id,
     )
 
 
@@ -143,17 +147,23 @@ class OutboxRepository:
         *,
         registration_id: int | None = None,
         user_id: int | None = None,
+        broadcast_id: int | None = None,
         reason: str,
         now: dt.datetime,
     ) -> int:
-        """Cancel the pending messages of a registration or of a user."""
-        if registration_id is None and user_id is None:
-            raise ValueError("registration_id or user_id is required")
-        column, value = (
-            ("registration_id", registration_id)
-            if registration_id is not None
-            else ("user_id", user_id)
-        )
+        """Cancel the pending messages of a registration, a user or a broadcast."""
+        given = [
+            (column, value)
+            for column, value in (
+                ("registration_id", registration_id),
+                ("user_id", user_id),
+                ("broadcast_id", broadcast_id),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of registration_id, user_id, broadcast_id")
+        column, value = given[0]
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 f"UPDATE outbox SET status = 'cancelled', reason = ?, updated_at = ? "
@@ -290,3 +300,21 @@ class OutboxRepository:
         for row in found:
             counts.setdefault((row[0], row[1]), {})[row[2]] = int(row[3])
         return counts
+
+    async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
+        """A broadcast's rows by status, with ``blocked`` counted apart from ``failed``."""
+        found = await self._db.fetchall(
+            "SELECT CASE WHEN reason IN ('blocked', 'unreachable') THEN 'blocked' "
+            "ELSE status END, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY 1",
+            (broadcast_id,),
+        )
+        return {row[0]: int(row[1]) for row in found}
+
+    async def not_reached(self, broadcast_id: int) -> list[OutboxRow]:
+        """A broadcast's rows that were not delivered (failed, skipped, cancelled)."""
+        found = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox WHERE broadcast_id = ? "
+            "AND status IN ('failed', 'skipped', 'cancelled') ORDER BY id",
+            (broadcast_id,),
+        )
+        return [_row(row) for row in found]

@@ -84,7 +84,9 @@ class BotHarness:
         """Deliver what is due at the clock's current time, as the periodic job would."""
         sender = self.services.sender
         assert sender is not None
+        await self.services.broadcasts.tick()
         await sender.drain()
+        await self.services.broadcasts.tick()
         await self.api.settle(0.05)
 
     async def at(self, when: dt.datetime) -> None:
