@@ -46,13 +46,10 @@ def build_application(
         application.bot_data.services = services
         application.bot_data.flows = RegistrationFlows(services)
         await set_menus(application)
-        sender = await services.start_sender(TelegramTransport(application.bot))
+        await services.start_sender(TelegramTransport(application.bot))
         assert application.job_queue is not None
         application.job_queue.run_repeating(
-            lambda _context: sender.drain_soon(),
-            interval=settings.outbox_interval,
-            first=0,
-            name="outbox",
+            outbox_tick, interval=settings.outbox_interval, first=0, name="outbox"
         )
 
     async def post_shutdown(application: PsmApplication) -> None:

@@ -37,7 +37,7 @@ from bot.comuni import normalise
 from bot.format import date_text, time_text, zone_label
 from bot.replies import Button, Keyboard, Message, Outcome
 from config.event import AttendanceMode, Event, EventConfig
-from storage.attendance import Attendee, AttendanceRepository
+from storage.attendance import AttendanceRepository, Attendee
 from storage.conversations import Conversation
 from storage.registrations import Status
 
@@ -207,7 +207,12 @@ class AttendanceFlows:
             position = await self.s.registrations.waitlist_position(registration)
             return out.add(
                 Message(
-                    t(language, "checkin.waitlisted", venue=venue.name, position=position or 1)
+                    t(
+                        language,
+                        "checkin.waitlisted",
+                        venue=venue.name,
+                        position=position or 1,
+                    )
                 )
             )
         done = await self.store.check_in(registration.id, who.user_id, now)
@@ -304,6 +309,10 @@ class AttendanceFlows:
             return True
         return False
 
+    async def finish(self, conversation: Conversation, language: str, who: Who) -> Outcome | None:
+        """The venue button leads to the name question: never over after a button."""
+        return None
+
     async def on_text(
         self, conversation: Conversation, language: str, text: str, out: Outcome, who: Who
     ) -> Outcome:
@@ -380,5 +389,5 @@ class AttendanceFlows:
         }
         if not done.new:
             return Outcome(toast=t(language, "checkin.was_present", **params), close_keyboard=False)
-        out = Outcome(toast=t(language, "checkin.marked", **params), close_keyboard=False)
+        out = Outcome(toast=t(language, "checkin.marked_toast"), close_keyboard=False)
         return out.add(Message(t(language, "checkin.marked", **params)))

@@ -130,7 +130,7 @@ class BroadcastService:
         for broadcast in await self.s.broadcasts_store.with_status("scheduled"):
             if broadcast.scheduled_at <= now:
                 await self._start(broadcast, now)
-        for broadcast in await self.s.broadcasts_store.with_status("sending"):
+        for broadcast in await self.s.broadcasts_store.unreported():
             await self._progress(broadcast, now)
 
     async def _start(self, broadcast: Broadcast, now: dt.datetime) -> None:
@@ -182,9 +182,12 @@ class BroadcastService:
         counts = await self.s.outbox.broadcast_counts(broadcast.id)
         in_progress = counts.get("pending", 0) + counts.get("sending", 0)
         if in_progress == 0:
-            if await self.s.broadcasts_store.move(broadcast.id, ("sending",), "done", now):
+            await self.s.broadcasts_store.move(broadcast.id, ("sending",), "done", now)
+            if await self.s.broadcasts_store.mark_reported(broadcast.id, now):
                 await self._report(broadcast, counts)
             return
+        if broadcast.status == "cancelled":
+            return  # the last ones in flight: the report follows
         handled = sum(counts.values()) - in_progress
         language = await self._language(broadcast.created_by)
         text, buttons = self._progress_message(language, broadcast.id, handled, broadcast.total)
@@ -268,10 +271,8 @@ class BroadcastService:
         ):
             return None
         await self.s.outbox.cancel_pending(broadcast_id=broadcast_id, reason="cancelled", now=now)
-        broadcast = await self.s.broadcasts_store.get(broadcast_id)
-        if broadcast is not None and broadcast.total:
-            await self._report(broadcast, await self.s.outbox.broadcast_counts(broadcast_id))
-        return broadcast
+        await self.tick()  # reports at once unless messages are still in flight
+        return await self.s.broadcasts_store.get(broadcast_id)
 
     async def render(self, row: OutboxRow, now: dt.datetime) -> Prepared:
         """Outbox renderer: a copy of the broadcast message, unless cancelled meanwhile."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import qr, registrations_export
 from bot.clock import SystemClock
 from bot.comuni import (
     ComuniFileError,
@@ -30,6 +31,7 @@ from config.event import AttendanceMode, Event, EventConfig, EventConfigError, l
 from config.settings import MissingTokenError, Settings, load_settings
 from storage.comuni import ComuniRepository
 from storage.db import Database
+from storage.stats import StatsRepository
 
 EXIT_INVALID = 2
 
@@ -58,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make the mapping exactly the file's (default: complete/update it)",
     )
+    export = commands.add_parser(
+        "export", help="export the registrations (or the poll results) to a CSV or XLSX file"
+    )
+    export.add_argument("what", choices=("registrations", "results"))
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--event", help="event id (default: every event)")
+    export.add_argument(
+        "--out", type=Path, help="output file (default: iscrizioni-<event>-<time>.<format>)"
+    )
+    export.add_argument(
+        "--include-cancelled", action="store_true", help="registrations: the cancelled ones too"
+    )
+    qr = commands.add_parser(
+        "qr", help="PNG QR codes of every venue's check-in link and every zone's registration link"
+    )
+    qr.add_argument("--out", type=Path, default=Path("qr"), help="folder (default: qr)")
+    qr.add_argument("--bot-username", help="the bot's @username (default: PSM_BOT_USERNAME)")
     return parser
 
 
@@ -79,6 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return schedule(settings, args.file or settings.event_file)
     if args.command == "import-links":
         return import_links(settings, args.file, args.event)
+    if args.command == "export":
+        if args.what == "registrations":
+            return export_registrations(
+                settings, args.event, args.format, args.out, args.include_cancelled
+            )
+        print("psm-bot export results: not available yet", file=sys.stderr)
+        return EXIT_INVALID
+    if args.command == "qr":
+        return qr_codes(settings, args.out, args.bot_username)
     return run(settings)
 
 
@@ -255,6 +283,76 @@ async def _import_links(
     if unknown:
         print(f"no registration for: {', '.join(unknown)}")
     print(f"{fixes} correction(s) queued for participants who already had another link")
+    return 0
+
+
+def export_registrations(
+    settings: Settings,
+    event_id: str | None,
+    file_format: str,
+    out: Path | None,
+    include_cancelled: bool,
+) -> int:
+    """Write the registrations (one event or all) to a CSV or XLSX file for organisers."""
+    config = _load(settings.event_file)
+    if config is None:
+        return EXIT_INVALID
+    if event_id is not None and event_id not in {e.id for e in config.events}:
+        known = ", ".join(e.id for e in config.events)
+        print(f"--event: unknown event {event_id!r} (known: {known})", file=sys.stderr)
+        return EXIT_INVALID
+    if not Path(settings.database).exists():
+        print(f"no database at {settings.database} (set PSM_DATABASE)", file=sys.stderr)
+        return EXIT_INVALID
+    path = out or Path(
+        registrations_export.filename(event_id, file_format, SystemClock().now(), config)
+    )
+
+    async def read() -> tuple[bytes, int]:
+        db = await Database.open(settings.database)
+        try:
+            return await registrations_export.export(
+                config,
+                StatsRepository(db),
+                event_id,
+                file_format,
+                include_cancelled=include_cancelled,
+            )
+        finally:
+            await db.close()
+
+    content, count = asyncio.run(read())
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        print(f"{path}: cannot write the file: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"{count} registration(s) written to {path} (personal data: keep the file safe)")
+    return 0
+
+
+def qr_codes(settings: Settings, folder: Path, username: str | None) -> int:
+    """Write the QR codes of the check-in desks and of the zone registration links."""
+    config = _load(settings.event_file)
+    if config is None:
+        return EXIT_INVALID
+    username = username or settings.bot_username
+    if not username:
+        print("qr: give --bot-username or set PSM_BOT_USERNAME", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        name = qr.clean_username(username)
+    except qr.BadUsernameError as exc:
+        print(f"qr: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        written = qr.write_codes(config, name, folder)
+    except OSError as exc:
+        print(f"{folder}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for code in written:
+        print(f"{folder / code.filename}  {code.link}")
+    print(f"{len(written)} QR code(s); print {folder / 'index.html'}")
     return 0
 
 

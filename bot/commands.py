@@ -36,8 +36,10 @@ PARTICIPANT_COMMANDS = (
 
 # Commands of each role (a role's menu is the participant menu plus its own commands;
 # organisers see every staff command).
-FACILITATOR_COMMANDS: tuple[Command, ...] = (Command("broadcast", "messaggio"),)
-REFERENT_COMMANDS: tuple[Command, ...] = ()
+# Figures (/statistiche) are scoped to the role: see bot/stats.py.
+_STATS = Command("stats", "statistiche")
+FACILITATOR_COMMANDS: tuple[Command, ...] = (Command("broadcast", "messaggio"), _STATS)
+REFERENT_COMMANDS: tuple[Command, ...] = (Command("checkin", "presenze"), _STATS)
 ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
     Command("import_links", "importa_link"),
@@ -45,6 +47,7 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("invite_referent", "invita_referente"),
     Command("staff", "staff"),
     Command("broadcasts", "messaggi"),
+    Command("export_registrations", "esporta_iscrizioni"),
 )
 
 ORGANISER, FACILITATOR, REFERENT = "organiser", "facilitator", "referent"

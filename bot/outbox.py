@@ -62,6 +62,7 @@ class Outgoing:
     copy_message_id: int | None = None
     buttons: Keyboard = field(default_factory=list)
     document: tuple[str, bytes] | None = None  # (file name, content), ``text`` as caption
+    photo: bytes | None = None  # an image (PNG/JPEG), ``text`` as caption (polls' results)
 
 
 class Transport(Protocol):

@@ -106,6 +106,7 @@ class SmoothRateLimiter(BaseRateLimiter[int]):
             await self._resume.wait()
             if chat_id is not None:
                 await self._wait_turn(chat_id)
+                await self._resume.wait()  # a 429 may have paused everyone meanwhile
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

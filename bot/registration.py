@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.attendance import CHECKIN_PREFIX, AttendanceFlows
 from bot.broadcasts import BroadcastFlows
 from bot.calendar import event_ics
 from bot.format import (
@@ -137,11 +138,12 @@ class RegistrationFlows:
         self.links = LinkFlows(self)
         self.staff = StaffFlows(self)
         self.broadcasts = BroadcastFlows(self)
+        self.attendance = AttendanceFlows(self)
         # Conversations of other features, run by the same machinery (token buttons, steps
         # stored in SQLite): flow name -> the feature that asks and answers its steps.
         self.extensions: dict[str, FlowExtension] = {
             flow: feature
-            for feature in (self.links, self.broadcasts)
+            for feature in (self.links, self.broadcasts, self.attendance)
             for flow in feature.flows_handled
         }
 
@@ -181,6 +183,8 @@ class RegistrationFlows:
         """``/start`` and ``/iscrizione``: register, or show the registration to manage it."""
         if payload and payload.startswith(INVITE_PREFIX):
             return await self.staff.redeem(who, payload.removeprefix(INVITE_PREFIX))
+        if payload and payload.startswith(CHECKIN_PREFIX):
+            return await self.attendance.desk(who, payload.removeprefix(CHECKIN_PREFIX))
         language = await self.language(who)
         out = Outcome()
         conversation = await self.s.conversations.get(who.user_id)

@@ -56,7 +56,16 @@ class Copy:
     message_id: int
 
 
-Reply = Message | VenuePin | Document | Copy
+@dataclass(frozen=True)
+class Photo:
+    """An image (a results chart), with an optional caption (HTML, at most 1024 characters)."""
+
+    content: bytes
+    caption: str = ""
+    filename: str = "chart.png"
+
+
+Reply = Message | VenuePin | Document | Copy | Photo
 
 
 @dataclass(frozen=True)

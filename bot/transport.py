@@ -38,6 +38,15 @@ class TelegramTransport:
                     user_id, message.copy_from_chat, message.copy_message_id
                 )
                 return copied.message_id
+            if message.photo is not None:
+                photo = await self.bot.send_photo(
+                    user_id,
+                    photo=message.photo,
+                    caption=message.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=inline_keyboard(message.buttons),
+                )
+                return photo.message_id
             if message.document is not None:
                 name, content = message.document
                 sent = await self.bot.send_document(

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     organisers: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated Telegram user ids of organisers."
     )
+    bot_username: str | None = Field(
+        default=None,
+        description="The bot's @username, for links printed outside Telegram (psm-bot qr).",
+    )
 
     outbox_interval: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between two looks at the outbox."

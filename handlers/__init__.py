@@ -19,7 +19,16 @@ from bot.commands import (
     REFERENT_COMMANDS,
 )
 from bot.context import PsmApplication
-from handlers import broadcasts, errors, links, membership, organisers, registration
+from handlers import (
+    attendance,
+    broadcasts,
+    errors,
+    links,
+    membership,
+    organisers,
+    registration,
+    stats,
+)
 
 _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "register": registration.register,
@@ -40,6 +49,9 @@ _STAFF_CALLBACKS: dict[str, Any] = {
     "staff": organisers.staff,
     "broadcast": broadcasts.broadcast,
     "broadcasts": broadcasts.broadcasts,
+    "stats": stats.stats,
+    "checkin": attendance.checkin,
+    "export_registrations": stats.export_registrations,
 }
 
 
@@ -68,6 +80,8 @@ def register(application: PsmApplication) -> None:
     application.add_handler(CallbackQueryHandler(registration.language_button, pattern=r"^l\|"))
     application.add_handler(CallbackQueryHandler(organisers.staff_button, pattern=r"^o\|"))
     application.add_handler(CallbackQueryHandler(broadcasts.cancel_button, pattern=r"^b\|"))
+    application.add_handler(CallbackQueryHandler(attendance.checkin_button, pattern=r"^ci\|"))
+    application.add_handler(CallbackQueryHandler(stats.export_button, pattern=r"^xr\|"))
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else.
     application.add_handler(

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.app import set_user_menu
 from bot.context import PsmContext
 from bot.registration import Who
-from bot.replies import Copy, Document, Message, Outcome, Reply, VenuePin
+from bot.replies import Copy, Document, Message, Outcome, Photo, Reply, VenuePin
 from bot.transport import inline_keyboard
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,14 @@ async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
         await bot.send_document(
             chat_id,
             document=reply.content,
+            filename=reply.filename,
+            caption=reply.caption or None,
+            parse_mode=ParseMode.HTML,
+        )
+    elif isinstance(reply, Photo):
+        await bot.send_photo(
+            chat_id,
+            photo=reply.content,
             filename=reply.filename,
             caption=reply.caption or None,
             parse_mode=ParseMode.HTML,

@@ -138,6 +138,23 @@ class BroadcastRepository:
             )
             return cursor.rowcount == 1
 
+    async def unreported(self) -> list[Broadcast]:
+        """Running or cancelled broadcasts whose final report is not sent yet."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE status IN ('sending', 'cancelled') "
+            "AND reported_at IS NULL ORDER BY id"
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def mark_reported(self, broadcast_id: int, now: dt.datetime) -> bool:
+        """Claim the final report (True once per broadcast)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE broadcasts SET reported_at = ? WHERE id = ? AND reported_at IS NULL",
+                (to_db(now), broadcast_id),
+            )
+            return cursor.rowcount == 1
+
     async def set_total(self, broadcast_id: int, total: int) -> None:
         """Record how many recipients the broadcast has."""
         async with self._db.transaction() as conn:

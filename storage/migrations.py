@@ -142,7 +142,8 @@ MIGRATIONS: list[str] = [
         progress_chat   INTEGER,
         progress_message INTEGER,
         created_at      TEXT NOT NULL,
-        finished_at     TEXT
+        finished_at     TEXT,
+        reported_at     TEXT                 -- the final report was sent (once)
     );
 
     ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcasts (id);
@@ -150,5 +151,151 @@ MIGRATIONS: list[str] = [
 
     ALTER TABLE registrations ADD COLUMN checked_in_at TEXT;
     ALTER TABLE registrations ADD COLUMN checked_in_by INTEGER;
+    """,
+    # 4: polls (strategy priorities, quick questions), ballots, answers, manual counts, and
+    #    the read-only views for exports and SQLite tools (documented in the README).
+    """
+    CREATE TABLE polls (
+        id                 INTEGER PRIMARY KEY,
+        kind               TEXT NOT NULL CHECK (kind IN ('priority', 'quick')),
+        event_id           TEXT NOT NULL,
+        zone               INTEGER NOT NULL,
+        item_id            TEXT NOT NULL,       -- the table session (agenda item id)
+        question           TEXT,                -- quick polls: the facilitator's question
+        max_choices        INTEGER NOT NULL CHECK (max_choices >= 1),
+        ranked             INTEGER NOT NULL,    -- 1: the order of the choices counts
+        status             TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+        opened_by          INTEGER,
+        opened_at          TEXT NOT NULL,
+        closes_at          TEXT NOT NULL,       -- the end of the table session
+        closed_at          TEXT,
+        closed_reason      TEXT,                -- facilitator | session_end
+        manual_respondents INTEGER              -- people who answered by hand (NULL: estimated)
+    );
+    CREATE INDEX polls_by_zone ON polls (event_id, zone, kind);
+    CREATE INDEX polls_closing ON polls (status, closes_at);
+    CREATE UNIQUE INDEX polls_one_open_priority
+        ON polls (event_id, zone) WHERE status = 'open' AND kind = 'priority';
+
+    CREATE TABLE poll_options (
+        poll_id   INTEGER NOT NULL REFERENCES polls (id),
+        position  INTEGER NOT NULL,             -- 0-based, as in the buttons
+        key       TEXT NOT NULL,                -- strategy or axis id; quick polls: 1, 2, ...
+        axis      TEXT,                         -- the axis of a strategy
+        label     TEXT NOT NULL,                -- Italian title at opening, or the typed option
+        PRIMARY KEY (poll_id, position)
+    );
+
+    -- One ballot per poll and registration: the picks being made (in tap order) and the last
+    -- confirmed answer; registrations, not users, so an erased participant stays counted.
+    CREATE TABLE poll_ballots (
+        poll_id          INTEGER NOT NULL REFERENCES polls (id),
+        registration_id  INTEGER NOT NULL REFERENCES registrations (id),
+        picks            TEXT NOT NULL DEFAULT '[]',
+        answer           TEXT,                  -- JSON list of positions, NULL = no answer
+        answered_at      TEXT,
+        updated_at       TEXT NOT NULL,
+        PRIMARY KEY (poll_id, registration_id)
+    );
+
+    CREATE TABLE poll_answers (
+        poll_id          INTEGER NOT NULL REFERENCES polls (id),
+        registration_id  INTEGER NOT NULL REFERENCES registrations (id),
+        position         INTEGER NOT NULL,
+        rank             INTEGER,               -- 1 = first choice; NULL when order does not count
+        answered_at      TEXT NOT NULL,
+        PRIMARY KEY (poll_id, registration_id, position)
+    );
+
+    -- Counts entered by a facilitator for people without Telegram (show of hands, paper).
+    CREATE TABLE poll_manual_counts (
+        poll_id     INTEGER NOT NULL REFERENCES polls (id),
+        position    INTEGER NOT NULL,
+        rank        INTEGER,                    -- NULL: chosen, order unknown
+        count       INTEGER NOT NULL CHECK (count >= 0),
+        entered_by  INTEGER,
+        entered_at  TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX poll_manual_one ON poll_manual_counts (poll_id, position, IFNULL(rank, 0));
+
+    -- A facilitator's unfinished poll set-up (a quick question, a count being typed).
+    CREATE TABLE poll_drafts (
+        user_id     INTEGER PRIMARY KEY,
+        step        TEXT NOT NULL,
+        token       TEXT NOT NULL,
+        data        TEXT NOT NULL DEFAULT '{}',
+        updated_at  TEXT NOT NULL
+    );
+
+    -- One row per answer: a Telegram choice (count 1) or a manual count; no personal data.
+    CREATE VIEW answers_export AS
+    SELECT p.id AS poll_id, p.kind AS poll_kind, p.event_id, p.zone, p.item_id AS session,
+           o.key AS option_id, o.label AS option_label, a.rank, a.answered_at AS time,
+           'telegram' AS source, 1 AS count,
+           DENSE_RANK() OVER (PARTITION BY a.poll_id ORDER BY a.registration_id) AS respondent
+    FROM poll_answers a
+    JOIN polls p ON p.id = a.poll_id
+    JOIN poll_options o ON o.poll_id = a.poll_id AND o.position = a.position
+    UNION ALL
+    SELECT p.id, p.kind, p.event_id, p.zone, p.item_id, o.key, o.label, m.rank, m.entered_at,
+           'manual', m.count, NULL
+    FROM poll_manual_counts m
+    JOIN polls p ON p.id = m.poll_id
+    JOIN poll_options o ON o.poll_id = m.poll_id AND o.position = m.position
+    WHERE m.count > 0;
+
+    -- One row per poll and option: counts, rank-weighted score, respondents, normalised score.
+    CREATE VIEW results_by_zone AS
+    WITH
+    telegram AS (
+        SELECT a.poll_id, a.position, COUNT(*) AS chosen,
+               SUM(a.rank = 1) AS first_choices,
+               SUM(CASE WHEN p.ranked THEN p.max_choices - a.rank + 1 ELSE 1 END) AS score
+        FROM poll_answers a JOIN polls p ON p.id = a.poll_id
+        GROUP BY a.poll_id, a.position
+    ),
+    manual AS (
+        SELECT m.poll_id, m.position, SUM(m.count) AS chosen,
+               SUM(CASE WHEN m.rank = 1 THEN m.count ELSE 0 END) AS first_choices,
+               SUM(m.count * CASE WHEN NOT p.ranked THEN 1.0
+                                  WHEN m.rank IS NULL THEN (p.max_choices + 1) / 2.0
+                                  ELSE p.max_choices - m.rank + 1 END) AS score
+        FROM poll_manual_counts m JOIN polls p ON p.id = m.poll_id
+        GROUP BY m.poll_id, m.position
+    ),
+    people AS (
+        SELECT p.id AS poll_id,
+               (SELECT COUNT(*) FROM poll_ballots b WHERE b.poll_id = p.id) AS registered,
+               (SELECT COUNT(DISTINCT a.registration_id) FROM poll_answers a
+                WHERE a.poll_id = p.id) AS respondents_telegram,
+               COALESCE(p.manual_respondents, MAX(
+                   (SELECT IFNULL(SUM(m.count), 0) FROM poll_manual_counts m
+                    WHERE m.poll_id = p.id AND (m.rank = 1 OR NOT p.ranked
+                                                AND p.max_choices = 1)),
+                   (SELECT IFNULL(MAX(m.count), 0) FROM poll_manual_counts m
+                    WHERE m.poll_id = p.id))) AS respondents_manual
+        FROM polls p
+    )
+    SELECT p.id AS poll_id, p.kind AS poll_kind, p.event_id, p.zone, p.item_id AS session,
+           p.status AS poll_status, p.question, o.key AS option_id, o.label AS option_label,
+           p.max_choices, people.registered, people.respondents_telegram,
+           people.respondents_manual,
+           people.respondents_telegram + people.respondents_manual AS respondents,
+           IFNULL(t.chosen, 0) AS chosen_telegram, IFNULL(m.chosen, 0) AS chosen_manual,
+           IFNULL(t.chosen, 0) + IFNULL(m.chosen, 0) AS chosen,
+           IFNULL(t.first_choices, 0) + IFNULL(m.first_choices, 0) AS first_choices,
+           IFNULL(t.score, 0) AS score_telegram, IFNULL(m.score, 0) AS score_manual,
+           IFNULL(t.score, 0) + IFNULL(m.score, 0) AS score,
+           CASE WHEN people.respondents_telegram + people.respondents_manual = 0 THEN 0.0
+                ELSE (IFNULL(t.score, 0) + IFNULL(m.score, 0)) * 1.0
+                     / ((people.respondents_telegram + people.respondents_manual)
+                        * CASE WHEN p.ranked THEN p.max_choices * (p.max_choices + 1) / 2.0
+                               ELSE 1 END)
+           END AS score_normalised
+    FROM polls p
+    JOIN poll_options o ON o.poll_id = p.id
+    JOIN people ON people.poll_id = p.id
+    LEFT JOIN telegram t ON t.poll_id = p.id AND t.position = o.position
+    LEFT JOIN manual m ON m.poll_id = p.id AND m.position = o.position;
     """,
 ]

@@ -305,6 +305,7 @@ class OutboxRepository:
         """A broadcast's rows by status, with ``blocked`` counted apart from ``failed``."""
         found = await self._db.fetchall(
             "SELECT CASE WHEN reason IN ('blocked', 'unreachable') THEN 'blocked' "
+            "WHEN reason = 'cancelled' THEN 'cancelled' "
             "ELSE status END, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY 1",
             (broadcast_id,),
         )

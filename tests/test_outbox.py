@@ -299,7 +299,7 @@ async def test_cancel_pending(services: Services) -> None:
     assert await outbox.cancel_pending(user_id=2, reason="erased", now=T0) == 2
     assert {row.status for row in await outbox.rows(user_id=2)} == {"cancelled"}
     assert await outbox.claim_due(at(60), 10) == []
-    with pytest.raises(ValueError, match="registration_id or user_id"):
+    with pytest.raises(ValueError, match="exactly one of registration_id, user_id, broadcast_id"):
         await outbox.cancel_pending(reason="x", now=T0)
 
 

@@ -1,0 +1,279 @@
+"""The registrations export: CSV or XLSX, from the chat (organisers) or ``psm-bot export``.
+
+One row per registration — active ones (confirmed, waitlisted); the command line can add the
+cancelled ones. Erased registrations have no personal data left and are never exported.
+Columns (:data:`COLUMNS`, stable English names so scripts and the personal-links import can
+rely on them): ``registration_id`` (what ``/importa_link`` and ``psm-bot import-links``
+expect), ``event_id``, ``event``, ``event_date``, ``name``, ``zone``, ``zone_name``,
+``venue_id``, ``venue``, ``mode`` (in_person / online), ``status`` (confirmed / waitlisted /
+cancelled), ``waitlist_position``, ``organisation``, ``category``, ``language``,
+``registered_at``, ``updated_at``, ``cancelled_at``, ``checked_in_at``, ``checked_in_via``
+(``self`` at the desk QR, ``staff`` when a referent or organiser marked it).
+
+The Telegram id is *not* exported: the registration id is enough to join with other files,
+and a spreadsheet travels further than the bot's database (data minimisation).
+
+Times are local times of ``process.timezone``, ISO 8601 with a space (``2023-12-05 09:20:00``).
+CSV files are UTF-8 with a BOM and ``;`` as separator, which Excel in Italian locales opens
+directly (the comma is the decimal separator there). XLSX files have real dates, a frozen
+header row and filters. Personal data reach organisers only.
+
+Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``) is
+neutralised: prefixed with ``'`` in CSV, stored as plain text in XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from bot.format import event_label
+from bot.replies import Button, Document, Keyboard, Message, Outcome
+from config.event import EventConfig
+from storage.stats import ExportRow, StatsRepository
+
+if TYPE_CHECKING:
+    from bot.registration import RegistrationFlows, Who
+
+FORMATS = ("csv", "xlsx")
+ALL_EVENTS = "*"
+BUTTON_PREFIX = "xr|"
+COLUMNS = (
+    "registration_id",
+    "event_id",
+    "event",
+    "event_date",
+    "name",
+    "zone",
+    "zone_name",
+    "venue_id",
+    "venue",
+    "mode",
+    "status",
+    "waitlist_position",
+    "organisation",
+    "category",
+    "language",
+    "registered_at",
+    "updated_at",
+    "cancelled_at",
+    "checked_in_at",
+    "checked_in_via",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | dt.date | dt.datetime | None
+
+
+def table(config: EventConfig, rows: Sequence[ExportRow]) -> list[list[Cell]]:
+    """The export as cells (header excluded); times are naive local datetimes."""
+    tz = config.tz
+
+    def local(value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+    events = {event.id: event for event in config.events}
+    venues = {venue.id: venue for venue in config.venues}
+    zones = {zone.number: zone for zone in config.zones}
+    cells: list[list[Cell]] = []
+    for row in rows:
+        event = events.get(row.event_id)
+        venue = venues.get(row.venue_id or "")
+        zone = zones.get(row.zone)
+        via: str | None = None
+        if row.checked_in_by_self is not None:
+            via = "self" if row.checked_in_by_self else "staff"
+        cells.append(
+            [
+                row.id,
+                row.event_id,
+                event.title.get("it") if event else None,
+                event.date if event else None,
+                row.display_name,
+                row.zone,
+                zone.name if zone else None,
+                row.venue_id,
+                venue.name if venue else None,
+                row.mode,
+                row.status.value,
+                row.waitlist_position,
+                row.organisation,
+                row.category,
+                row.language,
+                local(row.created_at),
+                local(row.updated_at),
+                local(row.cancelled_at),
+                local(row.checked_in_at),
+                via,
+            ]
+        )
+    return cells
+
+
+def _text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return str(value)
+
+
+def to_csv(cells: list[list[Cell]]) -> bytes:
+    """UTF-8 with BOM, ``;``-separated, header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([_text(value) for value in row] for row in cells)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(cells: list[list[Cell]], title: str = "iscrizioni") -> bytes:
+    """One sheet: bold frozen header, filters, dates as dates, formulas neutralised."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in cells:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+                cell.data_type = "s"  # text, never a formula
+            elif isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    widths = {"name": 28, "event": 36, "venue": 36, "organisation": 30, "zone_name": 24}
+    for index, column in enumerate(COLUMNS):
+        letter = sheet.cell(row=1, column=index + 1).column_letter
+        width = widths.get(column, 20 if column.endswith("_at") else max(10, len(column) + 2))
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def render(cells: list[list[Cell]], file_format: str) -> bytes:
+    """The file content in ``csv`` or ``xlsx``."""
+    if file_format == "xlsx":
+        return to_xlsx(cells)
+    if file_format == "csv":
+        return to_csv(cells)
+    raise ValueError(f"unknown format {file_format!r}")
+
+
+def filename(event_id: str | None, file_format: str, now: dt.datetime, config: EventConfig) -> str:
+    """``iscrizioni-<event or tutti>-<YYYYMMDD-HHMM>.<format>`` (local time)."""
+    stamp = now.astimezone(config.tz).strftime("%Y%m%d-%H%M")
+    return "-".join(("iscrizioni", event_id or "tutti", stamp)) + "." + file_format
+
+
+async def export(
+    config: EventConfig,
+    store: StatsRepository,
+    event_id: str | None,
+    file_format: str,
+    *,
+    include_cancelled: bool = False,
+) -> tuple[bytes, int]:
+    """The file for one event (or all, with None) and how many registrations it has."""
+    events = [event_id] if event_id is not None else None
+    rows = await store.export_rows(events, include_cancelled=include_cancelled)
+    return render(table(config, rows), file_format), len(rows)
+
+
+class ExportFlows:
+    """``/esporta_iscrizioni``: event, then format, then the file (organisers only).
+
+    Buttons are stateless (``xr|e|<event>``, ``xr|f|<format>|<event>``, ``*`` = all events)
+    and re-checked on every press.
+    """
+
+    def __init__(self, flows: RegistrationFlows) -> None:
+        self.flows = flows
+        self.s = flows.s
+        self.store = StatsRepository(flows.s.db)
+
+    def _events_keyboard(self, language: str) -> Keyboard:
+        t = self.flows.t
+        config = self.s.config
+        buttons: Keyboard = [
+            [
+                Button(
+                    event_label(self.s.catalog, language, config, event),
+                    f"{BUTTON_PREFIX}e|{event.id}",
+                )
+            ]
+            for event in sorted(config.events, key=config.starts_at)
+        ]
+        buttons.append([Button(t(language, "export.all_events"), f"{BUTTON_PREFIX}e|{ALL_EVENTS}")])
+        return buttons
+
+    async def ask(self, who: Who) -> Outcome:
+        """The event buttons, or a polite refusal."""
+        language = await self.flows.language(who)
+        t = self.flows.t
+        if not self.s.roles.is_organiser(who.user_id):
+            return Outcome().add(Message(t(language, "roles.organisers_only")))
+        return Outcome().add(
+            Message(t(language, "export.ask_event"), self._events_keyboard(language))
+        )
+
+    def _event_title(self, language: str, event_id: str) -> str | None:
+        if event_id == ALL_EVENTS:
+            return str(self.flows.t(language, "export.all_events"))
+        for event in self.s.config.events:
+            if event.id == event_id:
+                return event.title.get(language)
+        return None
+
+    async def button(self, who: Who, data: str) -> Outcome:
+        """An export button: pick the format, then send the file."""
+        language = await self.flows.language(who)
+        t = self.flows.t
+        if not self.s.roles.is_organiser(who.user_id):
+            return Outcome(alert=t(language, "roles.organisers_only"), close_keyboard=False)
+        parts = data.split("|")
+        invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
+        if len(parts) == 3 and parts[1] == "e":
+            title = self._event_title(language, parts[2])
+            if title is None:
+                return invalid
+            keyboard = [
+                [
+                    Button(t(language, "export.csv"), f"{BUTTON_PREFIX}f|csv|{parts[2]}"),
+                    Button(t(language, "export.xlsx"), f"{BUTTON_PREFIX}f|xlsx|{parts[2]}"),
+                ]
+            ]
+            return Outcome(edit=Message(t(language, "export.ask_format", event=title), keyboard))
+        if len(parts) != 4 or parts[1] != "f" or parts[2] not in FORMATS:
+            return invalid
+        file_format, event_id = parts[2], parts[3]
+        title = self._event_title(language, event_id)
+        if title is None:
+            return invalid
+        only = None if event_id == ALL_EVENTS else event_id
+        content, count = await export(self.s.config, self.store, only, file_format)
+        out = Outcome(close_keyboard=False)
+        if count == 0:
+            return out.add(Message(t(language, "export.empty", event=title)))
+        name = filename(only, file_format, self.s.clock.now(), self.s.config)
+        out.toast = t(language, "export.sent_toast")
+        return out.add(
+            Document(name, content, t(language, "export.caption", event=title, count=count))
+        )
