@@ -93,7 +93,15 @@ async def main(participants: int) -> int:
                 }
                 got = [delivered.get(10_000_000 + i, 0) for i in range(participants)]
                 sent = sum(got)
-                rate = sent / elapsed / RATE
+                times = sorted(
+                    r.time
+                    for r in api.requests
+                    if r.method == "sendMessage"
+                    and r.ok
+                    and int(r.params.get("chat_id", 0)) >= 10_000_000
+                )
+                # sustained: from the first delivery to the last
+                rate = (len(times) - 1) / (times[-1] - times[0]) / RATE
                 report("sustained rate / 30 msg/s", f"{rate:.3f}", ">= 0.9", rate >= 0.9)
                 report("messages delivered", f"{sent}", f"{participants}", sent == participants)
                 report("429 received", f"{api.stats['429']}", "-", True)

@@ -55,8 +55,7 @@ def build_application(
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services
         if services is not None:
-            if services.sender is not None:
-                await services.sender.stop()
+            await services.stop_ticking()
             application.bot_data.services = None
             application.bot_data.flows = None
             await services.close()
@@ -86,8 +85,8 @@ def build_application(
 
 
 async def outbox_tick(context: PsmContext) -> None:
-    """Periodic job: start due broadcasts, then deliver due outbox messages."""
-    await context.services.tick()
+    """Periodic job: start due broadcasts, then deliver due outbox messages (in background)."""
+    context.services.tick_soon()
 
 
 def menu_commands(

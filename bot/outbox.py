@@ -34,6 +34,7 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+CONCURRENCY = 16  # deliveries in flight at once: also the most a crash can duplicate
 NO_LINK_RECHECK = dt.timedelta(minutes=1)
 
 
@@ -116,7 +117,7 @@ class OutboxSender:
         transport: Transport,
         clock: Clock,
         *,
-        concurrency: int = 16,
+        concurrency: int = CONCURRENCY,
         batch: int = 200,
     ) -> None:
         self.outbox = outbox

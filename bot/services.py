@@ -6,6 +6,8 @@ Created in the Application's ``post_init`` (see :mod:`bot.app`) and closed in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from bot.broadcasts import BroadcastService
@@ -13,6 +15,8 @@ from bot.clock import Clock
 from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
 from bot.i18n import Catalog
 from bot.outbox import OutboxSender, Transport
+from bot.poll_texts import ResultsPresenter
+from bot.polls import PollService
 from bot.reminders import Links, ReminderPlanner, ReminderRenderer
 from bot.roles import Roles
 from config.event import EventConfig
@@ -23,6 +27,7 @@ from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
+from storage.polls import PollRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
 from storage.users import UserRepository
@@ -50,9 +55,21 @@ class Services:
     comuni: ComuneIndex = field(default_factory=lambda: ComuneIndex([]))
     sender: OutboxSender | None = None
     broadcasts: BroadcastService = field(init=False)
+    polls: PollService = field(init=False)  # polls at the zone tables (bot/polls.py)
+    poll_texts: ResultsPresenter = field(init=False)  # their results, texts and charts
+    _tick_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.broadcasts = BroadcastService(self)
+        self.polls = PollService(
+            self.config,
+            self.catalog,
+            self.clock,
+            PollRepository(self.db),
+            self.registrations,
+            self.users,
+        )
+        self.poll_texts = ResultsPresenter(self.polls)
 
     @classmethod
     async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
@@ -88,6 +105,10 @@ class Services:
         sender.register("reminder", self.reminders.render)
         sender.register("link_fix", self.reminders.render)
         sender.register("broadcast", self.broadcasts.render)
+        sender.register("poll", self.polls.render_ballot)
+        sender.register("poll_closed", self.polls.render_closed)
+        sender.register("poll_staff", self.polls.render_staff)
+        sender.register("results", self.poll_texts.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
         self.sender = sender
@@ -96,8 +117,23 @@ class Services:
     async def tick(self) -> None:
         """Periodic work: start due broadcasts, show progress, deliver due messages."""
         await self.broadcasts.tick()
+        await self.polls.close_due()  # polls whose table session has ended
         if self.sender is not None:
             await self.sender.drain_soon()
+
+    def tick_soon(self) -> None:
+        """Run :meth:`tick` in the background unless the previous one is still running."""
+        if self._tick_task is None or self._tick_task.done():
+            self._tick_task = asyncio.create_task(self.tick())
+
+    async def stop_ticking(self) -> None:
+        """Stop the background tick and the sender (rows in flight are resent at start-up)."""
+        if self._tick_task is not None and not self._tick_task.done():
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+        if self.sender is not None:
+            await self.sender.stop()
 
     async def reload_comuni(self) -> None:
         """Build the comune index from the database, seeding it from the bundled file."""
