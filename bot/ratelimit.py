@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -51,6 +52,8 @@ class SmoothRateLimiter(BaseRateLimiter[int]):
         self._monotonic = monotonic
         self._sleep = sleep
         self._interval = 1.0 / overall_per_second
+        self._window_limit = max(1, int(overall_per_second))
+        self._window: deque[float] = deque()
         self._chat_rate = chat_per_second
         self._chat_burst = chat_burst
         self._max_retries = max_retries
@@ -89,6 +92,24 @@ class SmoothRateLimiter(BaseRateLimiter[int]):
         delay = slot - self._now()
         if delay > 0:
             await self._sleep(delay)
+        await self._window_turn()
+
+    async def _window_turn(self) -> None:
+        """Never more than the overall rate in any one-second window, as actually sent.
+
+        Even spacing alone is not enough when the event loop is busy: sleepers that wake late
+        go out together. The window of real send times catches that bunching.
+        """
+        while True:
+            async with self._lock:
+                now = self._now()
+                while self._window and self._window[0] <= now - 1.0:
+                    self._window.popleft()
+                if len(self._window) < self._window_limit:
+                    self._window.append(now)
+                    return
+                wait = self._window[0] + 1.0 - now
+            await self._sleep(max(wait, 0.001))
 
     async def process_request(
         self,
