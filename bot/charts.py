@@ -32,7 +32,7 @@ class Bar:
 
 
 def _wrap(label: str, width: int = 38, lines: int = 2) -> str:
-    wrapped = textwrap.wrap(label, width) or [""]
+    wrapped = textwrap.wrap(label, width, break_long_words=False) or [""]
     if len(wrapped) > lines:
         rest = textwrap.shorten(" ".join(wrapped[lines - 1 :]), width, placeholder="…")
         wrapped = [*wrapped[: lines - 1], rest]
@@ -101,6 +101,7 @@ def heatmap(
     *,
     colour_label: str,
     subtitle: str = "",
+    separate_last: bool = False,
 ) -> bytes:
     """A rows x columns grid of shares (0..1) printed as percentages on each cell."""
     width = min(4.0 + 1.1 * max(len(columns), 1), 24.0)
@@ -116,14 +117,17 @@ def heatmap(
             ax.text(c, r, f"{value * 100:.0f}", ha="center", va="center", fontsize=8, color=colour)
     ax.set_xticks(
         range(len(columns)),
-        [_wrap(label, 16, 3) for label in columns],
+        [_wrap(label, 18, 3) for label in columns],
         fontsize=8,
         rotation=0,
     )
     ax.set_yticks(range(len(rows)), [_wrap(label, 28, 1) for label in rows], fontsize=8)
     ax.tick_params(top=False, bottom=True)
+    if separate_last and len(rows) > 1:  # e.g. a total row under the others
+        ax.axhline(len(rows) - 1.5, color="white", linewidth=3)
     ax.set_title(title, fontsize=12, loc="left", fontweight="bold")
-    bar = figure.colorbar(image, ax=ax, fraction=0.03, pad=0.02, format=PercentFormatter(1.0))
+    percent = PercentFormatter(1.0, decimals=0)
+    bar = figure.colorbar(image, ax=ax, fraction=0.03, pad=0.02, format=percent)
     bar.set_label(colour_label, fontsize=8)
     if subtitle:
         figure.text(0.01, 0.005, subtitle, fontsize=8, color="#555555", va="bottom")

@@ -103,8 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_registrations(
                 settings, args.event, args.format, args.out, args.include_cancelled
             )
-        print("psm-bot export results: not available yet", file=sys.stderr)
-        return EXIT_INVALID
+        return export_results(settings, args.event, args.format, args.out)
     if args.command == "qr":
         return qr_codes(settings, args.out, args.bot_username)
     return run(settings)
@@ -328,6 +327,50 @@ def export_registrations(
         print(f"{path}: cannot write the file: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"{count} registration(s) written to {path} (personal data: keep the file safe)")
+    return 0
+
+
+def export_results(
+    settings: Settings, event_id: str | None, file_format: str, out: Path | None
+) -> int:
+    """Write the poll results (answers, results by zone): two CSV files or one XLSX workbook.
+
+    ``--out DIR/NAME.ext`` names them ``NAME-answers.csv`` and ``NAME-results.csv`` (CSV) or
+    ``NAME.xlsx``; by default ``risultati-<event or tutti>-<time>`` here.
+    """
+    from bot.exports import export_results as build
+    from storage.polls import PollRepository
+
+    config = _load(settings.event_file)
+    if config is None:
+        return EXIT_INVALID
+    if event_id is not None and event_id not in {e.id for e in config.events}:
+        known = ", ".join(e.id for e in config.events)
+        print(f"--event: unknown event {event_id!r} (known: {known})", file=sys.stderr)
+        return EXIT_INVALID
+    if not Path(settings.database).exists():
+        print(f"no database at {settings.database} (set PSM_DATABASE)", file=sys.stderr)
+        return EXIT_INVALID
+    stamp = SystemClock().now().astimezone(config.tz).strftime("%Y%m%d-%H%M")
+    folder = out.parent if out else Path()
+    name = out.stem if out else "-".join(("risultati", event_id or "tutti", stamp))
+
+    async def read() -> list[tuple[str, bytes]]:
+        db = await Database.open(settings.database)
+        try:
+            return await build(PollRepository(db), file_format, name, event_id=event_id)
+        finally:
+            await db.close()
+
+    files = asyncio.run(read())
+    try:
+        for filename, content in files:
+            (folder / filename).write_bytes(content)
+    except OSError as exc:
+        print(f"{folder}: cannot write the file: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for filename, _ in files:
+        print(f"written {folder / filename}")
     return 0
 
 

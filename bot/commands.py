@@ -38,7 +38,14 @@ PARTICIPANT_COMMANDS = (
 # organisers see every staff command).
 # Figures (/statistiche) are scoped to the role: see bot/stats.py.
 _STATS = Command("stats", "statistiche")
-FACILITATOR_COMMANDS: tuple[Command, ...] = (Command("broadcast", "messaggio"), _STATS)
+# Polls at the tables (bot/poll_staff.py): open/close, manual counts, results, export.
+_POLLS = (
+    Command("poll", "sondaggio"),
+    Command("counts", "conteggi"),
+    Command("results", "risultati"),
+    Command("export", "esporta"),
+)
+FACILITATOR_COMMANDS: tuple[Command, ...] = (Command("broadcast", "messaggio"), _STATS, *_POLLS)
 REFERENT_COMMANDS: tuple[Command, ...] = (Command("checkin", "presenze"), _STATS)
 ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
@@ -48,6 +55,8 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("staff", "staff"),
     Command("broadcasts", "messaggi"),
     Command("export_registrations", "esporta_iscrizioni"),
+    Command("synthesis", "sintesi"),  # polls: the cross-zone synthesis
+    Command("send_results", "invia_risultati"),  # polls: results to every zone's participants
 )
 
 ORGANISER, FACILITATOR, REFERENT = "organiser", "facilitator", "referent"

@@ -8,6 +8,7 @@ event: a chart with the text as its caption, shortened to fit Telegram's 1024 ch
 from __future__ import annotations
 
 import datetime as dt
+import html
 import time
 
 from bot.format import zone_label
@@ -55,9 +56,11 @@ class ResultsPresenter:
         self.polls = polls
         self.t = polls.catalog
         self.config = polls.config
-        self._cache: dict[str, tuple[float, object]] = {}
+        self._cache: dict[
+            str, tuple[float, tuple[Synthesis, dict[int, tuple[Poll, PollResult]]]]
+        ] = {}
 
-    def _ordinal(self, language: str, rank: int) -> str:
+    def ordinal(self, language: str, rank: int) -> str:
         ordinals = self.t.raw(language, "results.ordinals")
         return str(ordinals[rank - 1]) if 1 <= rank <= len(ordinals) else str(rank)
 
@@ -66,14 +69,14 @@ class ResultsPresenter:
         return {o.key: self.polls.label(poll.kind, o, language) for o in poll.options}
 
     def scale(self, max_choices: int, language: str) -> str:
-        """"3 points for a 1st choice, 2 for a 2nd, 1 for a 3rd"."""
+        """E.g. "3 points for a 1st choice, 2 for a 2nd, 1 for a 3rd"."""
         parts = [
             str(
                 self.t(
                     language,
                     "results.scale_first" if rank == 1 else "results.scale_next",
                     points=max_choices - rank + 1,
-                    rank=self._ordinal(language, rank),
+                    rank=self.ordinal(language, rank),
                 )
             )
             for rank in range(1, max_choices + 1)
@@ -81,7 +84,7 @@ class ResultsPresenter:
         return ", ".join(parts)
 
     def people(self, result: PollResult, language: str) -> Raw:
-        """"18 of 23 registered answered, + 4 without Telegram"."""
+        """E.g. "18 of 23 registered answered, + 4 without Telegram"."""
         manual = (
             self.t(language, "results.manual_people", count=result.respondents_manual)
             if result.respondents_manual
@@ -98,7 +101,9 @@ class ResultsPresenter:
     def status(self, poll: Poll, language: str) -> Raw:
         """Open (until when) or closed."""
         if poll.is_open:
-            return self.t(language, "results.status_open", closes=self.polls.local_time(poll.closes_at))
+            return self.t(
+                language, "results.status_open", closes=self.polls.local_time(poll.closes_at)
+            )
         return self.t(language, "results.status_closed")
 
     def ranking_lines(
@@ -119,11 +124,15 @@ class ResultsPresenter:
             )
             by_rank = ""
             if detail and result.ranked and any(option.by_rank):
-                by_rank = " (" + " · ".join(
-                    f"{self._ordinal(language, r)}: {n}"
-                    for r, n in enumerate(option.by_rank, start=1)
-                    if n
-                ) + ")"
+                by_rank = (
+                    " ("
+                    + " · ".join(
+                        f"{self.ordinal(language, r)}: {n}"
+                        for r, n in enumerate(option.by_rank, start=1)
+                        if n
+                    )
+                    + ")"
+                )
             lines.append(
                 str(
                     self.t(
@@ -168,7 +177,11 @@ class ResultsPresenter:
         head = [line for line in head if line]
         if result.max_choices:
             head.append(
-                str(self.t(language, "results.scoring", scale=self.scale(result.max_choices, language)))
+                str(
+                    self.t(
+                        language, "results.scoring", scale=self.scale(result.max_choices, language)
+                    )
+                )
             )
         lines = self.ranking_lines(result, labels, language, detail=not compact)
         if not lines:
@@ -188,7 +201,9 @@ class ResultsPresenter:
                 status=self.status(poll, language),
             )
         )
-        lines = self.ranking_lines(result, labels, language) or [str(self.t(language, "results.none"))]
+        lines = self.ranking_lines(result, labels, language) or [
+            str(self.t(language, "results.none"))
+        ]
         return Raw("\n".join([head, str(self.people(result, language)), "", *lines]))
 
     def synthesis_text(
@@ -256,7 +271,7 @@ class ResultsPresenter:
                             low_zone=spread.low_zone,
                             high=percent(spread.high),
                             high_zone=spread.high_zone,
-                            stdev=f"{spread.stdev * 100:.1f}",
+                            stdev=f"{spread.stdev * 100:.0f}",
                         )
                     )
                 )
@@ -279,8 +294,9 @@ class ResultsPresenter:
     ) -> bytes:
         """The zone's ranking as a bar chart."""
         where = zone or zone_label(self.config, poll.zone)
-        title = str(self.t(language, "results.chart_title", zone=where))
-        subtitle = str(
+        # chart texts are not HTML: the catalog's escaping is undone
+        title = html.unescape(self.t(language, "results.chart_title", zone=where))
+        subtitle = html.unescape(
             self.t(
                 language,
                 "results.chart_subtitle",
@@ -289,12 +305,16 @@ class ResultsPresenter:
                 scale=self.scale(result.max_choices, language) if result.max_choices else "",
             )
         )
-        return await self.polls.bar_chart(title, result, language, self.labels(poll, language), subtitle)
+        return await self.polls.bar_chart(
+            title, result, language, self.labels(poll, language), subtitle
+        )
 
     async def synthesis_chart(self, event: Event, synthesis: Synthesis, language: str) -> bytes:
         """The zone x strategy heatmap."""
-        title = str(self.t(language, "results.heatmap_title"))
-        subtitle = str(self.t(language, "results.heatmap_subtitle", event=event.title.get(language)))
+        title = html.unescape(self.t(language, "results.heatmap_title"))
+        subtitle = html.unescape(
+            self.t(language, "results.heatmap_subtitle", event=event.title.get(language))
+        )
         return await self.polls.heatmap(synthesis, language, title, subtitle)
 
     # --- outbox kind "results" ------------------------------------------------------------------
@@ -305,9 +325,7 @@ class ResultsPresenter:
         cached = self._cache.get(event_id)
         now = time.monotonic()
         if cached is not None and now - cached[0] < _CACHE_SECONDS:
-            value = cached[1]
-            assert isinstance(value, tuple)
-            return value  # type: ignore[return-value]
+            return cached[1]
         value = await self.polls.synthesis(event_id)
         self._cache[event_id] = (now, value)
         return value

@@ -27,14 +27,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from bot.charts import Bar, bar_chart, heatmap
 from bot.clock import Clock
 from bot.format import date_text, time_text, zone_label
-from bot.i18n import Catalog, Raw, escape
+from bot.i18n import Catalog, Raw, escape, language_for
 from bot.outbox import Outgoing, Prepared
 from bot.replies import Button, Keyboard, Message, Outcome
 from bot.results import PollResult, Synthesis, Tally, compute_synthesis, poll_result
@@ -52,9 +52,6 @@ from storage.polls import (
 )
 from storage.registrations import RegistrationRepository, Status
 from storage.users import UserRepository
-
-if TYPE_CHECKING:
-    pass
 
 DEFAULT_CHOICES = 3
 MAX_CHOICES = 5
@@ -83,13 +80,6 @@ class Session:
     def item_id(self) -> str:
         """The agenda item's id (its own, or its position)."""
         return self.item.id or f"item{self.index + 1}"
-
-
-@dataclass(frozen=True)
-class TapResult:
-    """What a participant's tap produced."""
-
-    outcome: Outcome
 
 
 def parse_quick(text: str) -> tuple[str, list[str]] | None:
@@ -359,6 +349,13 @@ class PollService:
     def _axis_order(self, poll: Poll) -> list[str]:
         return list(dict.fromkeys(o.axis or "" for o in poll.options))
 
+    def _folder(self, poll: Poll, axis_id: str) -> list[PollOption] | None:
+        """The options of an axis shown as a folder; None when the axis is an item itself."""
+        options = [o for o in poll.options if (o.axis or "") == axis_id]
+        if len(options) == 1 and options[0].key == axis_id:
+            return None
+        return options
+
     def _picks_text(self, poll: Poll, picks: Sequence[int], language: str) -> str:
         names = [escape(self.label(poll.kind, poll.options[p], language)) for p in picks]
         if poll.ranked:
@@ -380,7 +377,11 @@ class PollService:
         states = []
         if answer:
             states.append(
-                t(language, "poll.state_answer", answer=Raw(self._picks_text(poll, answer, language)))
+                t(
+                    language,
+                    "poll.state_answer",
+                    answer=Raw(self._picks_text(poll, answer, language)),
+                )
             )
         if list(picks) != list(answer or []) and picks:
             states.append(
@@ -423,7 +424,9 @@ class PollService:
                 )
         return Message(text, self._ballot_buttons(poll, language, picks, axis))
 
-    def _option_button(self, poll: Poll, option: PollOption, language: str, picks: Sequence[int]) -> Button:
+    def _option_button(
+        self, poll: Poll, option: PollOption, language: str, picks: Sequence[int]
+    ) -> Button:
         label = self.label(poll.kind, option, language)
         if len(label) > LABEL_MAX:
             label = label[: LABEL_MAX - 1] + "…"
@@ -441,6 +444,11 @@ class PollService:
             axes = self._axis_order(poll)
             if axis is None or not 0 <= axis < len(axes):
                 for index, axis_id in enumerate(axes):
+                    folder = self._folder(poll, axis_id)
+                    if folder is None:  # an axis without strategies: the item itself
+                        item = next(o for o in poll.options if o.key == axis_id)
+                        rows.append([self._option_button(poll, item, language, picks)])
+                        continue
                     chosen = sum(1 for p in picks if poll.options[p].axis == axis_id)
                     title = self.axis_title(axis_id, language)
                     if len(title) > LABEL_MAX - 6:
@@ -466,25 +474,36 @@ class PollService:
             )
         return rows
 
-    async def tap(self, user_id: int, language: str, data: str) -> Outcome:
-        """A participant's button on a ballot: validate everything, store, answer."""
+    async def tap(self, user_id: int, telegram_language: str | None, data: str) -> Outcome:
+        """A participant's button on a ballot: validate everything, store, answer.
+
+        The language comes with the voter's row (one read for both); only refusals before
+        it is known look the user up.
+        """
         t = self.catalog
+
+        async def refuse(key: str, **params: object) -> Outcome:
+            user = await self.users.get(user_id)
+            language = language_for(telegram_language, user.language if user else None)
+            return Outcome(alert=t(language, key, **params), close_keyboard=False)
+
         parts = data.split("|")
-        invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
         if len(parts) not in (3, 4) or parts[0] != PREFIX or not parts[1].isdigit():
-            return invalid
+            return await refuse("button.invalid")
         action, value = parts[2], parts[3] if len(parts) == 4 else None
         if (action in ("t", "ax")) != (value is not None and value.isdigit()):
-            return invalid
+            return await refuse("button.invalid")
         if action not in ("t", "ok", "clr", "ax", "home"):
-            return invalid
+            return await refuse("button.invalid")
         found = await self.poll(int(parts[1]))
         if found is None:
-            return invalid
+            return await refuse("button.invalid")
         poll = await self.fresh(found)
         voter = await self.store.voter(poll.id, poll.event_id, user_id)
         if voter is None:
-            return Outcome(alert=t(language, "poll.alert_not_registered"), close_keyboard=False)
+            return await refuse("poll.alert_not_registered")
+        language = language_for(telegram_language, voter.language)
+        invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
         if voter.zone != poll.zone:
             return Outcome(alert=t(language, "poll.alert_other_zone"), close_keyboard=False)
         if voter.status != Status.CONFIRMED or voter.mode != AttendanceMode.IN_PERSON:
@@ -500,7 +519,8 @@ class PollService:
         out = Outcome(close_keyboard=False)
         if action == "ax":
             axis = int(value or 0)
-            if not self.grouped(poll) or axis >= len(self._axis_order(poll)):
+            axes = self._axis_order(poll)
+            if not self.grouped(poll) or axis >= len(axes) or not self._folder(poll, axes[axis]):
                 return invalid
         elif action == "home":
             axis = None
@@ -540,7 +560,7 @@ class PollService:
                     out.toast = t(language, "poll.toast_chosen", option=name)
                 else:
                     out.toast = t(language, "poll.toast_removed", option=name)
-            if self.grouped(poll):
+            if self.grouped(poll) and self._folder(poll, option.axis or "") is not None:
                 axis = self._axis_order(poll).index(option.axis or "")
         out.edit = self.ballot(poll, language, picks, answer, axis=axis)
         return out
@@ -612,7 +632,11 @@ class PollService:
         _, answer = await self.store.ballot(poll.id, registration.id)
         t = self.catalog
         yours = (
-            t(language, "poll.closed_your_answer", answer=Raw(self._picks_text(poll, answer, language)))
+            t(
+                language,
+                "poll.closed_your_answer",
+                answer=Raw(self._picks_text(poll, answer, language)),
+            )
             if answer
             else t(language, "poll.closed_no_answer")
         )
@@ -670,13 +694,17 @@ class PollService:
             self._polls[poll.id] = poll
             result = poll_result(self.tally(poll, raws[poll.id]))
             previous = chosen.get(poll.zone)
-            if previous is None or result.respondents_total > 0 or (
-                previous[1].respondents_total == 0
+            if (
+                previous is None
+                or result.respondents_total > 0
+                or (previous[1].respondents_total == 0)
             ):
                 chosen[poll.zone] = (poll, result)
         return chosen
 
-    async def synthesis(self, event_id: str) -> tuple[Synthesis, dict[int, tuple[Poll, PollResult]]]:
+    async def synthesis(
+        self, event_id: str
+    ) -> tuple[Synthesis, dict[int, tuple[Poll, PollResult]]]:
         """The cross-zone synthesis of an event."""
         zones = await self.zone_results(event_id)
         keys = [option.key for option in self.priority_options()]
@@ -717,36 +745,44 @@ class PollService:
     ) -> bytes:
         """The ranking as bars (points; the part counted by hand apart)."""
         t = self.catalog
-        bars = [
-            Bar(labels.get(o.key, o.key), o.score, o.score_manual)
-            for o in result.options
-        ]
+        bars = [Bar(labels.get(o.key, o.key), o.score, o.score_manual) for o in result.options]
         key = repr(("bar", title, subtitle, language, bars))
         return await self._cached_chart(
             key,
             bar_chart,
             title,
             bars,
-            axis_label=str(t(language, "results.chart_axis" if result.ranked else "results.chart_axis_quick")),
+            axis_label=str(
+                t(language, "results.chart_axis" if result.ranked else "results.chart_axis_quick")
+            ),
             telegram_label="Telegram",
             manual_label=str(t(language, "results.chart_manual")),
             subtitle=subtitle,
         )
 
-    async def heatmap(self, synthesis: Synthesis, language: str, title: str, subtitle: str) -> bytes:
-        """The zone x strategy heatmap of normalised scores."""
-        rows = [zone_label(self.config, z) if self.config.has_zone(z) else str(z) for z in synthesis.zones]
+    async def heatmap(
+        self, synthesis: Synthesis, language: str, title: str, subtitle: str
+    ) -> bytes:
+        """The zone x strategy heatmap of normalised scores, with the mean of all zones."""
+        rows = [
+            zone_label(self.config, z) if self.config.has_zone(z) else str(z)
+            for z in synthesis.zones
+        ]
+        rows.append(html.unescape(self.catalog(language, "results.heatmap_overall")))
+        overall = dict(synthesis.overall)
+        matrix = [*synthesis.matrix, tuple(overall.get(k, 0.0) for k in synthesis.keys)]
         columns = [self.short_label(k, language) for k in synthesis.keys]
-        key = repr(("heat", title, subtitle, language, synthesis.zones, synthesis.keys, synthesis.matrix))
+        key = repr(("heat", title, subtitle, language, rows, columns, matrix))
         return await self._cached_chart(
             key,
             heatmap,
             title,
             rows,
             columns,
-            synthesis.matrix,
-            colour_label=str(self.catalog(language, "results.heatmap_colour")),
+            matrix,
+            colour_label=html.unescape(self.catalog(language, "results.heatmap_colour")),
             subtitle=subtitle,
+            separate_last=True,
         )
 
     def short_label(self, key: str, language: str) -> str:

@@ -26,6 +26,7 @@ from handlers import (
     links,
     membership,
     organisers,
+    polls,
     registration,
     stats,
 )
@@ -53,6 +54,15 @@ _STAFF_CALLBACKS: dict[str, Any] = {
     "checkin": attendance.checkin,
     "export_registrations": stats.export_registrations,
 }
+# Polls at the zone tables (handlers/polls.py); /sondaggio also serves participants.
+_POLL_CALLBACKS: dict[str, Any] = {
+    "poll": polls.poll,
+    "counts": polls.counts,
+    "results": polls.results,
+    "export": polls.export,
+    "synthesis": polls.synthesis,
+    "send_results": polls.send_results,
+}
 
 
 def register(application: PsmApplication) -> None:
@@ -65,11 +75,20 @@ def register(application: PsmApplication) -> None:
     application.add_handler(
         MessageHandler(private & new_messages & ~filters.COMMAND, broadcasts.capture), group=-1
     )
+    # Polls (group -2, before that): the text a poll set-up waits for (a quick question, a
+    # count) and /annulla during one; both stop the other handlers only when a set-up is open.
+    application.add_handler(
+        MessageHandler(private & new_messages & filters.TEXT & ~filters.COMMAND, polls.text),
+        group=-2,
+    )
+    application.add_handler(
+        CommandHandler(["annulla", "cancel"], polls.cancel, filters=private), group=-2
+    )
 
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS
+    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS
     commands = PARTICIPANT_COMMANDS + FACILITATOR_COMMANDS + REFERENT_COMMANDS + ORGANISER_COMMANDS
     for command in dict.fromkeys(commands):
         application.add_handler(
@@ -82,6 +101,8 @@ def register(application: PsmApplication) -> None:
     application.add_handler(CallbackQueryHandler(broadcasts.cancel_button, pattern=r"^b\|"))
     application.add_handler(CallbackQueryHandler(attendance.checkin_button, pattern=r"^ci\|"))
     application.add_handler(CallbackQueryHandler(stats.export_button, pattern=r"^xr\|"))
+    # Polls: ballots (p|<poll>|...) and staff actions (p|f|...).
+    application.add_handler(CallbackQueryHandler(polls.button, pattern=r"^p\|"))
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else.
     application.add_handler(

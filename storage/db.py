@@ -97,6 +97,5 @@ class Database:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """Run a read and return every row."""
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        """Run a read and return every row (one trip to the database thread, not three)."""
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))

@@ -89,6 +89,7 @@ class Voter:
     picks: list[int]
     answer: list[int] | None
     has_ballot: bool
+    language: str | None = None  # the participant's explicit language choice, if any
 
 
 @dataclass(frozen=True)
@@ -364,9 +365,10 @@ class PollRepository:
     async def voter(self, poll_id: int, event_id: str, user_id: int) -> Voter | None:
         """The user's active registration for the event and their ballot in the poll."""
         rows = await self._db.fetchall(
-            "SELECT r.id, r.zone, r.mode, r.status, b.picks, b.answer, b.poll_id "
+            "SELECT r.id, r.zone, r.mode, r.status, b.picks, b.answer, b.poll_id, u.language "
             "FROM registrations r LEFT JOIN poll_ballots b "
             "ON b.poll_id = ? AND b.registration_id = r.id "
+            "LEFT JOIN users u ON u.user_id = r.user_id "
             "WHERE r.event_id = ? AND r.user_id = ? AND r.status IN ('confirmed', 'waitlisted')",
             (poll_id, event_id, user_id),
         )
@@ -381,6 +383,7 @@ class PollRepository:
             picks=_positions(row[4]) or [],
             answer=_positions(row[5]),
             has_ballot=row[6] is not None,
+            language=row[7],
         )
 
     async def ballot(
