@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import register_many
 from bot.app import build_application, running
 from bot.clock import SystemClock
 from bot.outbox import CONCURRENCY
 from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings
-from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
 
 EVENT = "copianificazione-2023"
@@ -63,25 +63,7 @@ async def prepare(api: FakeBotApi, database: Path, participants: int) -> int:
     services = await Services.start(settings_for(api, database), config, SystemClock())
     try:
         now = services.clock.now()
-        for index in range(participants):
-            user_id = FIRST_USER + index
-            api.user(user_id, f"P{index}")
-            zone = config.zones[index % len(config.zones)]
-            await services.registrations.create(
-                NewRegistration(
-                    EVENT,
-                    user_id,
-                    f"P{index}",
-                    zone.number,
-                    "in_person",
-                    zone.venue,
-                    None,
-                    None,
-                    "it",
-                ),
-                None,
-                now,
-            )
+        await register_many(services, api, EVENT, FIRST_USER, participants, now)
         broadcast = await services.broadcasts_store.create(
             created_by=ORGANISER,
             source_chat=ORGANISER,

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import register_many
 from bot.app import build_application, running
 from bot.clock import FakeClock
 from config.event import load_event_config
 from config.settings import Settings
-from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
 
 ROME = ZoneInfo("Europe/Rome")
@@ -39,7 +39,6 @@ def report(name: str, value: str, target: str, ok: bool) -> None:
 
 async def main(participants: int) -> int:
     config = load_event_config()
-    zones = list(config.zones)
     clock = FakeClock(dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME))
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeBotApi() as api:
@@ -56,25 +55,7 @@ async def main(participants: int) -> int:
                 assert services is not None and services.sender is not None
                 # Participants: registered directly in storage (the chat path is measured by
                 # the other benchmarks); all in person, no capacity limit for the benchmark.
-                for index in range(participants):
-                    user_id = 10_000_000 + index
-                    api.user(user_id, f"P{index}")
-                    zone = zones[index % len(zones)]
-                    await services.registrations.create(
-                        NewRegistration(
-                            EVENT,
-                            user_id,
-                            f"P{index}",
-                            zone.number,
-                            "in_person",
-                            zone.venue,
-                            None,
-                            None,
-                            "it",
-                        ),
-                        None,
-                        clock.now(),
-                    )
+                await register_many(services, api, EVENT, 10_000_000, participants, clock.now())
                 started = time.perf_counter()
                 added = await services.planner.plan_all(clock.now())
                 planning = time.perf_counter() - started

@@ -285,6 +285,21 @@ async def _import_links(
     return 0
 
 
+def _export_config(settings: Settings, event_id: str | None) -> EventConfig | None:
+    """The event file for an export, after checking ``--event`` and the database exist."""
+    config = _load(settings.event_file)
+    if config is None:
+        return None
+    if event_id is not None and event_id not in {e.id for e in config.events}:
+        known = ", ".join(e.id for e in config.events)
+        print(f"--event: unknown event {event_id!r} (known: {known})", file=sys.stderr)
+        return None
+    if not Path(settings.database).exists():
+        print(f"no database at {settings.database} (set PSM_DATABASE)", file=sys.stderr)
+        return None
+    return config
+
+
 def export_registrations(
     settings: Settings,
     event_id: str | None,
@@ -293,15 +308,8 @@ def export_registrations(
     include_cancelled: bool,
 ) -> int:
     """Write the registrations (one event or all) to a CSV or XLSX file for organisers."""
-    config = _load(settings.event_file)
+    config = _export_config(settings, event_id)
     if config is None:
-        return EXIT_INVALID
-    if event_id is not None and event_id not in {e.id for e in config.events}:
-        known = ", ".join(e.id for e in config.events)
-        print(f"--event: unknown event {event_id!r} (known: {known})", file=sys.stderr)
-        return EXIT_INVALID
-    if not Path(settings.database).exists():
-        print(f"no database at {settings.database} (set PSM_DATABASE)", file=sys.stderr)
         return EXIT_INVALID
     path = out or Path(
         registrations_export.filename(event_id, file_format, SystemClock().now(), config)
@@ -341,15 +349,8 @@ def export_results(
     from bot.exports import export_results as build
     from storage.polls import PollRepository
 
-    config = _load(settings.event_file)
+    config = _export_config(settings, event_id)
     if config is None:
-        return EXIT_INVALID
-    if event_id is not None and event_id not in {e.id for e in config.events}:
-        known = ", ".join(e.id for e in config.events)
-        print(f"--event: unknown event {event_id!r} (known: {known})", file=sys.stderr)
-        return EXIT_INVALID
-    if not Path(settings.database).exists():
-        print(f"no database at {settings.database} (set PSM_DATABASE)", file=sys.stderr)
         return EXIT_INVALID
     stamp = SystemClock().now().astimezone(config.tz).strftime("%Y%m%d-%H%M")
     folder = out.parent if out else Path()

@@ -25,12 +25,6 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     # Three places in Pinerolo, so that the fourth in-person registration is waitlisted.
     harness = BotHarness(api, tmp_path, organisers=[ORGANISER], config=config_with(pinerolo=3))

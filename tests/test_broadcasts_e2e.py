@@ -21,12 +21,6 @@ EVENT = "copianificazione-2023"
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
     yield harness

@@ -38,12 +38,6 @@ DIGITAL, GREEN, MOBILITY, SCHOOL, INCLUSION, HEALTH = range(6)
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     harness = await BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER]).start()
     yield harness

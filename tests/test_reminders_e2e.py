@@ -23,12 +23,6 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
     yield harness

@@ -53,12 +53,6 @@ COLUMNS = [
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     harness = BotHarness(api, tmp_path, organisers=[ORGANISER], config=config_with(pinerolo=2))
     await harness.start()
