@@ -124,10 +124,14 @@ class SmoothRateLimiter(BaseRateLimiter[int]):
         chat_id = data.get("chat_id")
         retries = rate_limit_args if rate_limit_args is not None else self._max_retries
         for attempt in range(retries + 1):
-            await self._resume.wait()
-            if chat_id is not None:
-                await self._wait_turn(chat_id)
-                await self._resume.wait()  # a 429 may have paused everyone meanwhile
+            while True:
+                await self._resume.wait()
+                if chat_id is not None:
+                    await self._wait_turn(chat_id)
+                if self._resume.is_set():
+                    break
+                # A 429 paused everyone while this request waited for its turn: take a new
+                # turn after the pause, so the waiting requests do not all go out at once.
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
