@@ -410,11 +410,12 @@ def run(settings: Settings) -> int:
     config = _load(settings.event_file)
     if config is None:
         return EXIT_INVALID
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, build_application, tune_garbage_collector
     from bot.logs import configure_logging
 
     configure_logging()
     application = build_application(settings, config)
+    tune_garbage_collector()
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Messages per second to one chat, after a short burst."
     )
     chat_burst: int = Field(default=5, ge=1, description="Messages one chat may get at once.")
+    http_connections: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description="Connections to the Bot API server kept open at most (bot/http.py).",
+    )
 
     @field_validator("organisers", mode="before")
     @classmethod

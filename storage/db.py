@@ -91,6 +91,12 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
 
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """One write statement, atomic on its own (autocommit): one trip to the database
+        thread instead of three (BEGIN, statement, COMMIT), for the hot single-row writes."""
+        async with self._write_lock:
+            await self._conn.execute(sql, tuple(params))
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """Run a read and return its first row."""
         async with self._conn.execute(sql, tuple(params)) as cursor:

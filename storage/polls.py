@@ -400,24 +400,22 @@ class PollRepository:
 
     async def add_ballot(self, poll_id: int, registration_id: int, now: dt.datetime) -> None:
         """Give a registration a ballot (a participant asking for the poll again)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO poll_ballots (poll_id, registration_id, updated_at) "
-                "VALUES (?, ?, ?)",
-                (poll_id, registration_id, to_db(now)),
-            )
+        await self._db.write(
+            "INSERT OR IGNORE INTO poll_ballots (poll_id, registration_id, updated_at) "
+            "VALUES (?, ?, ?)",
+            (poll_id, registration_id, to_db(now)),
+        )
 
     async def save_picks(
         self, poll_id: int, registration_id: int, picks: Sequence[int], now: dt.datetime
     ) -> None:
         """Store the picks being made (in tap order)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO poll_ballots (poll_id, registration_id, picks, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) DO UPDATE SET "
-                "picks = excluded.picks, updated_at = excluded.updated_at",
-                (poll_id, registration_id, json.dumps(list(picks)), to_db(now)),
-            )
+        await self._db.write(
+            "INSERT INTO poll_ballots (poll_id, registration_id, picks, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) DO UPDATE SET "
+            "picks = excluded.picks, updated_at = excluded.updated_at",
+            (poll_id, registration_id, json.dumps(list(picks)), to_db(now)),
+        )
 
     async def save_answer(
         self,

@@ -383,6 +383,16 @@ class FakeUser:
 
     async def press_data(self, data: str, message: SentMessage | None = None) -> str:
         """Send a callback query with arbitrary (possibly forged) ``data``."""
+        qid, payload = self.prepare_press(data, message)
+        self.api.enqueue_update(payload)
+        await asyncio.sleep(0)
+        return qid
+
+    def prepare_press(
+        self, data: str, message: SentMessage | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """A callback query ready to enqueue (benchmarks build them ahead): its id and
+        the update payload."""
         msg = message
         if msg is None:
             try:
@@ -403,9 +413,7 @@ class FakeUser:
         }
         self.api.callback_queries[qid] = query
         self.callback_query_ids.append(qid)
-        self.api.enqueue_update({"callback_query": query})
-        await asyncio.sleep(0)
-        return qid
+        return qid, {"callback_query": query}
 
     async def vote(self, message: SentMessage, option_ids: list[int]) -> None:
         """Answer the (non-anonymous) poll of ``message`` (a ``poll_answer`` update)."""
