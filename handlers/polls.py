@@ -26,7 +26,7 @@ from handlers.render import NO_PREVIEW, render, who
 
 log = logging.getLogger(__name__)
 
-EDIT_DEBOUNCE = 0.3  # seconds a ballot edit waits for more taps of the same person
+EDIT_DEBOUNCE = 0.5  # seconds a ballot edit waits for more taps of the same person
 
 
 class LatestEdits:
