@@ -440,7 +440,7 @@ class FakeBotApi:
         update = {"update_id": self._next_update_id, **payload}
         self._next_update_id += 1
         if self.self_check and check:
-            for err in self.spec.check_value(update, "Update"):
+            for err in self.update_problems(update):
                 self.errors.append(f"fakebot bug (update): {err}")
         self._pending.append(update)
         self.updates_log.append(update)
@@ -448,6 +448,10 @@ class FakeBotApi:
             self._poll_waiter.set_result("updates")
         self._notify()
         return update
+
+    def update_problems(self, payload: dict[str, Any]) -> list[str]:
+        """What is wrong with an update payload (with or without ``update_id``) per the spec."""
+        return list(self.spec.check_value({"update_id": 1, **payload}, "Update"))
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
