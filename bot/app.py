@@ -20,7 +20,7 @@ from bot.i18n import LANGUAGES, Catalog
 from bot.logs import install_redaction
 from bot.processing import PerUserUpdateProcessor
 from bot.ratelimit import SmoothRateLimiter
-from bot.registration import RegistrationFlows
+from bot.registration import OUTBOX_KINDS, RegistrationFlows
 from bot.services import Services
 from bot.transport import TelegramTransport
 from config.event import EventConfig
@@ -46,9 +46,11 @@ def build_application(
     async def post_init(application: PsmApplication) -> None:
         services = await Services.start(settings, config, clock)
         application.bot_data.services = services
-        application.bot_data.flows = RegistrationFlows(services)
+        flows = application.bot_data.flows = RegistrationFlows(services)
         await set_menus(application)
-        await services.start_sender(TelegramTransport(application.bot))
+        sender = await services.start_sender(TelegramTransport(application.bot))
+        for kind in OUTBOX_KINDS:
+            sender.register(kind, flows.render_outbox)
         assert application.job_queue is not None
         application.job_queue.run_repeating(
             outbox_tick, interval=settings.outbox_interval, first=0, name="outbox"

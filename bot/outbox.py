@@ -22,7 +22,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,14 +64,15 @@ class Outgoing:
     buttons: Keyboard = field(default_factory=list)
     document: tuple[str, bytes] | None = None  # (file name, content), ``text`` as caption
     photo: bytes | None = None  # an image (PNG/JPEG), ``text`` as caption (polls' results)
+    edit_message_id: int | None = None  # a text shown in place of this message, if it can be
 
 
 class Transport(Protocol):
     """Delivers one message to a user; raises :class:`Blocked`, :class:`RetryLater` or
     :class:`DeliveryFailed`."""
 
-    async def deliver(self, user_id: int, message: Outgoing) -> int:
-        """Send and return the Telegram message id."""
+    async def deliver(self, user_id: int, message: Outgoing, *, bulk: bool = True) -> int:
+        """Send and return the Telegram message id (``bulk``: paced as a notification)."""
         ...
 
     async def edit(self, user_id: int, message_id: int, message: Outgoing) -> None:
@@ -162,6 +163,17 @@ class OutboxSender:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def deliver_now(self, keys: Sequence[str]) -> None:
+        """Deliver these rows at once, in this order, for someone waiting for them (e.g. a
+        registration's confirmation). Rows another drain already took are left to it; a row
+        not delivered now (flood control, a crash) stays in the outbox for the next drain."""
+        rows = await self.outbox.claim_keys(keys, self.clock.now())
+        for index, row in enumerate(rows):
+            if await self._process(row) not in ("sent", "skipped"):
+                # keep the order: what follows waits for the next drain too
+                await self.outbox.release([later.id for later in rows[index + 1 :]])
+                return
+
     async def drain(self) -> DrainReport:
         """Deliver everything due now (waiting out a flood pause first)."""
         semaphore = asyncio.Semaphore(self.concurrency)
@@ -208,7 +220,7 @@ class OutboxSender:
             if prepared.message is None:
                 await self._finish(row, "skipped", prepared.skip or "nothing_to_send")
                 return "skipped"
-            message_id = await self.transport.deliver(row.user_id, prepared.message)
+            message_id = await self.transport.deliver(row.user_id, prepared.message, bulk=row.bulk)
         except Blocked:
             await self.users.set_reachable(row.user_id, False)
             await self._finish(row, "failed", "blocked")

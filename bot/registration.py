@@ -12,6 +12,8 @@ the conversation step keyed by the Telegram user id, which is needed to continue
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 import secrets
 import unicodedata
@@ -32,16 +34,20 @@ from bot.format import (
 from bot.i18n import Raw, escape, language_for
 from bot.links import LinkFlows
 from bot.organisers import INVITE_PREFIX, StaffFlows
-from bot.replies import Button, Document, Keyboard, Message, Notice, Outcome, Reply, VenuePin
+from bot.outbox import Outgoing, Prepared
+from bot.replies import Button, Document, Keyboard, Message, Outcome, Reply
 from bot.services import Services
 from config.event import AttendanceMode, Event
 from storage.conversations import Conversation
+from storage.outbox import PERSON, OutboxRow, Planned
 from storage.registrations import (
     AlreadyRegisteredError,
     NewRegistration,
     Registration,
     Status,
 )
+
+log = logging.getLogger(__name__)
 
 NAME_MAX = 80
 ORGANISATION_MAX = 120
@@ -60,8 +66,15 @@ CONSENT, EVENT, NAME, ZONE, MODE, ORGANISATION, CATEGORY, SUMMARY = (
     "summary",
 )
 CONFIRM = "confirm"
+CONFIRM_REGISTRATION = "reg"  # the summary's confirm action (a stale press re-sends the result)
 _REGISTER_ORDER = (CONSENT, EVENT, NAME, ZONE, MODE, ORGANISATION, CATEGORY, SUMMARY)
 _TEXT_STEPS = (NAME, ZONE, ORGANISATION)
+
+# Outbox kinds of what a participant waits for: sent before bulk traffic, and by the
+# handler at once (a crash before that leaves them for the next drain, so nothing is lost).
+CONFIRMATION, CALENDAR, PROMOTION = "confirmation", "calendar", "promotion"
+OUTBOX_KINDS = (CONFIRMATION, CALENDAR, PROMOTION)
+MESSAGE_VALIDITY = dt.timedelta(days=2)  # Telegram lets the bot edit a message for 48 hours
 
 _ZONE_PAYLOAD = re.compile(r"^(?:zona|zone|z)[_-]?(\d{1,2})$", re.IGNORECASE)
 _ZONE_TEXT = re.compile(r"^(?:zona\s*|zone\s*)?(\d{1,2})$", re.IGNORECASE)
@@ -82,10 +95,37 @@ class Who:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
+# Letters that show nothing (Hangul fillers) and a blank that looks like a letter (Braille).
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Format characters that belong in words of some scripts: zero-width (non-)joiner.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def strip_invisible(value: str) -> str:
+    """``value`` without invisible and direction-changing characters.
+
+    Removed: format characters (zero-width space, BOM, word joiner, soft hyphen, and the bidi
+    embeddings, overrides and isolates such as U+202E, which would flip the rest of an
+    export row), except the zero-width joiners some scripts need, and the blank "letters"
+    (Hangul fillers, the blank Braille pattern) that make a name look empty.
+    """
+    return "".join(
+        char
+        for char in value
+        if char in _JOINERS or (unicodedata.category(char) != "Cf" and char not in _FILLERS)
+    )
+
+
+def has_visible(value: str) -> bool:
+    """Whether ``value`` has at least one visible letter or digit."""
+    return any(unicodedata.category(char)[0] in "LN" and char not in _FILLERS for char in value)
+
+
 def clean_text(value: str, limit: int) -> str | None:
-    """Trimmed single-line text of 1..limit characters without control characters, or None."""
-    text = " ".join(value.split())
-    if not 1 <= len(text) <= limit:
+    """Trimmed single-line text of 1..limit characters with a visible letter or digit and
+    no control, invisible or direction-changing characters (those are removed), or None."""
+    text = " ".join(strip_invisible(value).split())
+    if not 1 <= len(text) <= limit or not has_visible(text):
         return None
     if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in text):
         return None
@@ -296,11 +336,11 @@ class RegistrationFlows:
         return await self.ask(conversation, language, Outcome())
 
     # --- buttons ------------------------------------------------------------------------
-    async def button(self, who: Who, data: str) -> Outcome:
-        """A button press: routed by the prefix of its callback data."""
+    async def button(self, who: Who, data: str, message_id: int | None = None) -> Outcome:
+        """A button press on message ``message_id``: routed by the prefix of its data."""
         parts = data.split("|")
         if parts[0] == "r" and len(parts) == 4:
-            return await self._flow_button(who, parts[1], parts[2], parts[3])
+            return await self._flow_button(who, parts[1], parts[2], parts[3], message_id)
         if parts[0] == "m" and len(parts) == 3:
             return await self._manage_button(who, parts[1], parts[2])
         return await self._invalid(who, "button.invalid")
@@ -314,16 +354,24 @@ class RegistrationFlows:
             await self.ask(conversation, language, out, who)
         return out
 
-    async def _flow_button(self, who: Who, token: str, action: str, value: str) -> Outcome:
+    async def _flow_button(
+        self, who: Who, token: str, action: str, value: str, message_id: int | None
+    ) -> Outcome:
         conversation = await self.s.conversations.get(who.user_id)
+        if conversation is None and action == CONFIRM_REGISTRATION:
+            return await self._already_registered(who)
         if conversation is None or token != conversation.token:
             return await self._invalid(who, "button.stale")
         language = await self.language(who)
         out = Outcome()
-        handled = await self._apply_button(conversation, language, action, value, out, who)
+        handled = await self._apply_button(
+            conversation, language, action, value, out, who, message_id
+        )
         if handled is None:
             out.alert = self.t(language, "button.invalid")
             return await self.ask(conversation, language, out, who)
+        # the next question (or the result) takes the place of the one just answered
+        handled.in_place = True
         return handled
 
     async def _apply_button(
@@ -334,6 +382,7 @@ class RegistrationFlows:
         value: str,
         out: Outcome,
         who: Who,
+        message_id: int | None = None,
     ) -> Outcome | None:
         """Apply a valid-token button to the conversation; None when it makes no sense here."""
         step, data = conversation.step, conversation.data
@@ -380,9 +429,9 @@ class RegistrationFlows:
             if action == "cat" and value not in CATEGORIES:
                 return None
             data["category"] = value if action == "cat" else None
-        elif step == SUMMARY and action in ("ok", "edit", "stop"):
-            if action == "ok":
-                return await self._complete(conversation, language, out, who)
+        elif step == SUMMARY and action in (CONFIRM_REGISTRATION, "edit", "stop"):
+            if action == CONFIRM_REGISTRATION:
+                return await self._complete(conversation, language, out, who, message_id)
             if action == "stop":
                 await self.s.conversations.delete(who.user_id)
                 return out.add(Message(self.t(language, "abort.registration")))
@@ -506,7 +555,7 @@ class RegistrationFlows:
             assert event is not None
             text = t(language, "summary.ask", details=self._details(language, event, data))
             buttons = [
-                [button(t(language, "summary.confirm"), "ok")],
+                [button(t(language, "summary.confirm"), CONFIRM_REGISTRATION)],
                 [
                     button(t(language, "summary.edit"), "edit"),
                     button(t(language, "summary.stop"), "stop"),
@@ -612,9 +661,20 @@ class RegistrationFlows:
 
     # --- completing ---------------------------------------------------------------------
     async def _complete(
-        self, conversation: Conversation, language: str, out: Outcome, who: Who
+        self,
+        conversation: Conversation,
+        language: str,
+        out: Outcome,
+        who: Who,
+        message_id: int | None,
     ) -> Outcome:
-        """Store the registration and send confirmation, agenda, venue and calendar file."""
+        """Store the registration and its confirmation (through the outbox, durably).
+
+        The registration, the end of the conversation and the confirmation messages (the
+        summary turned into the confirmation with the programme, then the calendar file) are
+        written in one transaction; the handler delivers them at once. Should the bot stop
+        in between, the outbox sends them after the restart.
+        """
         data = conversation.data
         event = self._event(data.get("event_id"))
         if event is None or event not in self.s.config.open_events(self._now()):
@@ -634,30 +694,128 @@ class RegistrationFlows:
             category=data.get("category"),
             language=language,
         )
+        now = self._now()
         try:
-            registration = await self.s.registrations.create(
-                new, venue.capacity if venue else None, self._now()
-            )
+            async with self.s.db.transaction():
+                registration = await self.s.registrations.create(
+                    new, venue.capacity if venue else None, now
+                )
+                await self.s.conversations.delete(who.user_id)
+                keys = await self._plan_confirmation(registration, CONFIRMATION, message_id)
         except AlreadyRegisteredError:
             await self.s.conversations.delete(who.user_id)
             out.add(Message(self.t(language, "summary.already")))
             return await self.start(who)
-        await self.s.conversations.delete(who.user_id)
-        await self.s.planner.plan(registration, self._now())
+        log.info(
+            "registration %s: event=%s zone=%d mode=%s",
+            registration.status.value,
+            event.id,
+            zone,
+            mode.value,
+        )
+        await self.s.planner.plan(registration, now)
         out.toast = self.t(language, "summary.done_toast")
-        out.replies.extend(await self.confirmation(registration, language))
+        out.close_keyboard = False  # the confirmation replaces the summary, buttons and all
+        out.deliver.extend(keys)
+        return out
+
+    async def _plan_confirmation(
+        self, registration: Registration, kind: str, message_id: int | None = None
+    ) -> list[str]:
+        """Put a registration's confirmation (or promotion notice) and calendar file in the
+        outbox, for the participant; returns their keys, in the order to send them."""
+        assert registration.user_id is not None
+        now = self._now()
+        stamp = f"{registration.id}:{now.timestamp():.0f}"
+        payload: dict[str, Any] = {"edit": message_id} if message_id else {}
+        rows = [
+            Planned(
+                dedupe_key=f"{kind}:{stamp}",
+                kind=kind,
+                user_id=registration.user_id,
+                due_at=now,
+                expires_at=now + MESSAGE_VALIDITY,
+                registration_id=registration.id,
+                event_id=registration.event_id,
+                payload=payload,
+                priority=PERSON,
+            ),
+            Planned(
+                dedupe_key=f"{CALENDAR}:{stamp}",
+                kind=CALENDAR,
+                user_id=registration.user_id,
+                due_at=now,
+                expires_at=now + MESSAGE_VALIDITY,
+                registration_id=registration.id,
+                event_id=registration.event_id,
+                priority=PERSON,
+            ),
+        ]
+        await self.s.outbox.add(rows, now)
+        return [row.dedupe_key for row in rows]
+
+    async def render_outbox(self, row: OutboxRow, now: dt.datetime) -> Prepared:
+        """An outbox row of :data:`OUTBOX_KINDS`, as it is when sent (the registration's
+        current state and language)."""
+        registration = (
+            await self.s.registrations.get(row.registration_id) if row.registration_id else None
+        )
+        if registration is None or not registration.active:
+            return Prepared(None, skip="registration_inactive")
+        language = registration.language
+        if row.kind == CALENDAR:
+            document = self.calendar_file(registration, language)
+            return Prepared(
+                Outgoing(text=document.caption, document=(document.filename, document.content))
+            )
+        text = await self.confirmation_text(registration, language)
+        if row.kind == PROMOTION:
+            event = self._event(registration.event_id)
+            venue = self.s.config.venue(registration.venue_id or "")
+            title = event.title.get(language) if event else registration.event_id
+            promoted = self.t(language, "waitlist.promoted", event=title, venue=venue_text(venue))
+            text = Raw(f"{promoted}\n\n{text}")
+        edit = row.payload.get("edit")
+        return Prepared(Outgoing(text=text, edit_message_id=int(edit) if edit else None))
+
+    async def _already_registered(self, who: Who) -> Outcome:
+        """A press on the summary of a registration already confirmed: say so, and send the
+        confirmation again (the first one may never have arrived)."""
+        language = await self.language(who)
+        out = Outcome(alert=self.t(language, "summary.already"))
+        registrations = await self.s.registrations.active_for_user(who.user_id)
+        if not registrations:
+            return await self._invalid(who, "button.stale")
+        latest = max(registrations, key=lambda r: r.created_at)
+        out.replies.extend(await self.confirmation(latest, language))
+        out.in_place = True
         return out
 
     async def confirmation(self, registration: Registration, language: str) -> list[Reply]:
-        """What a participant receives once registered: status, agenda, venue, .ics."""
+        """What a participant receives once registered: the status with the venue and the
+        programme in one message, then the calendar file."""
+        text = await self.confirmation_text(registration, language)
+        return [Message(text), self.calendar_file(registration, language)]
+
+    async def confirmation_text(self, registration: Registration, language: str) -> Raw:
+        """The status, the venue (with a map link when it has coordinates), the programme."""
         event = self._event(registration.event_id)
         assert event is not None
         mode = AttendanceMode(registration.mode)
         venue = self.s.config.venue(registration.venue_id) if registration.venue_id else None
-        replies: list[Reply] = [Message(await self._status_text(registration, language))]
-        replies.append(Message(agenda_block(self.s.catalog, language, self.s.config, event, mode)))
+        parts = [await self._status_text(registration, language)]
         if venue is not None and venue.latitude is not None and venue.longitude is not None:
-            replies.append(VenuePin(venue.latitude, venue.longitude, venue.name, venue.address))
+            url = f"https://www.google.com/maps/search/?api=1&query={venue.latitude},{venue.longitude}"
+            parts.append(self.t(language, "registration.map", url=url, venue=venue.name))
+        parts.append(agenda_block(self.s.catalog, language, self.s.config, event, mode))
+        return Raw("\n\n".join(parts))
+
+    def calendar_file(self, registration: Registration, language: str) -> Document:
+        """The registration's ``.ics`` file (its sessions, at its venue or online)."""
+        event = self._event(registration.event_id)
+        assert event is not None
+        mode = AttendanceMode(registration.mode)
+        venue = self.s.config.venue(registration.venue_id) if registration.venue_id else None
         ics = event_ics(
             self.s.config,
             event,
@@ -668,8 +826,7 @@ class RegistrationFlows:
             now=self._now(),
             online_label=self.t(language, "calendar.online"),
         )
-        replies.append(Document(f"{event.id}.ics", ics, self.t(language, "calendar.caption")))
-        return replies
+        return Document(f"{event.id}.ics", ics, self.t(language, "calendar.caption"))
 
     async def _status_text(
         self, registration: Registration, language: str, *, overview: bool = False
@@ -731,7 +888,18 @@ class RegistrationFlows:
         return out
 
     async def _manage_button(self, who: Who, action: str, event_id: str) -> Outcome:
-        """Buttons under a registration: change zone/mode, cancel, register for another event."""
+        """Buttons under a registration: change zone/mode, cancel, register for another event.
+
+        Not while another conversation is open (an old "register for another event" button
+        pressed mid-registration): that is refused politely and the current step stays.
+        """
+        if await self.s.conversations.get(who.user_id) is not None:
+            return await self._invalid(who, "manage.busy")
+        outcome = await self._manage(who, action, event_id)
+        outcome.in_place = outcome.alert is None
+        return outcome
+
+    async def _manage(self, who: Who, action: str, event_id: str) -> Outcome:
         language = await self.language(who)
         out = Outcome()
         if action == "new":
@@ -820,7 +988,7 @@ class RegistrationFlows:
                 for venue in self.s.config.venues
             }
             promoted = await self.s.registrations.erase_user(who.user_id, capacities, now)
-            out.notices.extend(await self._promotion_notices(promoted))
+            out.deliver.extend(await self._plan_promotions(promoted))
             return out.add(Message(self.t(language, "erase.done")))
         registration = await self.s.registrations.get(int(conversation.data["registration_id"]))
         event = self._event(conversation.data.get("event_id"))
@@ -832,7 +1000,7 @@ class RegistrationFlows:
                 registration.id, old_venue.capacity if old_venue else None, now
             )
             await self.s.planner.unplan(registration, "registration_cancelled", now)
-            out.notices.extend(await self._promotion_notices(promoted))
+            out.deliver.extend(await self._plan_promotions(promoted))
             return out.add(
                 Message(self.t(language, "cancel.done", event=event.title.get(language)))
             )
@@ -849,31 +1017,19 @@ class RegistrationFlows:
             now=now,
         )
         await self.s.planner.plan(placement.registration, now)
-        out.notices.extend(await self._promotion_notices(placement.promoted))
+        out.deliver.extend(await self._plan_promotions(placement.promoted))
         out.add(Message(self.t(language, "change.done")))
         out.replies.extend(await self.confirmation(placement.registration, language))
         return out
 
-    async def _promotion_notices(self, promoted: list[Registration]) -> list[Notice]:
-        notices = []
+    async def _plan_promotions(self, promoted: list[Registration]) -> list[str]:
+        """Tell those promoted from a waiting list, through the outbox (durably): their
+        confirmation and calendar file. Returns the rows to deliver at once."""
+        keys: list[str] = []
         for registration in promoted:
-            if registration.user_id is None:
-                continue
-            language = registration.language
-            event = self._event(registration.event_id)
-            venue = self.s.config.venue(registration.venue_id or "")
-            if event is None:
-                continue
-            text = self.t(
-                language,
-                "waitlist.promoted",
-                event=event.title.get(language),
-                venue=venue_text(venue),
-            )
-            replies: list[Reply] = [Message(text)]
-            replies.extend((await self.confirmation(registration, language))[1:])
-            notices.append(Notice(registration.user_id, replies))
-        return notices
+            if registration.user_id is not None and self._event(registration.event_id):
+                keys += await self._plan_confirmation(registration, PROMOTION)
+        return keys
 
     # --- simple commands ------------------------------------------------------------------
     async def agenda(self, who: Who) -> Outcome:

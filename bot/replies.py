@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: either callback data or a URL."""
+    """An inline button: either callback data or a URL.
+
+    The label is plain text for Telegram; a catalog message (:class:`bot.i18n.Raw`, HTML with
+    escaped values) is turned back into plain text where buttons become Bot API markup.
+    """
 
     label: str
     data: str | None = None
@@ -41,11 +45,12 @@ class VenuePin:
 
 @dataclass(frozen=True)
 class Document:
-    """A file to send."""
+    """A file to send, with an optional caption (HTML) and buttons."""
 
     filename: str
     content: bytes
     caption: str = ""
+    buttons: Keyboard = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,12 @@ class Copy:
 
 @dataclass(frozen=True)
 class Photo:
-    """An image (a results chart), with an optional caption (HTML, at most 1024 characters)."""
+    """An image (a results chart), with an optional caption (HTML) and buttons."""
 
     content: bytes
     caption: str = ""
     filename: str = "chart.png"
+    buttons: Keyboard = field(default_factory=list)
 
 
 Reply = Message | VenuePin | Document | Copy | Photo
@@ -87,6 +93,10 @@ class Outcome:
     close_keyboard: bool = True  # remove the buttons of the message that was pressed
     refresh_menus: list[int] = field(default_factory=list)  # users whose menu changed
     edit: Message | None = None  # replace the pressed message (text and buttons) with this
+    # A conversation's next step: the first message replaces the pressed one (one call
+    # instead of removing its buttons and sending a new message).
+    in_place: bool = False
+    deliver: list[str] = field(default_factory=list)  # outbox rows (dedupe keys) to send now
 
     def add(self, *replies: Reply) -> Outcome:
         """Append replies and return self, for chaining."""

@@ -59,9 +59,11 @@ async def language_button(update: Update, context: PsmContext) -> None:
 
 async def button(update: Update, context: PsmContext) -> None:
     """Any other button: the next step, or an alert when the button is stale or forged."""
-    assert update.callback_query is not None
-    data = update.callback_query.data or ""
-    await render(context, update, await context.flows.button(who(update), data))
+    query = update.callback_query
+    assert query is not None
+    pressed = query.message.message_id if query.message is not None else None
+    outcome = await context.flows.button(who(update), query.data or "", pressed)
+    await render(context, update, outcome)
 
 
 async def text(update: Update, context: PsmContext) -> None:

@@ -1,27 +1,22 @@
-"""Turning a domain :class:`~bot.replies.Outcome` into Bot API calls."""
+"""Turning a domain :class:`~bot.replies.Outcome` into Bot API calls (through bot.transport)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
-from telegram import (
-    CallbackQuery,
-    LinkPreviewOptions,
-    Update,
-)
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import CallbackQuery, Update
+from telegram.error import Forbidden, TelegramError
 
 from bot.app import set_user_menu
 from bot.context import PsmContext
+from bot.i18n import Raw
 from bot.registration import Who
-from bot.replies import Copy, Document, Message, Outcome, Photo, Reply, VenuePin
-from bot.transport import inline_keyboard
+from bot.replies import Message, Outcome, Reply
+from bot.transport import NO_PREVIEW, BotApi
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+__all__ = ["NO_PREVIEW", "merge_messages", "render", "send", "who"]
 
 
 def who(update: Update) -> Who:
@@ -31,72 +26,53 @@ def who(update: Update) -> Who:
     return Who(user.id, user.first_name, user.last_name, user.language_code)
 
 
+def merge_messages(replies: list[Reply]) -> list[Reply]:
+    """Consecutive texts as one message where the earlier ones have no buttons (a note and
+    the question after it, a confirmation and its programme): one Bot API call, not two."""
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if isinstance(reply, Message) and isinstance(previous, Message) and not previous.buttons:
+            merged[-1] = Message(Raw(f"{previous.text}\n\n{reply.text}"), reply.buttons)
+        else:
+            merged.append(reply)
+    return merged
+
+
 async def send(context: PsmContext, chat_id: int, reply: Reply) -> None:
     """Send one reply to a chat."""
-    bot = context.bot
-    if isinstance(reply, Message):
-        await bot.send_message(
-            chat_id,
-            reply.text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
-            reply_markup=inline_keyboard(reply.buttons),
-        )
-    elif isinstance(reply, VenuePin):
-        await bot.send_venue(
-            chat_id,
-            latitude=reply.latitude,
-            longitude=reply.longitude,
-            title=reply.title,
-            address=reply.address,
-        )
-    elif isinstance(reply, Copy):
-        await bot.copy_message(chat_id, reply.from_chat, reply.message_id)
-    elif isinstance(reply, Document):
-        await bot.send_document(
-            chat_id,
-            document=reply.content,
-            filename=reply.filename,
-            caption=reply.caption or None,
-            parse_mode=ParseMode.HTML,
-        )
-    elif isinstance(reply, Photo):
-        await bot.send_photo(
-            chat_id,
-            photo=reply.content,
-            filename=reply.filename,
-            caption=reply.caption or None,
-            parse_mode=ParseMode.HTML,
-        )
+    await BotApi(context.bot).send(chat_id, reply)
 
 
 async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
     """Answer the button press (if any), send the replies, then notify other users."""
+    api = BotApi(context.bot)
+    replies = merge_messages(outcome.replies)
     query: CallbackQuery | None = update.callback_query
     if query is not None:
         text = outcome.alert or outcome.toast
         await query.answer(text=text, show_alert=outcome.alert is not None)
-        if outcome.edit is not None and query.message is not None:
-            with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
-                await query.edit_message_text(
-                    outcome.edit.text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=inline_keyboard(outcome.edit.buttons),
-                )
-        elif outcome.close_keyboard and query.message is not None:
-            with contextlib.suppress(BadRequest):  # already without buttons, or too old
-                await query.edit_message_reply_markup(reply_markup=None)
+        pressed = query.message
+        if pressed is not None:
+            if outcome.edit is not None:
+                await api.edit(pressed.chat.id, pressed.message_id, outcome.edit)
+            elif outcome.in_place and replies and isinstance(replies[0], Message):
+                await api.edit(pressed.chat.id, pressed.message_id, replies[0])
+                replies = replies[1:]
+            elif outcome.close_keyboard:
+                await api.remove_buttons(pressed.chat.id, pressed.message_id)
     chat = update.effective_chat
     for user_id in outcome.refresh_menus:
         await set_user_menu(context.bot, context.services, user_id)
     if chat is not None:
-        for reply in outcome.replies:
-            await send(context, chat.id, reply)
+        for reply in replies:
+            await api.send(chat.id, reply)
+    if outcome.deliver and context.services.sender is not None:
+        await context.services.sender.deliver_now(outcome.deliver)
     for notice in outcome.notices:
         try:
-            for reply in notice.replies:
-                await send(context, notice.user_id, reply)
+            for reply in merge_messages(notice.replies):
+                await api.send(notice.user_id, reply)
         except Forbidden:
             await context.services.users.set_reachable(notice.user_id, False)
         except TelegramError as exc:

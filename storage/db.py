@@ -8,6 +8,8 @@ user_version than this code knows) is refused rather than silently misread.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -34,11 +36,21 @@ class DatabaseTooNewError(RuntimeError):
 
 
 class Database:
-    """Owns the connection; repositories borrow it through :meth:`transaction` and reads."""
+    """Owns the connection; repositories borrow it through :meth:`transaction` and reads.
+
+    Transactions nest: a repository called inside another's transaction (by the same task)
+    joins it under a savepoint, so several repositories' writes commit or roll back together
+    (``async with db.transaction(): await a.create(...); await b.add(...)``).
+    """
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._conn = connection
         self._write_lock = asyncio.Lock()
+        # the task holding the open transaction (None outside one): nested calls join it
+        self._owner: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+            f"psm_db_owner_{id(self)}", default=None
+        )
+        self._savepoints = itertools.count(1)
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -79,21 +91,49 @@ class Database:
             )
 
     # --- access helpers used by repositories ---------------------------------------------
+    def _inside(self) -> bool:
+        """Whether the current task holds this database's open transaction."""
+        owner = self._owner.get()
+        return owner is not None and owner is asyncio.current_task()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction; coroutines take turns so statements never interleave."""
-        async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+        """A write transaction; coroutines take turns so statements never interleave.
+
+        Inside another transaction of the same task it is a savepoint of that one: an error
+        rolls back just this part (and propagates), success keeps it for the outer commit.
+        """
+        if self._inside():
+            name = f"sp{next(self._savepoints)}"
+            await self._conn.execute(f"SAVEPOINT {name}")
             try:
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._conn.execute(f"ROLLBACK TO {name}")
+                await self._conn.execute(f"RELEASE {name}")
                 raise
-            await self._conn.execute("COMMIT")
+            await self._conn.execute(f"RELEASE {name}")
+            return
+        async with self._write_lock:
+            token = self._owner.set(asyncio.current_task())
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+                await self._conn.execute("COMMIT")
+            finally:
+                self._owner.reset(token)
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> None:
         """One write statement, atomic on its own (autocommit): one trip to the database
-        thread instead of three (BEGIN, statement, COMMIT), for the hot single-row writes."""
+        thread instead of three (BEGIN, statement, COMMIT), for the hot single-row writes.
+        Inside a transaction of the same task it is part of that transaction."""
+        if self._inside():
+            await self._conn.execute(sql, tuple(params))
+            return
         async with self._write_lock:
             await self._conn.execute(sql, tuple(params))
 

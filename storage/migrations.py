@@ -298,4 +298,10 @@ MIGRATIONS: list[str] = [
     LEFT JOIN telegram t ON t.poll_id = p.id AND t.position = o.position
     LEFT JOIN manual m ON m.poll_id = p.id AND m.position = o.position;
     """,
+    # 5: a person waiting for a message (their registration's confirmation) goes before
+    #    bulk traffic (reminders, broadcasts) in the outbox.
+    """
+    ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_due_by_priority ON outbox (status, priority DESC, due_at, id);
+    """,
 ]

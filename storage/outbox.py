@@ -34,6 +34,10 @@ class Planned:
     anchor: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
     broadcast_id: int | None = None
+    priority: int = 0  # PERSON: someone is waiting for it (sent before bulk traffic)
+
+
+BULK, PERSON = 0, 1
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,17 @@ class OutboxRow:
     sent_link: str | None
     sent_at: dt.datetime | None
     broadcast_id: int | None = None
+    priority: int = BULK
+
+    @property
+    def bulk(self) -> bool:
+        """Bulk traffic (reminders, broadcasts...), not something a person is waiting for."""
+        return self.priority == BULK
 
 
 _COLUMNS = (
     "id, dedupe_key, kind, user_id, registration_id, event_id, rule_id, anchor, payload, "
-    "due_at, expires_at, status, reason, attempts, sent_link, sent_at, broadcast_id"
+    "due_at, expires_at, status, reason, attempts, sent_link, sent_at, broadcast_id, priority"
 )
 
 
@@ -86,13 +96,14 @@ def _row(row: aiosqlite.Row) -> OutboxRow:
         sent_link=row["sent_link"],
         sent_at=from_db(row["sent_at"]),
         broadcast_id=row["broadcast_id"],
+        priority=row["priority"],
     )
 
 
 _INSERT = (
     "INSERT OR IGNORE INTO outbox (dedupe_key, kind, user_id, registration_id, event_id, "
-    "rule_id, anchor, payload, due_at, expires_at, created_at, updated_at, broadcast_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "rule_id, anchor, payload, due_at, expires_at, created_at, updated_at, broadcast_id, "
+    "priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -111,6 +122,7 @@ def _insert_params(p: Planned, now: dt.datetime) -> tuple[object, ...]:
         to_db(now),
         to_db(now),
         p.broadcast_id,
+        p.priority,
     )
 
 
@@ -182,13 +194,32 @@ class OutboxRepository:
             return cursor.rowcount
 
     async def claim_due(self, now: dt.datetime, limit: int) -> list[OutboxRow]:
-        """Mark up to ``limit`` due pending rows ``sending`` and return them, oldest first."""
+        """Mark up to ``limit`` due pending rows ``sending`` and return them: rows a person
+        waits for first, then the oldest."""
+        return await self._claim(
+            "status = 'pending' AND due_at <= ? ORDER BY priority DESC, due_at, id LIMIT ?",
+            (to_db(now), limit),
+            now,
+        )
+
+    async def claim_keys(self, keys: Sequence[str], now: dt.datetime) -> list[OutboxRow]:
+        """Mark these pending rows (by dedupe key) ``sending`` and return them in that order;
+        rows already claimed (or done) are left out."""
+        if not keys:
+            return []
+        marks = ", ".join("?" for _ in keys)
+        rows = await self._claim(
+            f"status = 'pending' AND dedupe_key IN ({marks})", tuple(keys), now
+        )
+        order = {key: index for index, key in enumerate(keys)}
+        return sorted(rows, key=lambda row: order[row.dedupe_key])
+
+    async def _claim(
+        self, where: str, params: tuple[object, ...], now: dt.datetime
+    ) -> list[OutboxRow]:
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND due_at <= ? "
-                "ORDER BY due_at, id LIMIT ?",
-                (to_db(now), limit),
-            ) as cursor:
+            sql = f"SELECT {_COLUMNS} FROM outbox WHERE {where}"
+            async with conn.execute(sql, params) as cursor:
                 rows = [_row(row) for row in await cursor.fetchall()]
             if rows:
                 await conn.executemany(
@@ -242,6 +273,17 @@ class OutboxRepository:
                 (to_db(due_at), reason, to_db(now), row_id),
             )
 
+    async def release(self, row_ids: Sequence[int]) -> None:
+        """Put claimed rows back to ``pending`` untouched (their attempt does not count)."""
+        if not row_ids:
+            return
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'pending', attempts = attempts - 1 "
+                "WHERE id = ? AND status = 'sending'",
+                [(row_id,) for row_id in row_ids],
+            )
+
     async def next_due(self) -> dt.datetime | None:
         """When the earliest pending row is due."""
         row = await self._db.fetchone("SELECT MIN(due_at) FROM outbox WHERE status = 'pending'")
@@ -284,9 +326,12 @@ class OutboxRepository:
         )
         return [_row(row) for row in found]
 
-    async def counts(self) -> dict[str, int]:
-        """How many rows per status."""
-        found = await self._db.fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+    async def counts(self, kind: str | None = None) -> dict[str, int]:
+        """How many rows per status (of one kind, or all)."""
+        where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+        found = await self._db.fetchall(
+            f"SELECT status, COUNT(*) FROM outbox {where} GROUP BY status", params
+        )
         return {row[0]: int(row[1]) for row in found}
 
     async def reminder_counts(self, event_id: str) -> dict[tuple[str, str], dict[str, int]]:

@@ -54,7 +54,7 @@ class FakeTransport:
     def fail(self, user_id: int, *errors: BaseException) -> None:
         self.failures.setdefault(user_id, []).extend(errors)
 
-    async def deliver(self, user_id: int, message: Outgoing) -> int:
+    async def deliver(self, user_id: int, message: Outgoing, *, bulk: bool = True) -> int:
         self.calls.append(user_id)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)

@@ -356,7 +356,7 @@ async def test_manual_counts_results_synthesis_exports_erasure(
     # Erasing one's data keeps the answer, anonymously.
     anna_id = await registration_id(bot, anna)
     await anna.send("/cancella_dati")
-    await anna.press("Cancella", message=await anna.wait_for(lambda m: bool(m.buttons)))
+    await anna.press("Cancella", message=await anna.wait_for("Vuoi cancellare tutti"))
     await anna.wait_for("cancellat")
     erased = await bot.services.registrations.get(anna_id)
     assert erased is not None and erased.user_id is None and erased.display_name is None
@@ -384,7 +384,7 @@ async def test_restart_while_a_poll_is_open(api: FakeBotApi, bot: BotHarness) ->
     assert await rows(bot, poll) == [(anna_id, HEALTH, 1), (anna_id, SCHOOL, 2)]
     # /sondaggio sends the open poll again, with the answer so far
     await anna.send("/sondaggio")
-    again = await anna.wait_for(BALLOT)
+    again = await anna.wait_for(lambda m: m is not ballot and BALLOT in m.content)
     assert "Risposta registrata" in again.content and "1️⃣ Salute" in again.button_texts
     await bot.restart()
     bot.clock.set(SESSION_1_END)

@@ -38,9 +38,8 @@ async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
 async def test_italian_registration_in_person(api: FakeBotApi, bot: BotHarness) -> None:
     user = api.user(1001, "Mario", "Rossi", language_code="it")
     await user.send("/start")
-    welcome = await user.next_message()
-    assert "Piano Strategico Metropolitano" in welcome.content
-    consent = await user.next_message()
+    consent = await user.next_message()  # the welcome and the privacy notice: one message
+    assert "Piano Strategico Metropolitano" in consent.content
     assert "Informativa" in consent.content and "Città Metropolitana di Torino" in consent.content
     # nothing personal before consent
     assert await bot.services.users.get(1001) is None
@@ -62,8 +61,11 @@ async def test_italian_registration_in_person(api: FakeBotApi, bot: BotHarness) 
     await user.press("Conferma", message=summary)
 
     confirmed = await user.wait_for("Iscrizione confermata")
+    assert confirmed is summary  # the summary became the confirmation, in place
     assert "Piazza Vittorio Veneto 1, 10064 Pinerolo" in confirmed.content
-    agenda = await user.wait_for("9:15")
+    assert not confirmed.buttons
+    agenda = confirmed  # with the programme in the same message
+    assert "9:15" in agenda.content
     assert "Accesso e registrazione presenze" in agenda.content
     assert "12:20–13:00" in agenda.content and "Sessione di discussione 1" in agenda.content
     document = await user.wait_for(lambda m: m.document is not None)
@@ -92,8 +94,9 @@ async def test_italian_registration_in_person(api: FakeBotApi, bot: BotHarness) 
 async def test_english_deep_link_online(api: FakeBotApi, bot: BotHarness) -> None:
     user = api.user(1002, "Jane", "Doe", language_code="en-GB")
     await user.send("/start zona7")
-    await user.wait_for("Welcome")
-    await answer(user, "Privacy notice", "I accept")
+    consent = await user.wait_for("Welcome")
+    assert "Privacy notice" in consent.content  # one message: welcome and notice
+    await user.press("I accept", message=consent)
     await answer(user, "name", "Use")
     mode = await user.wait_for("How will you attend")  # zone 7 preselected: no zone question
     assert "Palazzo D'Oria" in mode.content
@@ -104,8 +107,8 @@ async def test_english_deep_link_online(api: FakeBotApi, bot: BotHarness) -> Non
     assert "7 · Ciriacese-Valli di Lanzo" in summary.content
     assert "Tuesday 5 December 2023" in summary.content
     await user.press("Confirm", message=summary)
-    await user.wait_for("Registration confirmed")
-    agenda = await user.wait_for("Strategies and actions")
+    agenda = await user.wait_for("Registration confirmed")
+    assert "Strategies and actions" in agenda.content
     assert "9:15" not in agenda.content  # online: hybrid plenaries only
     assert "12:20–13:00" in agenda.content and "in person only" in agenda.content
     document = await user.wait_for(lambda m: m.document is not None)
@@ -116,14 +119,13 @@ async def test_english_deep_link_online(api: FakeBotApi, bot: BotHarness) -> Non
     assert registration.language == "en"
 
 
-async def test_venue_pin_when_coordinates_known(api: FakeBotApi, bot: BotHarness) -> None:
+async def test_map_link_when_coordinates_known(api: FakeBotApi, bot: BotHarness) -> None:
     user = api.user(1003, "Anna")
-    await register(user, zone="8 · Canavese occidentale")
-    pins = [m for m in user.messages if m.venue]
-    assert len(pins) == 1
-    venue = pins[0].venue or {}
-    assert venue["location"]["latitude"] == pytest.approx(45.23182)
-    assert "Corso Martiri della Libertà 33" in venue["address"]
+    confirmed, _ = await register(user, zone="8 · Canavese occidentale")
+    assert "Corso Martiri della Libertà 33" in confirmed.content
+    assert "query=45.23182,7.60446" in (confirmed.text or "")  # a map link, in the message
+    assert "sulla mappa" in confirmed.content
+    assert not [m for m in user.messages if m.venue]  # not a separate venue message
 
 
 async def test_event_choice_when_two_are_open(api: FakeBotApi, tmp_path: Path) -> None:
@@ -326,8 +328,8 @@ async def test_restart_mid_conversation_keeps_the_step(api: FakeBotApi, bot: Bot
     assert "Condove" in mode.content
     await bot.restart()
     await user.send("/start")  # a second /start after a restart: resume, not start over
-    await user.wait_for("riprendiamo")
-    await user.wait_for("Come parteciperai")
+    resumed = await user.wait_for("riprendiamo")
+    assert "Come parteciperai" in resumed.content  # the note and the question, as one
 
 
 # --- language and simple commands -------------------------------------------------------------
@@ -368,8 +370,8 @@ async def test_bad_input_at_every_kind_of_step(api: FakeBotApi, bot: BotHarness)
     await user.send("/start")
     consent = await user.wait_for("Informativa")
     await user.send("va bene")  # text where a button is expected
-    await user.wait_for("usa i pulsanti")
-    consent_again = await user.wait_for("Informativa")
+    consent_again = await user.wait_for("usa i pulsanti")
+    assert "Informativa" in consent_again.content
     # the first consent message's button is now stale
     first_accept = next(data for text, data in consent.buttons if "Accetto" in text)
     query = await user.press_data(str(first_accept), message=consent)
@@ -383,15 +385,15 @@ async def test_bad_input_at_every_kind_of_step(api: FakeBotApi, bot: BotHarness)
     await user.press("Accetto e continuo")
     await user.wait_for("nome")
     await user.send_photo()
-    await user.wait_for("risposta scritta")
+    assert "nome" in (await user.wait_for("risposta scritta")).content
     await user.send("x" * 81)
     await user.wait_for("da 1 a 80 caratteri")
     await user.send("Mario\u0007Rossi")
     await user.wait_for("da 1 a 80 caratteri")
     await user.send("/sconosciuto")
-    await user.wait_for("Non conosco questo comando")
+    assert "nome" in (await user.wait_for("Non conosco questo comando")).content
     await user.send("/start")
-    await user.wait_for("riprendiamo")
+    assert "nome" in (await user.wait_for("riprendiamo")).content
     await user.send("  Olga   Bianchi ")
     zone = await user.wait_for("Scegli la tua")
     token = str(zone.buttons[0][1]).split("|")[1]

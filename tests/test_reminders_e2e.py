@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.outbox import OutboxRow
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
 from tests.harness import ROME, BotHarness, answer, config_with, register
@@ -27,6 +28,11 @@ async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
     yield harness
     await harness.stop()
+
+
+async def reminders(bot: BotHarness, user_id: int) -> list[OutboxRow]:
+    """A participant's reminders in the outbox (not their confirmation)."""
+    return await bot.services.outbox.rows(user_id=user_id, kind="reminder")
 
 
 def texts(user: FakeUser) -> list[str]:
@@ -98,7 +104,7 @@ async def test_the_whole_day_for_in_person_and_online(api: FakeBotApi, bot: BotH
     assert len(final[anna.id]) == 3 and len(final[bill.id]) == 3  # eve, morning, thanks
     assert len(final[carlo.id]) == 6 and len(final[dora.id]) == 6  # + 3 links
     assert all(LINK not in t for t in final[anna.id] + final[bill.id])
-    statuses = await bot.services.outbox.counts()
+    statuses = await bot.services.outbox.counts(kind="reminder")
     assert statuses == {"sent": 18}
 
 
@@ -171,7 +177,7 @@ async def test_flood_control_429_storm(api: FakeBotApi, bot: BotHarness) -> None
     for user in users:
         (eve,) = new_texts(user, counts[user.id])
         assert "Domani" in eve
-    assert (await bot.services.outbox.counts()).get("sent") == len(users)
+    assert (await bot.services.outbox.counts(kind="reminder")).get("sent") == len(users)
 
 
 async def test_blocked_participant_is_not_retried_until_back(
@@ -183,7 +189,7 @@ async def test_blocked_participant_is_not_retried_until_back(
     await bot.at(at(4, 18, 0))
     user = await bot.services.users.get(3041)
     assert user is not None and not user.reachable
-    rows = {row.rule_id: row for row in await bot.services.outbox.rows(user_id=3041)}
+    rows = {row.rule_id: row for row in await reminders(bot, 3041)}
     assert (rows["vigilia-presenza"].status, rows["vigilia-presenza"].reason) == (
         "failed",
         "blocked",
@@ -191,7 +197,7 @@ async def test_blocked_participant_is_not_retried_until_back(
     blocked_calls = len(api.calls("sendMessage"))
     await bot.at(at(5, 7, 30))  # skipped without calling Telegram
     assert len(api.calls("sendMessage")) == blocked_calls
-    assert (await bot.services.outbox.rows(user_id=3041))[1].reason == "unreachable"
+    assert (await reminders(bot, 3041))[1].reason == "unreachable"
     api.unblock_user(3041)
     await eva.my_chat_member("member")
     await api.wait_until(lambda: True, 1, lambda: "")
@@ -211,7 +217,7 @@ async def test_late_registration_gets_only_what_is_ahead(api: FakeBotApi, bot: B
     await bot.drain()
     (link,) = new_texts(late, before)
     assert LINK in link
-    planned = {row.rule_id for row in await bot.services.outbox.rows(user_id=3051)}
+    planned = {row.rule_id for row in await reminders(bot, 3051)}
     assert planned == {"link", "link-chiusura", "grazie"}
 
 

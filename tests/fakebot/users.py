@@ -68,7 +68,9 @@ class FakeUser:
         self.language_code = language_code
         self.username = username
         self.is_premium = is_premium
-        self.consumed: set[int] = set()
+        # message id -> text version consumed; a message whose text the bot has edited since
+        # (a conversation's next question in place of the last one) is new again
+        self.consumed: dict[int, int] = {}
         self.sent: list[SentMessage] = []
         self.callback_query_ids: list[str] = []
 
@@ -117,10 +119,25 @@ class FakeUser:
         msgs = self.chat.messages
         return msgs[-1] if msgs else None
 
+    @staticmethod
+    def text_version(message: SentMessage) -> int:
+        """How many times the bot changed what the message says (not just its buttons)."""
+        return sum(1 for edit in message.edits if edit.get("method") != "editMessageReplyMarkup")
+
+    def is_consumed(self, message: SentMessage) -> bool:
+        """Whether this version of the message was returned by next_message/wait_for."""
+        seen = self.consumed.get(message.message_id)
+        return seen is not None and seen >= self.text_version(message)
+
+    def consume(self, message: SentMessage) -> None:
+        """Mark the current version of ``message`` as seen."""
+        self.consumed[message.message_id] = self.text_version(message)
+
     @property
     def unconsumed(self) -> list[SentMessage]:
-        """Bot messages not yet returned by :meth:`next_message`/:meth:`wait_for`."""
-        return [m for m in self.chat.bot_messages if m.message_id not in self.consumed]
+        """Bot messages (or new versions of them) not yet returned by :meth:`next_message`/
+        :meth:`wait_for`."""
+        return [m for m in self.chat.bot_messages if not self.is_consumed(m)]
 
     def describe(self) -> str:
         """Human-readable transcript of the chat (used in timeout errors)."""
@@ -129,7 +146,7 @@ class FakeUser:
         ]
         for m in self.chat.all_messages:
             who = "bot " if m.from_bot else "user"
-            mark = " [consumed]" if m.from_bot and m.message_id in self.consumed else ""
+            mark = " [consumed]" if m.from_bot and self.is_consumed(m) else ""
             lines.append(f"  {who} {m!r}{mark}")
         failed = [
             r
@@ -146,14 +163,14 @@ class FakeUser:
 
         def find() -> SentMessage | None:
             for m in self.chat.bot_messages:
-                if m.message_id not in self.consumed:
+                if not self.is_consumed(m):
                     return m
             return None
 
         msg = await self.api.wait_until(
             find, timeout, lambda: "no new message.\n" + self.describe(), poll_interval=None
         )
-        self.consumed.add(msg.message_id)
+        self.consume(msg)
         return msg
 
     async def wait_for(self, match: MessageMatcher, timeout: float = 5.0) -> SentMessage:
@@ -165,7 +182,7 @@ class FakeUser:
 
         def find() -> SentMessage | None:
             for m in self.chat.bot_messages:
-                if m.message_id not in self.consumed and _matches(m, match):
+                if not self.is_consumed(m) and _matches(m, match):
                     return m
             return None
 
@@ -175,7 +192,7 @@ class FakeUser:
             lambda: f"no message matching {match!r}.\n" + self.describe(),
             poll_interval=None,
         )
-        self.consumed.add(msg.message_id)
+        self.consume(msg)
         return msg
 
     async def wait_edited(
@@ -192,7 +209,7 @@ class FakeUser:
             ok = predicate(message) if predicate else message.edit_count >= count
             return message if ok else None
 
-        return await self.api.wait_until(
+        seen = await self.api.wait_until(
             done,
             timeout,
             lambda: (
@@ -200,6 +217,9 @@ class FakeUser:
                 f"(edits: {message.edit_count}).\n" + self.describe()
             ),
         )
+        if message.message_id in self.consumed:  # the awaited edit is seen with the message
+            self.consume(seen)
+        return seen
 
     async def wait_deleted(self, message: SentMessage, timeout: float = 5.0) -> None:
         """Wait until the bot deletes ``message``."""
