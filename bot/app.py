@@ -15,7 +15,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.context import BotData, PsmApplication, PsmContext
-from bot.http import AiohttpRequest
+from bot.http import AiohttpRequest, UpdatesRequest
 from bot.i18n import LANGUAGES, Catalog
 from bot.logs import install_redaction
 from bot.processing import PerUserUpdateProcessor
@@ -73,7 +73,7 @@ def build_application(
             SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)
         )
         .request(AiohttpRequest(connection_pool_size=settings.http_connections))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .get_updates_request(UpdatesRequest(connection_pool_size=1))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -21,9 +21,10 @@ from __future__ import annotations
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
+from telegram._utils.types import JSONDict
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["AiohttpRequest", "UpdatesRequest"]
 
 
 def _seconds(value: object, default: float | None) -> float | None:
@@ -113,3 +114,28 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The ``getUpdates`` connection: a pressed message arrives without its keyboard.
+
+    Every button press carries the whole message it was pressed on, keyboard included, and
+    python-telegram-bot builds an object for each of its buttons: with a ballot of eight
+    buttons that was the largest part of reading a press (``bench/bench_polls.py``). No
+    handler reads the pressed message's keyboard or entities (the domain knows what it sent),
+    so they are dropped before the update is parsed.
+    """
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """The answer, with ``reply_markup`` and ``entities`` removed from pressed messages."""
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        if isinstance(result, list):
+            for update in result:
+                query = update.get("callback_query") if isinstance(update, dict) else None
+                message = query.get("message") if isinstance(query, dict) else None
+                if isinstance(message, dict):
+                    message.pop("reply_markup", None)
+                    message.pop("entities", None)
+        return data

@@ -13,7 +13,8 @@ import logging
 import weakref
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Update
+from telegram.ext import ExtBot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -21,6 +22,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import PsmContext
 from bot.poll_staff import PollStaffFlows
 from bot.replies import Message
+from bot.ratelimit import BULK
 from bot.transport import inline_keyboard
 from handlers.render import NO_PREVIEW, render, who
 
@@ -48,7 +50,7 @@ class LatestEdits:
             self._running.add(key)
             context.application.create_task(self._run(context.bot, key))
 
-    async def _run(self, bot: Bot, key: tuple[int, int]) -> None:
+    async def _run(self, bot: ExtBot[Any], key: tuple[int, int]) -> None:
         try:
             while key in self._wanted:
                 await asyncio.sleep(EDIT_DEBOUNCE)
@@ -61,6 +63,9 @@ class LatestEdits:
                         parse_mode=ParseMode.HTML,
                         link_preview_options=NO_PREVIEW,
                         reply_markup=inline_keyboard(message.buttons),
+                        # the tap was already answered: the ballot's new look is paced
+                        # with the other bulk traffic, not ahead of the room's presses
+                        rate_limit_args=BULK,
                     )
         except TelegramError as exc:
             log.warning("could not update a ballot: %s", type(exc).__name__)
