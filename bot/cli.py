@@ -1,31 +1,39 @@
 """The ``psm-bot`` command: run the bot, check an event file, import the comune mapping.
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid input (configuration, file, settings).
+
+Every command that reads the database first prints ``database: <absolute path>`` on stderr;
+the commands that only read it (``schedule``, ``export``) and ``import-links`` refuse a
+missing file instead of creating an empty one; ``import-comuni`` may create it (the mapping
+can be imported before the bot first runs) and says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from bot import qr, registrations_export
-from bot.clock import SystemClock
-from bot.comuni import (
+from bot.clock import Clock, SystemClock
+from bot.comuni import Comune, bundled_comuni, normalise, refresh_from_bundled
+from bot.comuni_import import (
     ComuniFileError,
     MappingRow,
+    UnknownComuniError,
     apply_mapping,
-    bundled_comuni,
     read_mapping_file,
 )
 from bot.format import time_text
 from bot.links import LinkFileError, parse_links_csv
-from bot.reminders import PersonalLink, timeline
+from bot.reminders import PersonalLink, TimelineEntry, timeline
 from bot.services import Services, from_row, to_row
 from config.event import AttendanceMode, Event, EventConfig, EventConfigError, load_event_config
 from config.settings import MissingTokenError, Settings, load_settings
@@ -34,6 +42,10 @@ from storage.db import Database
 from storage.stats import StatsRepository
 
 EXIT_INVALID = 2
+
+# The clock the commands read "now" from (schedule, import-links, export file names); tests
+# replace it with a FakeClock.
+CLOCK: Clock = SystemClock()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,11 +66,19 @@ def _parser() -> argparse.ArgumentParser:
         "import-links", help="import personal online links (CSV: registration_id|telegram_id, link)"
     )
     links.add_argument("file", type=Path)
-    links.add_argument("--event", help="event id (default: the next event with online attendance)")
+    links.add_argument(
+        "--event",
+        help="event id (default: the upcoming event with online registrants, if only one)",
+    )
     comuni.add_argument(
         "--replace",
         action="store_true",
         help="make the mapping exactly the file's (default: complete/update it)",
+    )
+    comuni.add_argument(
+        "--allow-new",
+        action="store_true",
+        help="add comuni that are not in the list (default: refuse the file)",
     )
     export = commands.add_parser(
         "export", help="export the registrations (or the poll results) to a CSV or XLSX file"
@@ -93,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return check_config(args.file or settings.event_file)
     if args.command == "import-comuni":
-        return import_comuni(settings, args.file, replace=args.replace)
+        return import_comuni(settings, args.file, replace=args.replace, allow_new=args.allow_new)
     if args.command == "schedule":
         return schedule(settings, args.file or settings.event_file)
     if args.command == "import-links":
@@ -163,7 +183,33 @@ def summary(config: EventConfig) -> list[str]:
     return lines
 
 
-def import_comuni(settings: Settings, path: Path, *, replace: bool) -> int:
+def _database(settings: Settings, *, create: bool = False) -> Path | None:
+    """The database file, announced on stderr; ``None`` (and one line) when it cannot be used.
+
+    A missing file is refused unless ``create`` (then it is announced as new): a command
+    run in the wrong folder must not create, and read, an empty database.
+    """
+    path = Path(settings.database).expanduser().resolve()
+    if path.is_dir():
+        print(
+            f"database: {path} is a folder, not a database file (set PSM_DATABASE)", file=sys.stderr
+        )
+        return None
+    if not path.exists():
+        if create:
+            print(f"database: {path} (new file)", file=sys.stderr)
+            return path
+        print(
+            f"database: no database at {path}; set PSM_DATABASE to the bot's database file "
+            "(nothing was created)",
+            file=sys.stderr,
+        )
+        return None
+    print(f"database: {path}", file=sys.stderr)
+    return path
+
+
+def import_comuni(settings: Settings, path: Path, *, replace: bool, allow_new: bool = False) -> int:
     """Complete or replace the stored comune -> zone mapping from a spreadsheet or CSV."""
     config = _load(settings.event_file)
     if config is None:
@@ -172,36 +218,81 @@ def import_comuni(settings: Settings, path: Path, *, replace: bool) -> int:
     try:
         rows = read_mapping_file(path, zones)
     except ComuniFileError as exc:
-        for error in exc.errors:
-            print(f"{path}: {error}", file=sys.stderr)
-        print("nothing was imported", file=sys.stderr)
+        return _refuse_file(path, exc)
+    database = _database(settings, create=True)
+    if database is None:
         return EXIT_INVALID
-    return asyncio.run(_store_mapping(settings, rows, replace=replace, source=path.name))
+    exists = database.exists()
+    return asyncio.run(
+        _store_mapping(database, exists, path, rows, replace=replace, allow_new=allow_new)
+    )
+
+
+def _refuse_file(path: Path, exc: ComuniFileError) -> int:
+    """One line per problem of an import file, its path once in front of each."""
+    for error in exc.errors:
+        print(f"{path}: {error}", file=sys.stderr)
+    if isinstance(exc, UnknownComuniError):
+        print(
+            f"{len(exc.rows)} name(s) not in the list of comuni: check the spelling, "
+            "or give --allow-new to add them as new comuni",
+            file=sys.stderr,
+        )
+    print("nothing was imported", file=sys.stderr)
+    return EXIT_INVALID
+
+
+async def _stored_comuni(database: Path, exists: bool) -> list[Comune]:
+    """The mapping in the database (brought up to date with the bundled file), or the
+    bundled file's when there is none yet; a missing database is not created."""
+    if not exists:
+        return bundled_comuni()
+    db = await Database.open(database)
+    try:
+        current = [from_row(row) for row in await ComuniRepository(db).all()]
+    finally:
+        await db.close()
+    if not current:
+        return bundled_comuni()
+    newer = {normalise(c.name): c for c in refresh_from_bundled(current, bundled_comuni())}
+    return [newer.get(normalise(c.name), c) for c in current]
 
 
 async def _store_mapping(
-    settings: Settings, rows: list[MappingRow], *, replace: bool, source: str
+    database: Path,
+    exists: bool,
+    path: Path,
+    rows: list[MappingRow],
+    *,
+    replace: bool,
+    allow_new: bool,
 ) -> int:
-    db = await Database.open(settings.database)
+    current = await _stored_comuni(database, exists)
     try:
-        store = ComuniRepository(db)
-        current = [from_row(row) for row in await store.all()]
-        if not current:
-            current = bundled_comuni()
-        updated, change = apply_mapping(current, rows, replace=replace, source=source)
-        await store.replace_all([to_row(c) for c in updated])
+        updated, change = apply_mapping(
+            current, rows, replace=replace, source=path.name, allow_new=allow_new
+        )
+    except ComuniFileError as exc:
+        return _refuse_file(path, exc)
+    db = await Database.open(database)
+    try:
+        await ComuniRepository(db).replace_all([to_row(c) for c in updated])
     finally:
         await db.close()
     for line in change.summary_lines():
         print(line)
-    print(f"saved to {settings.database}; restart the bot to use the new mapping")
+    print(f"saved to {database}; restart the bot to use the new mapping")
     return 0
 
 
 @asynccontextmanager
-async def _storage(settings: Settings, config: EventConfig) -> AsyncIterator[Services]:
-    """The bot's services on the configured database, without Telegram (for commands)."""
-    services = await Services.start(settings, config, SystemClock())
+async def _storage(
+    settings: Settings, config: EventConfig, database: Path
+) -> AsyncIterator[Services]:
+    """The bot's services on ``database``, without Telegram (for commands)."""
+    services = await Services.start(
+        settings.model_copy(update={"database": database}), config, CLOCK
+    )
     try:
         yield services
     finally:
@@ -209,18 +300,26 @@ async def _storage(settings: Settings, config: EventConfig) -> AsyncIterator[Ser
 
 
 def schedule(settings: Settings, path: Path | None) -> int:
-    """Print what will be sent, when, and to how many of the current registrants."""
+    """Print what will be sent, when, and to how many of the current registrants; what is
+    already past is marked with what happened (sent, skipped, never sent)."""
     config = _load(path)
     if config is None:
         return EXIT_INVALID
-    return asyncio.run(_schedule(settings, config))
+    database = _database(settings)
+    if database is None:
+        return EXIT_INVALID
+    return asyncio.run(_schedule(settings, config, database))
 
 
-async def _schedule(settings: Settings, config: EventConfig) -> int:
-    async with _storage(settings, config) as services:
+async def _schedule(settings: Settings, config: EventConfig, database: Path) -> int:
+    async with _storage(settings, config, database) as services:
         entries = await timeline(config, services.registrations, services.outbox, services.links)
+        now = services.clock.now()
     tz = config.tz
-    print(f"Reminders ({config.process.timezone}); recipients = current confirmed registrations")
+    print(
+        f"Reminders ({config.process.timezone}), now {now.astimezone(tz):%a %d/%m/%Y %H:%M}; "
+        "recipients = current confirmed registrations"
+    )
     current = None
     for entry in entries:
         if entry.event.id != current:
@@ -228,21 +327,44 @@ async def _schedule(settings: Settings, config: EventConfig) -> int:
             print(f"\n{entry.event.id}: {entry.event.title.get('it')} ({entry.event.date})")
         slot = entry.slot
         audience = slot.rule.audience.value.replace("_", " ")
-        done = ", ".join(f"{k} {v}" for k, v in sorted(entry.statuses.items()))
-        link = ""
-        if entry.link_ready is not None:
-            link = "  link set" if entry.link_ready else "  LINK NOT SET"
         print(
             f"  {slot.due_at.astimezone(tz):%a %d/%m %H:%M}  {slot.rule.id:<18} "
             f"{audience:<9} {entry.recipients:>5} recipient(s)  "
-            f"until {slot.expires_at.astimezone(tz):%d/%m %H:%M}{link}"
-            + (f"  [{done}]" if done else "")
+            f"until {slot.expires_at.astimezone(tz):%d/%m %H:%M}{_state(entry, now)}"
         )
     return 0
 
 
+_OUTCOME_ORDER = ("sent", "skipped", "failed", "cancelled", "sending", "pending")
+
+
+def _state(entry: TimelineEntry, now: dt.datetime) -> str:
+    """The end of a ``schedule`` line: link status and rows so far, or what happened."""
+    if not entry.past(now):
+        link = ""
+        if entry.link_ready is not None:
+            link = "  link set" if entry.link_ready else "  LINK NOT SET"
+        done = ", ".join(f"{k} {v}" for k, v in sorted(entry.statuses.items()))
+        return ("  DUE NOW" if entry.due(now) else "") + link + (f"  [{done}]" if done else "")
+    parts = []
+    for status in _OUTCOME_ORDER:
+        count = entry.statuses.get(status, 0)
+        if not count:
+            continue
+        reasons = entry.reasons.get(status, {})
+        detail = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+        label = {"pending": "not sent (expired)", "sending": "being sent"}.get(status, status)
+        parts.append(f"{label} {count}" + (f" ({detail})" if detail else ""))
+    return "  past: " + (", ".join(parts) if parts else "never sent")
+
+
 def import_links(settings: Settings, path: Path, event_id: str | None) -> int:
-    """Store personal online links from a CSV; corrections are queued for the running bot."""
+    """Store personal online links from a CSV; corrections are queued for the running bot.
+
+    Without ``--event``: the upcoming event (not over) that has online registrants, when
+    there is one; when there are several, the one whose registrants the file names, if the
+    file names registrants of only one of them; otherwise ``--event`` is asked for.
+    """
     config = _load(settings.event_file)
     if config is None:
         return EXIT_INVALID
@@ -257,25 +379,93 @@ def import_links(settings: Settings, path: Path, event_id: str | None) -> int:
         print("nothing was imported", file=sys.stderr)
         return EXIT_INVALID
     online = [e for e in config.events if AttendanceMode.ONLINE in e.modes]
-    if event_id is None:
-        now = SystemClock().now()
-        upcoming = [e for e in online if config.ends_at(e) > now] or online
-        event_id = upcoming[0].id if upcoming else None
-    if event_id not in {e.id for e in online}:
+    if event_id is not None and event_id not in {e.id for e in online}:
         known = ", ".join(e.id for e in online)
         print(
             f"--event: {event_id!r} is not an event with online attendance ({known})",
             file=sys.stderr,
         )
         return EXIT_INVALID
-    return asyncio.run(_import_links(settings, config, config.event(event_id), rows))
+    database = _database(settings)  # no database, no registrants to give links to
+    if database is None:
+        return EXIT_INVALID
+    return asyncio.run(_import_links(settings, config, database, event_id, rows))
+
+
+@dataclass(frozen=True)
+class _LinksCandidate:
+    """An upcoming event with online registrants, and how many rows of the file name them."""
+
+    event: Event
+    online: int
+    named: int
+
+
+async def _links_candidates(
+    services: Services, config: EventConfig, rows: list[PersonalLink], now: dt.datetime
+) -> list[_LinksCandidate]:
+    """Events with online attendance, not over, with active online registrants; soonest first."""
+    candidates = []
+    events = [e for e in config.events if AttendanceMode.ONLINE in e.modes]
+    for event in sorted(events, key=lambda e: config.starts_at(e)):
+        if config.ends_at(event) <= now:
+            continue
+        registrants = [
+            r
+            for r in await services.registrations.for_event(event.id)
+            if r.mode == AttendanceMode.ONLINE and r.active
+        ]
+        if not registrants:
+            continue
+        ids = {r.id for r in registrants}
+        users = {r.user_id for r in registrants if r.user_id is not None}
+        named = sum(
+            1
+            for row in rows
+            if (
+                row.registration_id in ids
+                if row.registration_id is not None
+                else row.telegram_id in users
+            )
+        )
+        candidates.append(_LinksCandidate(event, len(registrants), named))
+    return candidates
+
+
+def _choose_links_event(candidates: list[_LinksCandidate]) -> tuple[Event | None, str]:
+    """The event the links are for, and why; or ``None`` and the line asking for --event."""
+    if len(candidates) == 1:
+        return candidates[0].event, "the upcoming event with online registrants"
+    named = [c for c in candidates if c.named]
+    if len(named) == 1:
+        return named[0].event, "the upcoming event whose online registrants the file names"
+    if not candidates:
+        return None, "no upcoming event has online registrants: give --event ID"
+    listed = "; ".join(
+        f"{c.event.id} ({c.event.date}, {c.online} online, {c.named} row(s) of the file)"
+        for c in candidates
+    )
+    return None, f"several upcoming events have online registrants: {listed}; give --event ID"
 
 
 async def _import_links(
-    settings: Settings, config: EventConfig, event: Event, rows: list[PersonalLink]
+    settings: Settings,
+    config: EventConfig,
+    database: Path,
+    event_id: str | None,
+    rows: list[PersonalLink],
 ) -> int:
-    async with _storage(settings, config) as services:
+    async with _storage(settings, config, database) as services:
         now = services.clock.now()
+        if event_id is None:
+            event, why = _choose_links_event(await _links_candidates(services, config, rows, now))
+            if event is None:
+                print(f"--event: {why}", file=sys.stderr)
+                print("nothing was imported", file=sys.stderr)
+                return EXIT_INVALID
+            print(f"event: {event.id} ({event.title.get('it')}, {event.date}): {why}")
+        else:
+            event = config.event(event_id)
         stored, unknown = await services.links.store_personal(event, rows, now)
         fixes = await services.links.corrections(event, now)
     print(f"{event.id}: {stored} personal link(s) stored")
@@ -286,16 +476,13 @@ async def _import_links(
 
 
 def _export_config(settings: Settings, event_id: str | None) -> EventConfig | None:
-    """The event file for an export, after checking ``--event`` and the database exist."""
+    """The event file for an export, after checking ``--event``."""
     config = _load(settings.event_file)
     if config is None:
         return None
     if event_id is not None and event_id not in {e.id for e in config.events}:
         known = ", ".join(e.id for e in config.events)
         print(f"--event: unknown event {event_id!r} (known: {known})", file=sys.stderr)
-        return None
-    if not Path(settings.database).exists():
-        print(f"no database at {settings.database} (set PSM_DATABASE)", file=sys.stderr)
         return None
     return config
 
@@ -309,14 +496,13 @@ def export_registrations(
 ) -> int:
     """Write the registrations (one event or all) to a CSV or XLSX file for organisers."""
     config = _export_config(settings, event_id)
-    if config is None:
+    database = _database(settings) if config is not None else None
+    if config is None or database is None:
         return EXIT_INVALID
-    path = out or Path(
-        registrations_export.filename(event_id, file_format, SystemClock().now(), config)
-    )
+    path = out or Path(registrations_export.filename(event_id, file_format, CLOCK.now(), config))
 
     async def read() -> tuple[bytes, int]:
-        db = await Database.open(settings.database)
+        db = await Database.open(database)
         try:
             return await registrations_export.export(
                 config,
@@ -350,14 +536,15 @@ def export_results(
     from storage.polls import PollRepository
 
     config = _export_config(settings, event_id)
-    if config is None:
+    database = _database(settings) if config is not None else None
+    if config is None or database is None:
         return EXIT_INVALID
-    stamp = SystemClock().now().astimezone(config.tz).strftime("%Y%m%d-%H%M")
+    stamp = CLOCK.now().astimezone(config.tz).strftime("%Y%m%d-%H%M")
     folder = out.parent if out else Path()
     name = out.stem if out else "-".join(("risultati", event_id or "tutti", stamp))
 
     async def read() -> list[tuple[str, bytes]]:
-        db = await Database.open(settings.database)
+        db = await Database.open(database)
         try:
             return await build(PollRepository(db), file_format, name, event_id=event_id)
         finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.format import date_text, time_text
 from bot.i18n import Catalog, escape
@@ -330,6 +330,16 @@ class TimelineEntry:
     recipients: int  # current confirmed registrations it applies to
     statuses: dict[str, int]  # outbox rows by status, if already planned
     link_ready: bool | None  # for link messages: is a shared link set?
+    # rows by status and reason: {"skipped": {"late": 2}}
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def past(self, now: dt.datetime) -> bool:
+        """Its time is over: no longer worth sending (the sender skips what is left)."""
+        return self.slot.expires_at <= now
+
+    def due(self, now: dt.datetime) -> bool:
+        """Due and still worth sending: being sent by a running bot."""
+        return self.slot.due_at <= now < self.slot.expires_at
 
 
 async def timeline(
@@ -345,6 +355,7 @@ async def timeline(
             r for r in await registrations.for_event(event.id) if r.status is Status.CONFIRMED
         ]
         counts = await outbox.reminder_counts(event.id)
+        reasons = await outbox.reminder_reasons(event.id)
         for slot in config.reminder_slots(event):
             link_ready = (
                 await links.shared(event, slot.anchor) is not None if slot.rule.link else None
@@ -356,6 +367,7 @@ async def timeline(
                     recipients=sum(1 for r in current if applies(slot.rule, r)),
                     statuses=counts.get((slot.rule.id, slot.anchor), {}),
                     link_ready=link_ready,
+                    reasons=reasons.get((slot.rule.id, slot.anchor), {}),
                 )
             )
     return entries

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.broadcasts import BroadcastService
 from bot.clock import Clock
-from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
+from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise, refresh_from_bundled
 from bot.i18n import Catalog
 from bot.outbox import OutboxSender, Transport
 from bot.poll_texts import ResultsPresenter
@@ -136,9 +136,18 @@ class Services:
             await self.sender.stop()
 
     async def reload_comuni(self) -> None:
-        """Build the comune index from the database, seeding it from the bundled file."""
+        """Build the comune index from the database, seeding it from the bundled file.
+
+        A database seeded from an older bundled file takes the newer file's zones for the
+        comuni that are still the file's (:func:`bot.comuni.refresh_from_bundled`); what an
+        organiser imported is kept.
+        """
         if await self.comuni_store.count() == 0:
             await self.comuni_store.replace_all([to_row(c) for c in bundled_comuni()])
+        else:
+            stored = [from_row(row) for row in await self.comuni_store.all()]
+            newer = refresh_from_bundled(stored, bundled_comuni())
+            await self.comuni_store.upsert([to_row(c) for c in newer])
         self.comuni = ComuneIndex([from_row(row) for row in await self.comuni_store.all()])
 
     async def close(self) -> None:

@@ -301,6 +301,22 @@ class OutboxRepository:
             counts.setdefault((row[0], row[1]), {})[row[2]] = int(row[3])
         return counts
 
+    async def reminder_reasons(
+        self, event_id: str
+    ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+        """Per (rule, anchor) of an event's reminders: for each status with reasons (skipped,
+        failed, cancelled), how many rows for each reason."""
+        found = await self._db.fetchall(
+            "SELECT rule_id, anchor, status, reason, COUNT(*) FROM outbox WHERE event_id = ? "
+            "AND kind = 'reminder' AND reason IS NOT NULL GROUP BY rule_id, anchor, status, reason",
+            (event_id,),
+        )
+        reasons: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+        for row in found:
+            by_status = reasons.setdefault((row[0], row[1]), {})
+            by_status.setdefault(row[2], {})[row[3]] = int(row[4])
+        return reasons
+
     async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
         """A broadcast's rows by status, with ``blocked`` counted apart from ``failed``."""
         found = await self._db.fetchall(

@@ -182,21 +182,19 @@ def test_invalid_setting(
 def test_import_comuni_completes_the_mapping(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_csv(
-        tmp_path / "zone.csv", "comune;zona\nAvigliana;6\nAla di Stura;7\nPinerolo;5\n"
-    )
+    path = write_csv(tmp_path / "zone.csv", "comune;zona\nAlmese;6\nAla di Stura;7\nPinerolo;5\n")
     assert main(["import-comuni", str(path)]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
+    assert err == f"database: {env.resolve()} (new file)\n"  # allowed to create it
     assert "zone set for 2 comuni (were unverified)" in out
     assert "unchanged: 1" in out
     assert f"saved to {env}" in out
 
     comuni = stored(env)
     assert len(comuni) == 312  # the bundled mapping, completed
-    assert comuni["Avigliana"].zone == 6
-    assert comuni["Avigliana"].source == "zone.csv"
-    assert comuni["Avigliana"].istat == "001013"
+    assert comuni["Almese"].zone == 6
+    assert comuni["Almese"].source == "zone.csv"
+    assert comuni["Almese"].istat == "001006"
     assert comuni["Ala di Stura"].zone == 7
     assert comuni["Pinerolo"].zone == 5
     assert comuni["Agliè"].zone == 8  # not in the file: kept as bundled
@@ -253,7 +251,7 @@ def test_import_comuni_replace(
     path = write_csv(
         tmp_path / "all.csv", "comune;zona\nAvigliana;6\nPinerolo;5\nCiriè;7\nNuovo Comune;3\n"
     )
-    assert main(["import-comuni", "--replace", str(path)]) == 0
+    assert main(["import-comuni", "--replace", "--allow-new", str(path)]) == 0
     out = capsys.readouterr().out
     assert "removed 309 comuni not in the file" in out
     assert "added 1 new comune" in out and "Nuovo Comune (zone 3" in out
