@@ -1,6 +1,9 @@
 """The ``psm-bot`` command: run the bot, check an event file, import the comune mapping.
 
-Exit codes: 0 success, 1 runtime failure, 2 invalid input (configuration, file, settings).
+Exit codes: 0 success, 1 runtime failure, 2 invalid input (configuration, file, settings,
+a database that cannot be used, a token Telegram rejects). What stops a command is one line
+on stderr, never a traceback. Event-file problems are told in the organiser's language
+(Italian, or English with ``check-config --lang en`` / ``PSM_CLI_LANGUAGE=en``).
 
 Every command that reads the database first prints ``database: <absolute path>`` on stderr;
 the commands that only read it (``schedule``, ``export``) and ``import-links`` refuse a
@@ -18,6 +21,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -31,21 +35,37 @@ from bot.comuni_import import (
     apply_mapping,
     read_mapping_file,
 )
+from bot.config_check import config_warnings
 from bot.format import time_text
+from bot.i18n import Catalog
 from bot.links import LinkFileError, parse_links_csv
 from bot.reminders import PersonalLink, TimelineEntry, timeline
 from bot.services import Services, from_row, to_row
-from config.event import AttendanceMode, Event, EventConfig, EventConfigError, load_event_config
+from config.event import (
+    AttendanceMode,
+    Event,
+    EventConfig,
+    EventConfigError,
+    bundled_event_file,
+    load_event_config,
+)
+from config.messages import CLI_LANGUAGES, DEFAULT_CLI_LANGUAGE, message, total_line
 from config.settings import MissingTokenError, Settings, load_settings
 from storage.comuni import ComuniRepository
 from storage.db import Database
+from storage.errors import DatabaseError
 from storage.stats import StatsRepository
+
+if TYPE_CHECKING:
+    from bot.app import Backoff
 
 EXIT_INVALID = 2
 
 # The clock the commands read "now" from (schedule, import-links, export file names); tests
 # replace it with a FakeClock.
 CLOCK: Clock = SystemClock()
+# The language of what the commands say about the event file (set by main()).
+_language: str = DEFAULT_CLI_LANGUAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (the default)")
     check = commands.add_parser("check-config", help="validate an event file and summarise it")
     check.add_argument("file", nargs="?", type=Path, help="event file (default: PSM_EVENT_FILE)")
+    check.add_argument(
+        "--lang",
+        choices=CLI_LANGUAGES,
+        help="language of the report: it (default) or en (default: PSM_CLI_LANGUAGE)",
+    )
     comuni = commands.add_parser(
         "import-comuni", help="import the comune -> zone mapping from .ods or .csv"
     )
@@ -102,6 +127,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``psm-bot`` console script."""
+    try:
+        return _main(argv)
+    except DatabaseError as exc:  # not SQLite, read-only, a folder, a full disk, too new...
+        print(f"psm-bot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -110,8 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             field = "PSM_" + "_".join(str(p) for p in error["loc"]).upper()
             print(f"settings: {field}: {error['msg']}", file=sys.stderr)
         return EXIT_INVALID
+    global _language
+    _language = getattr(args, "lang", None) or settings.cli_language
     if args.command == "check-config":
-        return check_config(args.file or settings.event_file)
+        return check_config(args.file or settings.event_file, _language)
     if args.command == "import-comuni":
         return import_comuni(settings, args.file, replace=args.replace, allow_new=args.allow_new)
     if args.command == "schedule":
@@ -129,56 +164,94 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(settings)
 
 
-def _load(path: Path | None) -> EventConfig | None:
+def _load(path: Path | None, language: str | None = None) -> EventConfig | None:
+    """The event file, or None after printing one line per problem (and their count)."""
+    language = language or _language
     try:
         return load_event_config(path)
     except EventConfigError as exc:
-        for line in exc.lines():
+        for line in exc.lines(language):
             print(line, file=sys.stderr)
-        print(f"{len(exc.errors)} error(s): the event file is not valid", file=sys.stderr)
+        print(total_line(language, len(exc.issues)), file=sys.stderr)
         return None
 
 
-def check_config(path: Path | None) -> int:
-    """Validate an event file; print a summary, or one line per error and exit code 2."""
-    config = _load(path)
+def check_config(
+    path: Path | None, language: str = DEFAULT_CLI_LANGUAGE, now: dt.datetime | None = None
+) -> int:
+    """Validate an event file; print a summary and any warnings (exit 0), or one line per
+    error and exit code 2. Warnings (every event over, texts Telegram will get split) go to
+    stderr after the summary."""
+    config = _load(path, language)
     if config is None:
         return EXIT_INVALID
-    for line in summary(config):
+    for line in summary(config, language):
         print(line)
+    warnings = config_warnings(config, Catalog.load(), now or SystemClock().now())
+    if warnings:
+        sys.stdout.flush()
+        source = str(path or bundled_event_file())
+        label = message(language, "warning_label")
+        for warning in warnings:
+            print(f"{source}: {label}: {warning.text(language)}", file=sys.stderr)
+        print(total_line(language, len(warnings), warnings=True), file=sys.stderr)
     return 0
 
 
-def summary(config: EventConfig) -> list[str]:
-    """A short human summary of a valid configuration."""
+def summary(config: EventConfig, language: str = DEFAULT_CLI_LANGUAGE) -> list[str]:
+    """A short human summary of a valid configuration, in ``language``."""
     process = config.process
+
+    def say(code: str, **params: object) -> str:
+        return message(language, code, **params)
+
+    def places(capacity: int | None) -> str:
+        return str(capacity) if capacity else say("summary_no_limit")
+
     lines = [
-        f"OK: {process.name.get('it')} ({process.timezone})",
-        f"{len(config.venues)} venues, {len(config.zones)} zones, "
-        f"{len(config.axes)} axes, {len(config.poll_items())} items to prioritise",
+        say("summary_ok", name=process.name.get(language), timezone=process.timezone),
+        say(
+            "summary_counts",
+            venues=len(config.venues),
+            zones=len(config.zones),
+            axes=len(config.axes),
+            items=len(config.poll_items()),
+        ),
     ]
     for event in config.events:
-        modes = " + ".join(mode.value.replace("_", " ") for mode in event.modes)
+        modes = " + ".join(say(f"summary_{mode.value}") for mode in event.modes)
         lines.append("")
-        lines.append(f"event {event.id}: {event.title.get('it')}")
+        lines.append(say("summary_event", id=event.id, title=event.title.get(language)))
         lines.append(f"  {event.date.isoformat()}, {modes}")
         if event.venue:
             venue = config.venue(event.venue)
-            capacity = venue.capacity or "no limit"
-            lines.append(f"  venue: {venue.name}, {venue.address} (places: {capacity})")
+            lines.append(
+                say(
+                    "summary_venue",
+                    name=venue.name,
+                    address=venue.address,
+                    places=places(venue.capacity),
+                )
+            )
         else:
-            lines.append("  tables by zone:")
+            lines.append(say("summary_tables"))
             for venue in config.venues:
                 zones = [str(z.number) for z in config.zones if z.venue == venue.id]
                 if zones:
-                    capacity = venue.capacity or "no limit"
-                    lines.append(f"    {venue.name}: zones {', '.join(zones)} (places: {capacity})")
-        lines.append("  agenda:")
+                    lines.append(
+                        say(
+                            "summary_table",
+                            name=venue.name,
+                            zones=", ".join(zones),
+                            places=places(venue.capacity),
+                        )
+                    )
+        lines.append(say("summary_agenda"))
         for item in event.agenda:
-            hybrid = " [hybrid]" if item.hybrid else ""
+            hybrid = " " + say("summary_hybrid") if item.hybrid else ""
             lines.append(
                 f"    {time_text(item.start):>5}-{time_text(item.end):<5} "
-                f"{item.kind.value:<13} {item.title.get('it')}{hybrid}"
+                f"{item.kind.value:<13} {item.title.get(language)}{hybrid}"
             )
     return lines
 
@@ -587,8 +660,13 @@ def qr_codes(settings: Settings, folder: Path, username: str | None) -> int:
     return 0
 
 
-def run(settings: Settings) -> int:
-    """Run the bot until interrupted."""
+def run(settings: Settings, *, backoff: Backoff | None = None) -> int:
+    """Run the bot until SIGINT/SIGTERM; what stops it from starting is one line, exit 2.
+
+    In order: the token is set, the event file is valid, the database can be used, Telegram
+    accepts the token. A Bot API server that cannot be reached is tried again and again
+    (``backoff``), one log line per attempt.
+    """
     try:
         settings.token()
     except MissingTokenError as exc:
@@ -597,13 +675,15 @@ def run(settings: Settings) -> int:
     config = _load(settings.event_file)
     if config is None:
         return EXIT_INVALID
-    from bot.app import ALLOWED_UPDATES, build_application, tune_garbage_collector
+    from bot.app import StartupError, serve  # Telegram's libraries: only to run the bot
     from bot.logs import configure_logging
 
     configure_logging()
-    application = build_application(settings, config)
-    tune_garbage_collector()
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        asyncio.run(serve(settings, config, backoff=backoff))
+    except StartupError as exc:
+        print(f"psm-bot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     return 0
 
 

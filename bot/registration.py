@@ -12,6 +12,7 @@ the conversation step keyed by the Telegram user id, which is needed to continue
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import unicodedata
@@ -43,6 +44,8 @@ from storage.registrations import (
     Registration,
     Status,
 )
+
+log = logging.getLogger(__name__)
 
 NAME_MAX = 80
 ORGANISATION_MAX = 120
@@ -663,6 +666,13 @@ class RegistrationFlows:
             await self.s.conversations.delete(who.user_id)
             out.add(Message(self.t(language, "summary.already")))
             return await self.start(who)
+        log.info(
+            "registration %s: event=%s zone=%d mode=%s",
+            registration.status.value,
+            event.id,
+            zone,
+            mode.value,
+        )
         await self.s.conversations.delete(who.user_id)
         await self.s.planner.plan(registration, self._now())
         out.toast = self.t(language, "summary.done_toast")

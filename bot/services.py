@@ -14,6 +14,7 @@ from bot.broadcasts import BroadcastService
 from bot.clock import Clock
 from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise, refresh_from_bundled
 from bot.i18n import Catalog
+from bot.logs import log_task_failure
 from bot.outbox import OutboxSender, Transport
 from bot.poll_texts import ResultsPresenter
 from bot.polls import PollService
@@ -75,6 +76,16 @@ class Services:
     async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
         """Open the database (migrating it), seed the comuni mapping, load the catalogs."""
         db = await Database.open(settings.database)
+        try:
+            return await cls._start(settings, config, clock, db)
+        except BaseException:
+            await db.close()  # e.g. the disk filled up while seeding the comuni
+            raise
+
+    @classmethod
+    async def _start(
+        cls, settings: Settings, config: EventConfig, clock: Clock, db: Database
+    ) -> Services:
         catalog = Catalog.load()
         registrations = RegistrationRepository(db)
         outbox = OutboxRepository(db)
@@ -124,7 +135,8 @@ class Services:
     def tick_soon(self) -> None:
         """Run :meth:`tick` in the background unless the previous one is still running."""
         if self._tick_task is None or self._tick_task.done():
-            self._tick_task = asyncio.create_task(self.tick())
+            self._tick_task = asyncio.create_task(self.tick(), name="periodic tick")
+            self._tick_task.add_done_callback(log_task_failure)
 
     async def stop_ticking(self) -> None:
         """Stop the background tick and the sender (rows in flight are resent at start-up)."""

@@ -266,7 +266,7 @@ def test_schedule_with_a_broken_event_file(
     assert main(["schedule", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert f"{path}: events[1].reminders[4].audience: " in err
+    assert f"{path}: events[copianificazione-2023].reminders[link].audience: " in err
     assert not env.exists()
 
 
