@@ -194,7 +194,7 @@ async def test_cancel_and_restart_in_the_middle(api: FakeBotApi, bot: BotHarness
     rows = await bot.services.outbox.rows(kind="broadcast")
     not_sent = [row for row in rows if row.reason == "cancelled"]
     assert len(not_sent) == len(people) - sum(second)
-    assert f"({len(not_sent)} non inviati)" in report.content
+    assert f"(non inviati: {len(not_sent)})" in report.content
 
 
 async def test_report_lists_those_not_reached(api: FakeBotApi, bot: BotHarness) -> None:
