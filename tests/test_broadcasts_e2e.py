@@ -267,7 +267,7 @@ async def test_invitations_make_facilitators(api: FakeBotApi, bot: BotHarness) -
     await other.wait_for("non è valido")
     # the staff list and removal
     await organiser.send("/staff")
-    member = await organiser.wait_for("Utente 5601")
+    member = await organiser.wait_for("👤 Nuova (id 5601): facilitatore")  # by name
     await organiser.press("Rimuovi", message=member)
     await organiser.wait_for("Ruolo rimosso")
     assert await bot.services.roles.facilitator_zones(5601) == set()

@@ -52,6 +52,7 @@ BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
     ),
     # f"staff.{role}", f"staff.invite_{role}", f"staff.welcome_{role}"
     "staff.": ROLES + tuple(f"{kind}_{role}" for kind in ("invite", "welcome") for role in ROLES),
+    "help.": ROLES,  # f"help.{role}": the heading of a role's commands in /aiuto
 }
 _KEY_PREFIX = re.compile(r"^[a-z_]+\.(?:[a-z_]+\.)*$")
 
