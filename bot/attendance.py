@@ -354,7 +354,7 @@ class AttendanceFlows:
         text_key = "checkin.matches" if len(matches) <= MAX_MATCHES else "checkin.too_many"
         return out.add(
             Message(
-                t(language, text_key, typed=query, count=len(matches), shown=len(shown)),
+                t(language, text_key, typed=query, found=len(matches), shown=len(shown)),
                 buttons,
             )
         )

@@ -577,7 +577,7 @@ class BroadcastFlows:
                         id=broadcast.id,
                         audience=self.service.describe(language, broadcast.audience),
                         when=f"{local:%d/%m/%Y %H:%M}",
-                        total=broadcast.total,
+                        count=broadcast.total,
                     ),
                     [[Button(t(language, "broadcast.cancel_button"), f"b|cancel|{broadcast.id}")]],
                 )

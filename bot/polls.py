@@ -418,6 +418,7 @@ class PollService:
                 "poll.ballot_priority",
                 zone=zone,
                 session=self.session_title(poll, language),
+                count=poll.max_choices,
                 max=poll.max_choices,
                 closes=closes,
                 state=state,
@@ -486,7 +487,7 @@ class PollService:
         else:
             rows += [[self._option_button(poll, o, language, picks)] for o in poll.options]
         if poll.kind == PRIORITY or poll.max_choices > 1:
-            confirm = t(language, "poll.confirm_button", count=len(picks), max=poll.max_choices)
+            confirm = t(language, "poll.confirm_button", picked=len(picks), max=poll.max_choices)
             rows.append(
                 [
                     Button(confirm, f"{PREFIX}|{poll.id}|ok"),
@@ -570,7 +571,12 @@ class PollService:
                 changed = toggle(picks, position, poll.max_choices)
                 if changed is None:
                     return Outcome(
-                        alert=t(language, "poll.alert_too_many", max=poll.max_choices),
+                        alert=t(
+                            language,
+                            "poll.alert_too_many",
+                            count=poll.max_choices,
+                            max=poll.max_choices,
+                        ),
                         close_keyboard=False,
                     )
                 picks = changed

@@ -809,7 +809,7 @@ class RegistrationFlows:
     async def _confirm_question(self, conversation: Conversation, language: str) -> Raw:
         data = conversation.data
         if conversation.flow == ERASE:
-            return self.t(language, "erase.ask")
+            return await self.staff.erase_question(conversation.user_id, language)
         event = self._event(data.get("event_id"))
         assert event is not None
         title = event.title.get(language)
@@ -844,15 +844,10 @@ class RegistrationFlows:
         """Carry out a confirmed change, cancellation or erasure."""
         await self.s.conversations.delete(who.user_id)
         now = self._now()
-        if conversation.flow == ERASE:
-            capacities = {
-                (event.id, venue.id): venue.capacity
-                for event in self.s.config.events
-                for venue in self.s.config.venues
-            }
-            promoted = await self.s.registrations.erase_user(who.user_id, capacities, now)
+        if conversation.flow == ERASE:  # everything identifying goes; staff roles end
+            promoted = await self.staff.erase(who.user_id, language, out)
             out.notices.extend(await self._promotion_notices(promoted))
-            return out.add(Message(self.t(language, "erase.done")))
+            return out
         registration = await self.s.registrations.get(int(conversation.data["registration_id"]))
         event = self._event(conversation.data.get("event_id"))
         if registration is None or not registration.active or event is None:
@@ -936,11 +931,11 @@ class RegistrationFlows:
         )
 
     async def help(self, who: Who) -> Outcome:
-        """``/aiuto``: what a participant can do."""
+        """``/aiuto``: what a participant can do, then what each of the user's roles can do."""
         language = await self.language(who)
-        return Outcome().add(
-            Message(self.t(language, "help.text", process=self.s.config.process.short_name))
-        )
+        text = self.t(language, "help.text", process=self.s.config.process.short_name)
+        roles = await self.staff.help_sections(who.user_id, language)
+        return Outcome().add(Message(Raw(text + roles)))
 
     async def choose_language(self, who: Who) -> Outcome:
         """``/lingua``: buttons to pick Italian or English."""

@@ -298,4 +298,9 @@ MIGRATIONS: list[str] = [
     LEFT JOIN telegram t ON t.poll_id = p.id AND t.position = o.position
     LEFT JOIN manual m ON m.poll_id = p.id AND m.position = o.position;
     """,
+    # 5: the name a facilitator or referent had on Telegram when they accepted the invitation,
+    #    shown by /staff (deleted with the role, and by erasure).
+    """
+    ALTER TABLE roles ADD COLUMN name TEXT;
+    """,
 ]
