@@ -1,15 +1,27 @@
-"""Building and running the Telegram Application: services live from post_init to post_shutdown."""
+"""Building and running the Telegram Application: services live from post_init to post_shutdown.
+
+:func:`serve` is ``psm-bot run``: it checks the database, reaches the Bot API server (again
+and again, with a growing pause, while it cannot), runs until SIGINT/SIGTERM, and turns what
+stops it from starting into one :class:`StartupError` line instead of a traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
+import signal
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, SystemClock
@@ -17,7 +29,7 @@ from bot.commands import menu
 from bot.context import BotData, PsmApplication, PsmContext
 from bot.http import AiohttpRequest, UpdatesRequest
 from bot.i18n import LANGUAGES, Catalog
-from bot.logs import install_redaction
+from bot.logs import install_redaction, safe_reason
 from bot.processing import PerUserUpdateProcessor
 from bot.ratelimit import SmoothRateLimiter
 from bot.registration import OUTBOX_KINDS, RegistrationFlows
@@ -25,6 +37,8 @@ from bot.services import Services
 from bot.transport import TelegramTransport
 from config.event import EventConfig
 from config.settings import Settings
+from storage.db import Database
+from storage.errors import database_error
 
 log = logging.getLogger(__name__)
 
@@ -183,3 +197,134 @@ async def running(
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
+
+
+# --- psm-bot run ---------------------------------------------------------------------------
+
+TOKEN_REJECTED = "Telegram rejected the token: check PSM_BOT_TOKEN"
+
+
+class StartupError(Exception):
+    """The bot cannot start; ``str()`` is the one line to print (never the token)."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """The pauses between attempts to reach the Bot API server: 1, 2, 4 ... 60 s.
+
+    ``attempts`` None (the default) tries for ever, as a service under systemd should: the
+    network or the server usually comes back. Tests give a cap and short pauses.
+    """
+
+    first: float = 1.0
+    cap: float = 60.0
+    attempts: int | None = None
+
+    def delay(self, attempt: int) -> float:
+        """The pause after failed attempt number ``attempt`` (from 1)."""
+        return float(min(self.cap, self.first * 2 ** min(attempt - 1, 30)))
+
+
+def _server(settings: Settings) -> str:
+    """The Bot API server, as the operator configured it (no token, no path)."""
+    if not settings.api_base_url:
+        return "https://api.telegram.org"
+    parts = urlsplit(settings.api_base_url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else settings.api_base_url
+
+
+def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set ``stop`` (main thread only); returns how to undo it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # e.g. Windows
+            continue
+        installed.append(number)
+
+    def undo() -> None:
+        for number in installed:
+            loop.remove_signal_handler(number)
+
+    return undo
+
+
+async def check_database(settings: Settings) -> None:
+    """Open (create, migrate, check writable) and close the database: raises
+    :class:`storage.errors.DatabaseError` with one line when it cannot be used."""
+    database = await Database.open(settings.database)
+    await database.close()
+
+
+async def serve(
+    settings: Settings,
+    config: EventConfig,
+    *,
+    clock: Clock | None = None,
+    backoff: Backoff | None = None,
+    stop: asyncio.Event | None = None,
+    poll_timeout: int = 10,
+) -> None:
+    """Run the bot until ``stop`` is set (SIGINT/SIGTERM set it).
+
+    First the database (local problems are permanent: one line, see
+    :mod:`storage.errors`), then the Bot API server: a token it rejects is a
+    :class:`StartupError`; a server it cannot reach is tried again after 1, 2, 4 ... 60 s,
+    one log line per attempt, until it answers (or ``backoff.attempts`` is reached).
+    """
+    backoff = backoff or Backoff()
+    stop = stop or asyncio.Event()
+    undo_signals = _stop_on_signals(stop)
+    server = _server(settings)
+    try:
+        await check_database(settings)
+        attempt = 0
+        while not stop.is_set():
+            attempt += 1
+            application = build_application(settings, config, clock)
+            if attempt == 1:
+                tune_garbage_collector()
+            try:
+                async with running(application, poll_timeout=poll_timeout):
+                    me = application.bot.username
+                    log.info("psm-bot is running as @%s (Bot API server %s)", me, server)
+                    await stop.wait()
+                log.info("psm-bot stopped")
+                return
+            except InvalidToken:
+                where = (
+                    f" (Bot API server {server}, PSM_API_BASE_URL)" if settings.api_base_url else ""
+                )
+                raise StartupError(TOKEN_REJECTED + where) from None
+            except NetworkError as exc:  # not reached, or lost while starting (TimedOut too)
+                reason = safe_reason(exc) or type(exc).__name__
+                if backoff.attempts is not None and attempt >= backoff.attempts:
+                    raise StartupError(
+                        f"cannot reach the Bot API server at {server} ({reason}): gave up "
+                        f"after {attempt} attempts"
+                    ) from None
+                delay = backoff.delay(attempt)
+                log.warning(
+                    "cannot reach the Bot API server at %s (attempt %d: %s): trying again in %g s",
+                    server,
+                    attempt,
+                    reason,
+                    delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+            except TelegramError as exc:  # e.g. 403/409 while starting: nothing to retry
+                reason = safe_reason(exc) or type(exc).__name__
+                raise StartupError(
+                    f"the Bot API server at {server} refused to start the bot: {reason}"
+                ) from None
+            except sqlite3.Error as exc:  # the database failed after it was opened
+                raise database_error(settings.database, exc) from None
+            finally:
+                await application.bot.shutdown()  # the HTTP sessions, even if getMe failed
+    finally:
+        undo_signals()

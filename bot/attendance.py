@@ -30,6 +30,7 @@ registrations included (the desk decides who gets in).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,8 @@ from storage.registrations import Status
 
 if TYPE_CHECKING:
     from bot.registration import RegistrationFlows, Who
+
+log = logging.getLogger(__name__)
 
 CHECKIN_PREFIX = "ci_"
 CHECKIN_LEAD = dt.timedelta(hours=2)
@@ -222,6 +225,12 @@ class AttendanceFlows:
         when = self._local(done.attendee.checked_in_at)
         if not done.new:
             return out.add(Message(t(language, "checkin.already", time=when)))
+        log.info(
+            "check-in: event=%s venue=%s zone=%d by=self",
+            registration.event_id,
+            venue_id,
+            registration.zone,
+        )
         return out.add(
             Message(
                 t(
@@ -345,7 +354,7 @@ class AttendanceFlows:
         text_key = "checkin.matches" if len(matches) <= MAX_MATCHES else "checkin.too_many"
         return out.add(
             Message(
-                t(language, text_key, typed=query, count=len(matches), shown=len(shown)),
+                t(language, text_key, typed=query, found=len(matches), shown=len(shown)),
                 buttons,
             )
         )
@@ -389,5 +398,11 @@ class AttendanceFlows:
         }
         if not done.new:
             return Outcome(toast=t(language, "checkin.was_present", **params), close_keyboard=False)
+        log.info(
+            "check-in: event=%s venue=%s zone=%d by=staff",
+            attendee.event_id,
+            attendee.venue_id,
+            attendee.zone,
+        )
         out = Outcome(toast=t(language, "checkin.marked_toast"), close_keyboard=False)
         return out.add(Message(t(language, "checkin.marked", **params)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from storage.outbox import OutboxRow, Planned
 if TYPE_CHECKING:
     from bot.registration import RegistrationFlows, Who
     from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 BROADCAST = "broadcast"
 CAPTURE, EVENT, AUDIENCE, ZONE, VENUE, CONFIRM, WHEN, SCHEDULED = (
@@ -153,6 +156,12 @@ class BroadcastService:
             now,
         )
         await self.s.broadcasts_store.set_total(broadcast.id, len(recipients))
+        log.info(
+            "broadcast %d started: event=%s recipients=%d",
+            broadcast.id,
+            broadcast.audience.get("event"),
+            len(recipients),
+        )
         sender = self.s.sender
         if sender is not None:
             language = await self._language(broadcast.created_by)
@@ -216,6 +225,18 @@ class BroadcastService:
         t = self.s.catalog
         final = await self.s.broadcasts_store.get(broadcast.id) or broadcast
         key = "broadcast.cancelled_report" if final.status == "cancelled" else "broadcast.report"
+        log.info(
+            "broadcast %d %s: recipients=%d delivered=%d blocked=%d failed=%d skipped=%d "
+            "cancelled=%d",
+            broadcast.id,
+            "cancelled" if final.status == "cancelled" else "finished",
+            broadcast.total,
+            counts.get("sent", 0),
+            counts.get("blocked", 0),
+            counts.get("failed", 0),
+            counts.get("skipped", 0),
+            counts.get("cancelled", 0),
+        )
         text = str(
             t(
                 language,
@@ -556,7 +577,7 @@ class BroadcastFlows:
                         id=broadcast.id,
                         audience=self.service.describe(language, broadcast.audience),
                         when=f"{local:%d/%m/%Y %H:%M}",
-                        total=broadcast.total,
+                        count=broadcast.total,
                     ),
                     [[Button(t(language, "broadcast.cancel_button"), f"b|cancel|{broadcast.id}")]],
                 )

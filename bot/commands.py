@@ -59,6 +59,10 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("send_results", "invia_risultati"),  # polls: results to every zone's participants
 )
 
+# In no menu (it is for setting the bot up) but listed by /aiuto, for everyone: the user's
+# numeric Telegram id, which is what PSM_ORGANISERS lists.
+OTHER_COMMANDS: tuple[Command, ...] = (Command("myid", "mioid"),)
+
 ORGANISER, FACILITATOR, REFERENT = "organiser", "facilitator", "referent"
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
-from telegram.error import NetworkError, TimedOut
 from telegram._utils.types import JSONDict
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest", "UpdatesRequest"]

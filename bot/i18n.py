@@ -2,6 +2,13 @@
 
 Messages are sent with HTML parse mode: every placeholder value is escaped unless it is
 wrapped in :class:`Raw` (text the bot itself built from escaped pieces).
+
+Plurals: an entry whose wording agrees with a number is a mapping of forms,
+``{one: "1 persona", other: "{count} persone"}``, and the caller passes that number as
+``count`` (the only parameter that chooses a form; the forms may show ``{count}`` or another,
+formatted, placeholder). Italian and English both use ``one`` for exactly 1 and ``other`` for
+everything else (0, 2, 1.5...). A message that shows ``{count}`` is always such an entry (a
+test checks it); numbers shown after a label ("Presenti: 3") have other names.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import yaml
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
+COUNT = "count"  # the parameter that chooses the form of a plural entry
+PLURAL_FORMS = ("one", "other")
 
 
 class Raw(str):
@@ -41,8 +50,20 @@ def language_for(telegram_code: str | None, chosen: str | None = None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def plural_form(count: object) -> str:
+    """The plural form of ``count`` in Italian and English: "one" for exactly 1, else "other"."""
+    if isinstance(count, bool) or not isinstance(count, int | float):
+        return "other"
+    return "one" if count == 1 else "other"
+
+
+def is_plural(node: object) -> bool:
+    """Whether a catalog entry is a mapping of plural forms (``one``, ``other``)."""
+    return isinstance(node, dict) and bool(node) and set(node) <= set(PLURAL_FORMS)
+
+
 def _flatten(prefix: str, node: Any, out: dict[str, Any]) -> None:
-    if isinstance(node, dict):
+    if isinstance(node, dict) and not is_plural(node):
         for key, value in node.items():
             if not isinstance(key, str):  # YAML 1.1 reads yes/no/on/off keys as booleans
                 raise TypeError(f"catalog key {key!r} under {prefix!r} is not a string")
@@ -67,19 +88,27 @@ class Catalog:
         return set(self._messages[language])
 
     def raw(self, language: str, key: str) -> Any:
-        """The catalog entry as stored (string or list)."""
+        """The catalog entry as stored (string, list, or mapping of plural forms)."""
         return self._messages[language][key]
 
     def __call__(self, language: str, key: str, /, **params: object) -> Raw:
-        """The message ``key`` in ``language`` with escaped ``params`` filled in."""
+        """The message ``key`` in ``language`` with escaped ``params`` filled in.
+
+        For a plural entry the form is chosen by ``params["count"]``.
+        """
         template = self._messages.get(language, {}).get(key)
         if template is None:
             template = self._messages[DEFAULT_LANGUAGE][key]
+        if is_plural(template):
+            forms: dict[str, str] = template
+            template = forms.get(plural_form(params.get(COUNT)), forms.get("other", ""))
         return Raw(str(template).format_map({k: escape(v) for k, v in params.items()}))
 
 
-def placeholders(template: str) -> set[str]:
-    """The ``{name}`` fields a template uses."""
+def placeholders(template: str | dict[str, str]) -> set[str]:
+    """The ``{name}`` fields a template uses (in any of its forms, for a plural entry)."""
+    if isinstance(template, dict):
+        return set().union(*(placeholders(form) for form in template.values()))
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 

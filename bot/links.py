@@ -4,8 +4,10 @@
   sends the URL (https only, at most 512 characters). It takes effect at once for messages
   not sent yet; participants who already received a different link for a session that has
   not ended get the corrected one.
-- ``/link``: a registered online participant gets the link from 15 minutes before a session
-  until its end; otherwise the bot says when it will be available.
+- ``/link``: a registered online participant gets the link of the next session from the time
+  the event's link rule sends it (15 minutes before when no rule does) until its end;
+  otherwise the bot says from when. The link given is recorded (an outbox row of kind
+  ``link_reply``), so a later change of the link sends the correction to them as well.
 - Personal links (the meeting platform's link per registrant) are imported from a CSV with a
   participant column (``registration_id`` or ``telegram_id``) and a ``link`` column.
 """
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.format import date_text, time_text
 from bot.i18n import Raw
-from bot.reminders import LINK_LEAD, PersonalLink, hybrid_sessions
+from bot.reminders import PersonalLink, hybrid_sessions, link_opens
 from bot.replies import Button, Message, Outcome
 from config.event import AttendanceMode, Event, check_link
 from storage.conversations import Conversation
@@ -227,7 +229,7 @@ class LinkFlows:
             )
         )
         return out.add(
-            Message(t(language, "link.saved", session=where, url=url, online=online, fixes=fixes))
+            Message(t(language, "link.saved", session=where, url=url, count=online, fixes=fixes))
         )
 
     async def import_file(self, who: Who, filename: str, data: bytes) -> Outcome:
@@ -291,7 +293,7 @@ class LinkFlows:
                 out.add(Message(t(language, "link.over", event=title)))
                 continue
             session = upcoming[0]
-            opens = session.start - LINK_LEAD
+            opens, automatic = link_opens(self.s.config, event, session, registration)
             local = self.s.config.tz
             name = session.item.title.get(language)
             if now < opens:
@@ -299,8 +301,9 @@ class LinkFlows:
                     Message(
                         t(
                             language,
-                            "link.later",
+                            "link.later" if automatic else "link.later_ask",
                             session=name,
+                            start=time_text(session.start.astimezone(local).time()),
                             event=title,
                             date=date_text(
                                 self.s.catalog, language, opens.astimezone(local).date()
@@ -314,6 +317,7 @@ class LinkFlows:
             if url is None:
                 out.add(Message(t(language, "link.not_set", session=name)))
                 continue
+            await self.s.links.given(registration, session.anchor, url, now)
             out.add(
                 Message(
                     t(

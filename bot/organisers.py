@@ -1,9 +1,14 @@
 """Staff roles: organisers invite facilitators (per zone) and referents (per venue).
 
 An invitation is a one-time deep link ``t.me/<bot>?start=inv_<token>`` valid for 7 days;
-whoever opens it first gets the role. Organisers list the staff (``/staff``), remove a
-role, and revoke invitations not used yet. Buttons here carry no secret state: every press
-is checked against the presser's role, so forged data changes nothing.
+whoever opens it first gets the role (and their Telegram name is kept with it, for the
+staff list). Organisers list the staff (``/staff``, by name), remove a role, and revoke
+invitations not used yet. Buttons here carry no secret state: every press is checked
+against the presser's role, so forged data changes nothing.
+
+Also here, as they depend on the roles: ``/aiuto`` (each role's own commands after the
+participant ones), ``/mioid`` (the user's numeric id, for ``PSM_ORGANISERS``) and the
+erasure of one's data (``/cancella_dati``), which ends the roles granted in the chat.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
 
+from bot.commands import FACILITATOR_COMMANDS, REFERENT_COMMANDS, Command, role_commands
 from bot.format import zone_label
+from bot.i18n import Raw
 from bot.replies import Button, Message, Outcome
 from bot.roles import FACILITATOR, REFERENT
+from storage.registrations import Registration
 
 if TYPE_CHECKING:
     from bot.registration import RegistrationFlows, Who
@@ -120,6 +128,14 @@ class StaffFlows:
             )
         return Outcome(alert=t(language, "button.invalid"))
 
+    async def _name(self, user_id: int, telegram_name: str | None) -> str | None:
+        """How /staff names someone: the name they registered with, else their Telegram name
+        when they accepted the invitation."""
+        for registration in await self.s.registrations.active_for_user(user_id):
+            if registration.display_name:
+                return registration.display_name
+        return telegram_name
+
     async def list_staff(self, who: Who) -> Outcome:
         """``/staff``: facilitators and referents with remove buttons, open invitations."""
         refused = await self._refuse(who)
@@ -132,9 +148,11 @@ class StaffFlows:
         if not grants:
             out.add(Message(t(language, "staff.none")))
         for grant in grants:
+            name = await self._name(grant.user_id, grant.name)
             label = t(
                 language,
                 "staff.member",
+                name=name or t(language, "staff.no_name"),
                 role=t(language, f"staff.{grant.role}"),
                 scope=self._scope_label(grant.role, grant.scope),
                 user=grant.user_id,
@@ -166,9 +184,12 @@ class StaffFlows:
 
     async def redeem(self, who: Who, token: str) -> Outcome:
         """``/start inv_<token>``: take the role the invitation offers, if it is still valid."""
+        from bot.registration import NAME_MAX, clean_text  # here: bot.registration imports us
+
         language = await self.flows.language(who)
         t = self.flows.t
-        invite = await self.s.roles.store.use_invite(token, who.user_id, self.s.clock.now())
+        name = clean_text(who.full_name, NAME_MAX)
+        invite = await self.s.roles.store.use_invite(token, who.user_id, self.s.clock.now(), name)
         if invite is None:
             return Outcome().add(Message(t(language, "staff.invalid_invite")))
         out = Outcome(refresh_menus=[who.user_id])
@@ -181,3 +202,99 @@ class StaffFlows:
                 )
             )
         )
+
+    # --- /aiuto and /mioid -----------------------------------------------------------------
+    def _command_lines(self, language: str, commands: tuple[Command, ...]) -> list[str]:
+        return [
+            str(
+                self.flows.t(
+                    language,
+                    "help.line",
+                    command=command.name_in(language),
+                    description=self.flows.t(language, f"commands.{command.canonical}"),
+                )
+            )
+            for command in commands
+        ]
+
+    async def help_sections(self, user_id: int, language: str) -> Raw:
+        """The commands of each role the user has, after the participant ones (HTML)."""
+        t = self.flows.t
+        sections: list[str] = []
+        if self.s.roles.is_organiser(user_id):  # every staff command, in menu order
+            lines = self._command_lines(language, role_commands({"organiser"}))
+            return Raw("\n\n" + "\n".join([t(language, "help.organiser"), *lines]))
+        listed: set[Command] = set()  # a command two roles share is listed once
+        for role, own in ((FACILITATOR, FACILITATOR_COMMANDS), (REFERENT, REFERENT_COMMANDS)):
+            grants = await self.s.roles.store.grants(user_id, role)
+            if not grants:
+                continue
+            scopes = ", ".join(self._scope_label(role, grant.scope) for grant in grants)
+            commands = tuple(command for command in own if command not in listed)
+            listed.update(commands)
+            lines = self._command_lines(language, commands)
+            sections.append("\n".join([t(language, f"help.{role}", scope=scopes), *lines]))
+        return Raw("".join(f"\n\n{section}" for section in sections))
+
+    async def my_id(self, who: Who) -> Outcome:
+        """``/mioid``: the user's numeric Telegram id (what ``PSM_ORGANISERS`` lists)."""
+        language = await self.flows.language(who)
+        return Outcome().add(Message(self.flows.t(language, "myid.text", id=who.user_id)))
+
+    # --- erasure (/cancella_dati) ------------------------------------------------------------
+    async def _roles_text(self, user_id: int, language: str) -> Raw:
+        """The user's roles granted in the chat, e.g. "facilitatore di 5 · Pinerolese"."""
+        t = self.flows.t
+        return Raw(
+            ", ".join(
+                str(
+                    t(
+                        language,
+                        "staff.role_of",
+                        role=t(language, f"staff.{grant.role}"),
+                        scope=self._scope_label(grant.role, grant.scope),
+                    )
+                )
+                for grant in await self.s.roles.store.grants(user_id)
+            )
+        )
+
+    async def _active_broadcasts(self, user_id: int) -> int:
+        active = await self.s.broadcasts_store.with_status("scheduled", "sending")
+        return sum(1 for broadcast in active if broadcast.created_by == user_id)
+
+    async def erase_question(self, user_id: int, language: str) -> Raw:
+        """The confirmation question of ``/cancella_dati``: what goes, and for staff that
+        their roles end (an organiser's, which comes from the settings, does not)."""
+        t = self.flows.t
+        parts = [str(t(language, "erase.ask"))]
+        roles = await self._roles_text(user_id, language)
+        if roles:
+            parts.append(str(t(language, "erase.ask_roles", roles=roles)))
+        if self.s.roles.is_organiser(user_id):
+            parts.append(str(t(language, "erase.ask_organiser")))
+        broadcasts = await self._active_broadcasts(user_id)
+        if broadcasts:
+            parts.append(str(t(language, "erase.ask_broadcasts", count=broadcasts)))
+        return Raw("\n\n".join(parts))
+
+    async def erase(self, user_id: int, language: str, out: Outcome) -> list[Registration]:
+        """Erase the user's data everywhere (ending their roles) and say so in ``out``.
+
+        Returns whoever was promoted into the places they held.
+        """
+        t = self.flows.t
+        roles = await self._roles_text(user_id, language)
+        capacities = {
+            (event.id, venue.id): venue.capacity
+            for event in self.s.config.events
+            for venue in self.s.config.venues
+        }
+        promoted = await self.s.registrations.erase_user(user_id, capacities, self.s.clock.now())
+        out.add(Message(t(language, "erase.done")))
+        if roles:
+            out.add(Message(t(language, "erase.roles_ended", roles=roles)))
+            out.refresh_menus.append(user_id)
+        if self.s.roles.is_organiser(user_id):
+            out.add(Message(t(language, "erase.organiser_kept")))
+        return promoted

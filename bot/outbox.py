@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.logs import describe, log_task_failure
 from bot.replies import Keyboard
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
@@ -101,6 +102,20 @@ class DrainReport:
     skipped: int = 0
     failed: int = 0
     retried: int = 0
+    sent_by_kind: dict[str, int] = field(default_factory=dict)  # reminder, broadcast, ...
+
+    def log(self) -> None:
+        """One INFO line for a drain that did something (counts only)."""
+        if self.processed:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.sent_by_kind.items()))
+            log.info(
+                "outbox: sent %d%s, skipped %d, failed %d, retried %d",
+                self.sent,
+                f" ({kinds})" if kinds else "",
+                self.skipped,
+                self.failed,
+                self.retried,
+            )
 
     @property
     def processed(self) -> int:
@@ -154,7 +169,8 @@ class OutboxSender:
     async def drain_soon(self) -> None:
         """Start a drain in the background unless one is running (for a periodic job)."""
         if not self.busy and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self.drain())
+            self._task = asyncio.create_task(self.drain(), name="outbox drain")
+            self._task.add_done_callback(log_task_failure)
 
     async def stop(self) -> None:
         """Stop the background drain; rows it had in flight are resent at the next start."""
@@ -190,11 +206,15 @@ class OutboxSender:
                     await asyncio.sleep(pause)
                 rows = await self.outbox.claim_due(self.clock.now(), self.batch)
                 if not rows:
+                    report.log()
                     return report
                 outcomes = await asyncio.gather(*(one(row) for row in rows))
-                for outcome in outcomes:
+                for row, outcome in zip(rows, outcomes, strict=True):
                     setattr(report, outcome, getattr(report, outcome) + 1)
+                    if outcome == "sent":
+                        report.sent_by_kind[row.kind] = report.sent_by_kind.get(row.kind, 0) + 1
                 if all(outcome == "retried" for outcome in outcomes):
+                    report.log()
                     return report  # nothing but retries: leave them to the next drain
 
     async def _prepare(self, row: OutboxRow, now: dt.datetime) -> Prepared:
@@ -233,7 +253,7 @@ class OutboxSender:
             await self._finish(row, "failed", str(exc)[:200] or "bad_request")
             return "failed"
         except Exception as exc:  # never let one row stop the others
-            log.error("outbox row %d: %s", row.id, type(exc).__name__)
+            log.error("outbox row %d: %s", row.id, describe(exc))
             if row.attempts >= MAX_ATTEMPTS:
                 await self._finish(row, "failed", type(exc).__name__)
                 return "failed"

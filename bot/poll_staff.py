@@ -151,6 +151,7 @@ class PollStaffFlows:
                         language,
                         "poll.panel_open_line",
                         title=self.polls.title(poll, language),
+                        count=tallies[poll.id].respondents,
                         answered=tallies[poll.id].respondents,
                         registered=tallies[poll.id].registered,
                         closes=self.polls.local_time(poll.closes_at),
@@ -277,6 +278,7 @@ class PollStaffFlows:
             language,
             "poll.opened",
             zone=self._zone(zone),
+            count=poll.max_choices,
             max=poll.max_choices,
             closes=self.polls.local_time(poll.closes_at),
         )
@@ -321,7 +323,7 @@ class PollStaffFlows:
         people_text = (
             str(people)
             if poll.manual_respondents is not None
-            else str(self.t(language, "poll.counts_people_estimated", count=people))
+            else str(self.t(language, "poll.counts_people_estimated", number=people))
         )
         lines = []
         buttons: Keyboard = []
@@ -351,7 +353,7 @@ class PollStaffFlows:
         buttons.append(
             [
                 Button(
-                    self.t(language, "poll.counts_people_button", count=people),
+                    self.t(language, "poll.counts_people_button", number=people),
                     f"{_F}|mp|{poll.id}",
                 )
             ]
@@ -528,6 +530,7 @@ class PollStaffFlows:
             language,
             "results.send_ask",
             event=event.title.get(language),
+            count=len(people),
             people=len(people),
             zones=len(with_results),
         )
@@ -568,6 +571,7 @@ class PollStaffFlows:
         text = self.t(
             language,
             "results.send_done",
+            count=len(people),
             people=len(people),
             messages=added,
             already=len(planned) - added,

@@ -75,6 +75,7 @@ class ResultsPresenter:
                 self.t(
                     language,
                     "results.scale_first" if rank == 1 else "results.scale_next",
+                    count=max_choices - rank + 1,
                     points=max_choices - rank + 1,
                     rank=self.ordinal(language, rank),
                 )
@@ -93,6 +94,7 @@ class ResultsPresenter:
         return self.t(
             language,
             "results.people",
+            count=result.respondents,
             respondents=result.respondents,
             registered=result.registered,
             manual=manual,
@@ -140,6 +142,7 @@ class ResultsPresenter:
                         "results.line" if result.ranked else "results.line_quick",
                         rank=rank,
                         option=labels.get(option.key, option.key),
+                        count=option.score,
                         score=number(option.score),
                         chosen=option.chosen,
                         manual=manual,
@@ -223,6 +226,7 @@ class ResultsPresenter:
                     "results.synthesis_intro",
                     zones=len(synthesis.zones),
                     total=len(self.config.zones),
+                    count=sum(synthesis.respondents.values()),
                     respondents=sum(synthesis.respondents.values()),
                 )
             ),
@@ -271,6 +275,7 @@ class ResultsPresenter:
                             low_zone=spread.low_zone,
                             high=percent(spread.high),
                             high_zone=spread.high_zone,
+                            count=round(spread.stdev * 100),
                             stdev=f"{spread.stdev * 100:.0f}",
                         )
                     )
@@ -301,6 +306,7 @@ class ResultsPresenter:
                 language,
                 "results.chart_subtitle",
                 event=event.title.get(language),
+                count=result.respondents_total,
                 respondents=result.respondents_total,
                 scale=self.scale(result.max_choices, language) if result.max_choices else "",
             )

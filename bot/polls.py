@@ -28,6 +28,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import html
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -52,6 +53,8 @@ from storage.polls import (
 )
 from storage.registrations import RegistrationRepository, Status
 from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CHOICES = 3
 MAX_CHOICES = 5
@@ -277,6 +280,15 @@ class PollService:
         poll = await self.store.create(new, list(users), plan, now)
         if poll is not None:
             self._polls[poll.id] = poll
+            log.info(
+                "poll %d opened: event=%s zone=%d kind=%s options=%d recipients=%d",
+                poll.id,
+                event.id,
+                zone,
+                kind,
+                len(options),
+                len(users),
+            )
         return poll
 
     async def close(self, poll: Poll, reason: str) -> list[Holder] | None:
@@ -302,6 +314,15 @@ class PollService:
             fresh = await self.store.get(poll.id)
             if fresh is not None:
                 self._polls[poll.id] = fresh
+        if holders is not None:
+            log.info(
+                "poll %d closed (%s): event=%s zone=%d ballots=%d",
+                poll.id,
+                reason,
+                poll.event_id,
+                poll.zone,
+                len(holders),
+            )
         if holders is not None and reason == SESSION_END and poll.opened_by is not None:
             await self.store.queue(
                 [
@@ -397,6 +418,7 @@ class PollService:
                 "poll.ballot_priority",
                 zone=zone,
                 session=self.session_title(poll, language),
+                count=poll.max_choices,
                 max=poll.max_choices,
                 closes=closes,
                 state=state,
@@ -465,7 +487,7 @@ class PollService:
         else:
             rows += [[self._option_button(poll, o, language, picks)] for o in poll.options]
         if poll.kind == PRIORITY or poll.max_choices > 1:
-            confirm = t(language, "poll.confirm_button", count=len(picks), max=poll.max_choices)
+            confirm = t(language, "poll.confirm_button", picked=len(picks), max=poll.max_choices)
             rows.append(
                 [
                     Button(confirm, f"{PREFIX}|{poll.id}|ok"),
@@ -549,7 +571,12 @@ class PollService:
                 changed = toggle(picks, position, poll.max_choices)
                 if changed is None:
                     return Outcome(
-                        alert=t(language, "poll.alert_too_many", max=poll.max_choices),
+                        alert=t(
+                            language,
+                            "poll.alert_too_many",
+                            count=poll.max_choices,
+                            max=poll.max_choices,
+                        ),
                         close_keyboard=False,
                     )
                 picks = changed

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from bot.attendance import CHECKIN_PREFIX, AttendanceFlows
 from bot.broadcasts import BroadcastFlows
 from bot.calendar import event_ics
+from bot.comuni import OutOfRange, describe_numbers, parse_zone_answer
 from bot.format import (
     agenda_block,
     date_text,
@@ -77,7 +78,6 @@ OUTBOX_KINDS = (CONFIRMATION, CALENDAR, PROMOTION)
 MESSAGE_VALIDITY = dt.timedelta(days=2)  # Telegram lets the bot edit a message for 48 hours
 
 _ZONE_PAYLOAD = re.compile(r"^(?:zona|zone|z)[_-]?(\d{1,2})$", re.IGNORECASE)
-_ZONE_TEXT = re.compile(r"^(?:zona\s*|zone\s*)?(\d{1,2})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -413,6 +413,10 @@ class RegistrationFlows:
             if not value.isdigit() or not self.s.config.has_zone(int(value)):
                 return None
             data["zone"] = int(value)
+            data.pop("zone_only", None)
+        elif step == ZONE and action == "za":  # every zone, not just an unverified comune's
+            data.pop("zone_only", None)
+            return await self.ask(conversation, language, out, who)
         elif step == ZONE and action == "cm":
             comune = self.s.comuni.by_istat(value)
             if comune is None:
@@ -537,10 +541,14 @@ class RegistrationFlows:
                 buttons = [[button(t(language, "name.use_telegram", name=suggested), "tg")]]
         elif step == ZONE:
             text = lead or t(language, "zone.ask")
+            only = data.get("zone_only") or [z.number for z in self.s.config.zones]
             buttons = [[button(*choice)] for choice in extra or []] + [
                 [button(zone_label(self.s.config, z.number), "z", str(z.number))]
                 for z in self.s.config.zones
+                if z.number in only
             ]
+            if len(only) < len(self.s.config.zones):
+                buttons.append([button(t(language, "zone.show_all"), "za")])
         elif step == MODE:
             text, buttons = self._mode_question(language, data, button)
         elif step == ORGANISATION:
@@ -632,21 +640,34 @@ class RegistrationFlows:
         out: Outcome,
         who: Who,
     ) -> Outcome:
-        """Zone step answered with text: a zone number, or a comune to look up."""
+        """Zone step answered with text: a comune to look up, or a zone (``5``, ``Zona V``,
+        ``Pinerolese``: :func:`bot.comuni.parse_zone_answer`)."""
         t = self.t
+        conversation.data.pop("zone_only", None)
         if isinstance(typed, str):
-            match = _ZONE_TEXT.match(typed.strip())
-            if match and self.s.config.has_zone(int(match.group(1))):
-                conversation.data["zone"] = int(match.group(1))
-                return await self.advance(conversation, language, out, who)
             comune = self.s.comuni.lookup(typed) if len(typed) <= 60 else None
+            names = {z.number: z.name for z in self.s.config.zones}
+            answer = parse_zone_answer(typed, names) if comune is None else None
+            if isinstance(answer, OutOfRange):
+                zones = describe_numbers(answer.zones, dash="–")
+                lead = t(language, "zone.out_of_range", number=answer.number, zones=zones)
+                return await self.ask(conversation, language, out, who, lead=lead)
+            if answer is not None:
+                conversation.data["zone"] = answer
+                return await self.advance(conversation, language, out, who)
         else:
             comune = typed
         extra: list[tuple[str, str, str]] = []
+        candidates = (
+            [z for z in comune.candidate_zones if self.s.config.has_zone(z)] if comune else []
+        )
         if comune is not None and comune.zone is not None and self.s.config.has_zone(comune.zone):
             zone = zone_label(self.s.config, comune.zone)
             lead = t(language, "zone.comune_found", comune=comune.name, zone=zone)
             extra = [(t(language, "zone.pick_found", zone=zone), "z", str(comune.zone))]
+        elif comune is not None and candidates:  # unverified: only the zones it can be in
+            conversation.data["zone_only"] = candidates
+            lead = t(language, "zone.comune_candidates", comune=comune.name)
         elif comune is not None:
             lead = t(language, "zone.comune_unmapped", comune=comune.name)
         else:
@@ -946,7 +967,7 @@ class RegistrationFlows:
     async def _confirm_question(self, conversation: Conversation, language: str) -> Raw:
         data = conversation.data
         if conversation.flow == ERASE:
-            return self.t(language, "erase.ask")
+            return await self.staff.erase_question(conversation.user_id, language)
         event = self._event(data.get("event_id"))
         assert event is not None
         title = event.title.get(language)
@@ -981,15 +1002,10 @@ class RegistrationFlows:
         """Carry out a confirmed change, cancellation or erasure."""
         await self.s.conversations.delete(who.user_id)
         now = self._now()
-        if conversation.flow == ERASE:
-            capacities = {
-                (event.id, venue.id): venue.capacity
-                for event in self.s.config.events
-                for venue in self.s.config.venues
-            }
-            promoted = await self.s.registrations.erase_user(who.user_id, capacities, now)
+        if conversation.flow == ERASE:  # everything identifying goes; staff roles end
+            promoted = await self.staff.erase(who.user_id, language, out)
             out.deliver.extend(await self._plan_promotions(promoted))
-            return out.add(Message(self.t(language, "erase.done")))
+            return out
         registration = await self.s.registrations.get(int(conversation.data["registration_id"]))
         event = self._event(conversation.data.get("event_id"))
         if registration is None or not registration.active or event is None:
@@ -1061,11 +1077,11 @@ class RegistrationFlows:
         )
 
     async def help(self, who: Who) -> Outcome:
-        """``/aiuto``: what a participant can do."""
+        """``/aiuto``: what a participant can do, then what each of the user's roles can do."""
         language = await self.language(who)
-        return Outcome().add(
-            Message(self.t(language, "help.text", process=self.s.config.process.short_name))
-        )
+        text = self.t(language, "help.text", process=self.s.config.process.short_name)
+        roles = await self.staff.help_sections(who.user_id, language)
+        return Outcome().add(Message(Raw(text + roles)))
 
     async def choose_language(self, who: Who) -> Outcome:
         """``/lingua``: buttons to pick Italian or English."""

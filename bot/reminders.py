@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.format import date_text, time_text
 from bot.i18n import Catalog, escape
@@ -31,7 +31,9 @@ from storage.links import LinkRepository
 from storage.outbox import OutboxRepository, OutboxRow, Planned
 from storage.registrations import Registration, RegistrationRepository, Status
 
-LINK_LEAD = dt.timedelta(minutes=15)  # /link answers from 15 minutes before a session
+# /link answers from the time the event's link rule sends the link for that session; a
+# session no link rule is about gets it from 15 minutes before.
+LINK_LEAD = dt.timedelta(minutes=15)
 
 
 def applies(rule: Reminder, registration: Registration) -> bool:
@@ -48,6 +50,11 @@ def applies(rule: Reminder, registration: Registration) -> bool:
 def reminder_key(registration_id: int, rule_id: str, anchor: str) -> str:
     """Dedupe key of a reminder occurrence for a registration."""
     return f"reminder:{registration_id}:{rule_id}:{anchor}"
+
+
+def link_reply_key(registration_id: int, anchor: str) -> str:
+    """Dedupe key of the record of the link ``/link`` gave: one per participant and session."""
+    return f"linkreply:{registration_id}:{anchor}"
 
 
 def link_fix_key(registration_id: int, anchor: str, url: str) -> str:
@@ -87,6 +94,28 @@ def hybrid_sessions(config: EventConfig, event: Event) -> list[Session]:
         )
         for block in select_items(event, "hybrid_block")
     ]
+
+
+def link_opens(
+    config: EventConfig, event: Event, session: Session, registration: Registration
+) -> tuple[dt.datetime, bool]:
+    """From when ``/link`` gives this participant the link of ``session``, and whether a rule
+    sends it to them automatically.
+
+    The window opens when the first of the event's link rules (``link: true``) that applies to
+    the participant sends the link for that session (a rule anchored on any agenda item of the
+    session counts); without such a rule, :data:`LINK_LEAD` before the start.
+    """
+    due = [
+        slot.due_at
+        for slot in config.reminder_slots(event)
+        if slot.rule.link
+        and session.start <= slot.session_start < session.end
+        and applies(slot.rule, registration)
+    ]
+    if due:
+        return min(due), True
+    return session.start - LINK_LEAD, False
 
 
 class Links:
@@ -147,15 +176,38 @@ class Links:
         await self.store.set_personal(links, now)
         return len(links), unknown
 
+    async def given(
+        self, registration: Registration, anchor: str, url: str, now: dt.datetime
+    ) -> None:
+        """Record that ``/link`` gave this participant ``url`` for a session (anchor), so a
+        later change of the link reaches them too."""
+        if registration.user_id is None:
+            return
+        await self.outbox.record_sent(
+            Planned(
+                dedupe_key=link_reply_key(registration.id, anchor),
+                kind="link_reply",
+                user_id=registration.user_id,
+                due_at=now,
+                registration_id=registration.id,
+                event_id=registration.event_id,
+                anchor=anchor,
+            ),
+            url,
+            now,
+        )
+
     async def corrections(self, event: Event, now: dt.datetime) -> int:
-        """Queue the corrected link for whoever got another one for a session not yet over.
+        """Queue the corrected link for whoever got another one for a session not yet over:
+        by a reminder, a correction or the answer to ``/link``.
 
         Only the last link each participant received for a session counts; returns how many
         corrections were queued.
         """
         sessions = {s.anchor: s for s in hybrid_sessions(self.config, event) if s.end > now}
         latest: dict[tuple[int, str], OutboxRow] = {}  # the last link each one received
-        for row in await self.outbox.sent_links(event.id, list(sessions)):
+        rows = await self.outbox.sent_links(event.id, list(sessions))
+        for row in sorted(rows, key=lambda r: (r.sent_at or r.due_at, r.id)):
             if row.registration_id is not None:
                 latest[(row.registration_id, row.anchor)] = row
         planned: list[Planned] = []
@@ -330,6 +382,16 @@ class TimelineEntry:
     recipients: int  # current confirmed registrations it applies to
     statuses: dict[str, int]  # outbox rows by status, if already planned
     link_ready: bool | None  # for link messages: is a shared link set?
+    # rows by status and reason: {"skipped": {"late": 2}}
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def past(self, now: dt.datetime) -> bool:
+        """Its time is over: no longer worth sending (the sender skips what is left)."""
+        return self.slot.expires_at <= now
+
+    def due(self, now: dt.datetime) -> bool:
+        """Due and still worth sending: being sent by a running bot."""
+        return self.slot.due_at <= now < self.slot.expires_at
 
 
 async def timeline(
@@ -345,6 +407,7 @@ async def timeline(
             r for r in await registrations.for_event(event.id) if r.status is Status.CONFIRMED
         ]
         counts = await outbox.reminder_counts(event.id)
+        reasons = await outbox.reminder_reasons(event.id)
         for slot in config.reminder_slots(event):
             link_ready = (
                 await links.shared(event, slot.anchor) is not None if slot.rule.link else None
@@ -356,6 +419,7 @@ async def timeline(
                     recipients=sum(1 for r in current if applies(slot.rule, r)),
                     statuses=counts.get((slot.rule.id, slot.anchor), {}),
                     link_ready=link_ready,
+                    reasons=reasons.get((slot.rule.id, slot.anchor), {}),
                 )
             )
     return entries

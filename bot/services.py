@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from bot.broadcasts import BroadcastService
 from bot.clock import Clock
-from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise
+from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise, refresh_from_bundled
 from bot.i18n import Catalog
+from bot.logs import log_task_failure
 from bot.outbox import OutboxSender, Transport
 from bot.poll_texts import ResultsPresenter
 from bot.polls import PollService
@@ -75,6 +76,16 @@ class Services:
     async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
         """Open the database (migrating it), seed the comuni mapping, load the catalogs."""
         db = await Database.open(settings.database)
+        try:
+            return await cls._start(settings, config, clock, db)
+        except BaseException:
+            await db.close()  # e.g. the disk filled up while seeding the comuni
+            raise
+
+    @classmethod
+    async def _start(
+        cls, settings: Settings, config: EventConfig, clock: Clock, db: Database
+    ) -> Services:
         catalog = Catalog.load()
         registrations = RegistrationRepository(db)
         outbox = OutboxRepository(db)
@@ -124,7 +135,8 @@ class Services:
     def tick_soon(self) -> None:
         """Run :meth:`tick` in the background unless the previous one is still running."""
         if self._tick_task is None or self._tick_task.done():
-            self._tick_task = asyncio.create_task(self.tick())
+            self._tick_task = asyncio.create_task(self.tick(), name="periodic tick")
+            self._tick_task.add_done_callback(log_task_failure)
 
     async def stop_ticking(self) -> None:
         """Stop the background tick and the sender (rows in flight are resent at start-up)."""
@@ -136,9 +148,18 @@ class Services:
             await self.sender.stop()
 
     async def reload_comuni(self) -> None:
-        """Build the comune index from the database, seeding it from the bundled file."""
+        """Build the comune index from the database, seeding it from the bundled file.
+
+        A database seeded from an older bundled file takes the newer file's zones for the
+        comuni that are still the file's (:func:`bot.comuni.refresh_from_bundled`); what an
+        organiser imported is kept.
+        """
         if await self.comuni_store.count() == 0:
             await self.comuni_store.replace_all([to_row(c) for c in bundled_comuni()])
+        else:
+            stored = [from_row(row) for row in await self.comuni_store.all()]
+            newer = refresh_from_bundled(stored, bundled_comuni())
+            await self.comuni_store.upsert([to_row(c) for c in newer])
         self.comuni = ComuneIndex([from_row(row) for row in await self.comuni_store.all()])
 
     async def close(self) -> None:

@@ -2,21 +2,24 @@
 
 The file is parsed in two passes: pydantic checks the shape of each field, then
 :func:`semantic_errors` checks what ties fields together (a zone's venue exists, agenda
-items do not overlap, ...). Both passes report every problem as one line naming the field,
-e.g. ``events[1].agenda[3].end: 09:30 is not after start 09:40``.
+items do not overlap, ...). Every problem of both passes is reported at once (the checks
+across fields also run on the parts whose shape is right), as an :class:`Issue` naming the
+field with items by id, e.g. ``events[copianificazione-2023].agenda[sessione-1].end``, in
+the organiser's language (``config/messages.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import string
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -29,10 +32,34 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
+
+from config.messages import (
+    DATE_FORM,
+    DATETIME_FORM,
+    Issue,
+    Localised,
+    Msg,
+    issue,
+    listing,
+    message,
+)
 
 LANGUAGES = ("it", "en")
 Language = Literal["it", "en"]
 DEFAULT_LANGUAGE: Language = "it"
+
+
+class Problem(ValueError):
+    """A value the event file cannot have, as a message code for the organiser's language.
+
+    ``str()`` is the English text (what pydantic and other callers see); :attr:`what` is
+    rendered in Italian or English by ``check-config``.
+    """
+
+    def __init__(self, code: str, /, **params: object) -> None:
+        self.what = Msg(code, params)
+        super().__init__(message("en", code, **params))
 
 
 def _localised(value: object) -> object:
@@ -80,6 +107,7 @@ class AgendaKind(StrEnum):
 
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+_ITEM_ID = r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$"  # axes and strategies: "1", "1.2"
 
 
 class Venue(_Model):
@@ -110,14 +138,14 @@ class Zone(_Model):
 class Strategy(_Model):
     """One strategy of an axis."""
 
-    id: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")
+    id: str = Field(pattern=_ITEM_ID)
     title: Text
 
 
 class Axis(_Model):
     """An asse strategico; when it lists no strategies, the axis itself is what is voted on."""
 
-    id: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")
+    id: str = Field(pattern=_ITEM_ID)
     title: Text
     strategies: list[Strategy] = Field(default_factory=list)
 
@@ -127,12 +155,16 @@ def _clock_time(value: object) -> object:
     # YAML reads 9:15 as a sexagesimal integer (555): accept it as minutes past midnight.
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return dt.time(value // 60, value % 60)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        # pydantic would read any other number (24:00 or 9.15 unquoted) as seconds, in UTC
-        raise ValueError(f'{value!r} is not a time of day: write it as "9:15" (0:00-23:59)')
+    if isinstance(value, int) and not isinstance(value, bool):
+        # pydantic would read any other number as seconds, in UTC; YAML read 24:00 as 1440
+        raise Problem("bad_time", value=f"{value // 60}:{value % 60:02d}" if value > 0 else value)
+    if isinstance(value, float):  # 9.15 unquoted
+        raise Problem("bad_time", value=value)
     if isinstance(value, str) and re.fullmatch(r"\d{1,2}[.:]\d{2}", value.strip()):
-        hours, minutes = re.split(r"[.:]", value.strip())
-        return dt.time(int(hours), int(minutes))
+        hours, minutes = (int(part) for part in re.split(r"[.:]", value.strip()))
+        if hours > 23 or minutes > 59:
+            raise Problem("bad_time", value=value.strip())
+        return dt.time(hours, minutes)
     return value
 
 
@@ -143,9 +175,9 @@ def check_link(value: str) -> str:
     """An online meeting link: https, a host, no spaces, at most 512 characters."""
     value = value.strip()
     if len(value) > LINK_MAX:
-        raise ValueError(f"the link is longer than {LINK_MAX} characters")
+        raise Problem("link_too_long", limit=LINK_MAX)
     if not re.fullmatch(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?", value):
-        raise ValueError("the link must be a https:// address with a host name and no spaces")
+        raise Problem("link_form")
     return value
 
 
@@ -175,7 +207,7 @@ class AgendaItem(_Model):
     @classmethod
     def _local_time(cls, value: dt.time) -> dt.time:
         if value.tzinfo is not None:  # "09:15Z": the agenda is in process.timezone
-            raise ValueError("write the local time without a UTC offset, e.g. 9:15")
+            raise Problem("time_with_offset")
         return value
 
 
@@ -197,7 +229,7 @@ def parse_duration(value: object) -> dt.timedelta:
                 int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(match.group(2))
             )
             return dt.timedelta(seconds=-seconds if match.group(1) == "-" else seconds)
-    raise ValueError(f"{value!r} is not a duration: write e.g. -15m, 1d, 2h30m")
+    raise Problem("bad_duration", value=value)
 
 
 Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
@@ -242,10 +274,7 @@ class ReminderWhen(_Model):
             return value
         if value.startswith("each:") and value.removeprefix("each:") in SELECTORS:
             return value
-        raise ValueError(
-            f"unknown anchor {value!r}: use event_start, event_end, item:<agenda id> or "
-            f"each:<{'|'.join(SELECTORS)}>"
-        )
+        raise Problem("unknown_anchor", value=value, selectors="|".join(SELECTORS))
 
 
 class Audience(StrEnum):
@@ -289,7 +318,10 @@ class Reminder(_Model):
     def _valid_for(cls, value: object) -> str:
         if value in ("until_start", "until_end"):
             return str(value)
-        parse_duration(value)
+        try:
+            parse_duration(value)
+        except Problem as exc:
+            raise Problem("bad_valid_for", value=value) from exc
         if isinstance(value, int) and not isinstance(value, bool):
             return f"{value}m"  # a number of minutes: kept in a form parse_duration reads back
         return str(value)
@@ -355,7 +387,7 @@ class Process(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Rome)") from exc
+            raise Problem("unknown_timezone", value=value) from exc
         return value
 
 
@@ -544,16 +576,25 @@ def select_items(event: Event, selector: str) -> list[list[int]]:
 
 
 class EventConfigError(Exception):
-    """The event file is invalid; ``errors`` has one line per problem, naming the field."""
+    """The event file is invalid; :attr:`issues` has one entry per problem, naming the field."""
 
-    def __init__(self, source: str, errors: list[str]) -> None:
-        super().__init__(f"{source}: {len(errors)} error(s)")
+    def __init__(self, source: str, issues: list[Issue]) -> None:
+        super().__init__(f"{source}: {len(issues)} error(s)")
         self.source = source
-        self.errors = errors
+        self.issues = issues
 
-    def lines(self) -> list[str]:
+    @property
+    def errors(self) -> list[str]:
+        """``<field>: <problem>`` lines in English (for tests and logs)."""
+        return self.messages("en")
+
+    def messages(self, language: str) -> list[str]:
+        """``<field>: <problem>`` lines in ``language``."""
+        return [item.text(language) for item in self.issues]
+
+    def lines(self, language: str = "it") -> list[str]:
         """``<file>: <field>: <problem>`` lines, ready to print."""
-        return [f"{self.source}: {error}" for error in self.errors]
+        return [f"{self.source}: {text}" for text in self.messages(language)]
 
 
 def bundled_event_file() -> Path:
@@ -568,191 +609,624 @@ def load_event_config(path: Path | None = None) -> EventConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise EventConfigError(source, [f"cannot read the file: {exc.strerror or exc}"]) from exc
+        reason = exc.strerror or str(exc)
+        raise EventConfigError(source, [issue("", "cannot_read", reason=reason)]) from exc
     except UnicodeDecodeError as exc:
-        raise EventConfigError(source, ["the file is not UTF-8 text"]) from exc
+        raise EventConfigError(source, [issue("", "not_utf8")]) from exc
     return parse_event_config(text, source)
 
 
 def parse_event_config(text: str, source: str = "<event file>") -> EventConfig:
     """Validate YAML text; raises :class:`EventConfigError` listing every problem."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise EventConfigError(source, [f"{where}not valid YAML ({problem})"]) from exc
+    data, issues = _read_yaml(text)
+    if data is None:
+        raise EventConfigError(source, issues)
     if not isinstance(data, dict):
-        raise EventConfigError(source, ["the file must be a YAML mapping (process, venues, ...)"])
+        raise EventConfigError(source, [issue("", "not_a_mapping")])
     try:
         config = EventConfig.model_validate(data)
     except ValidationError as exc:
-        raise EventConfigError(source, _format_validation(exc, data)) from exc
-    errors = semantic_errors(config)
-    if errors:
-        raise EventConfigError(source, errors)
+        issues += [_shape_issue(error, data) for error in exc.errors()]
+        issues += _semantic_issues(_partial_parts(data))
+        raise EventConfigError(source, issues) from exc
+    issues += _semantic_issues(_parts(config))
+    if issues:
+        raise EventConfigError(source, issues)
     return config
 
 
-def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
-    lines = []
-    for error in exc.errors():
-        loc = [
-            part
-            for part in error["loc"]
-            if part not in ("function-before[_localised(), LocalText]",)
-        ]
-        path = _path(loc)
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling)"
-        elif error["type"] == "missing":
-            message = "required field is missing"
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        lines.append(f"{path}: {message}" if path else message)
-    return lines
+# --- YAML ----------------------------------------------------------------------------------
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _path(loc: list[Any]) -> str:
-    text = ""
-    for part in loc:
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe YAML, but dates stay text (pydantic checks them and names the field: YAML's own
+    date reader stops the whole file at ``2023-02-30``), and a key written twice in the same
+    section is noted (YAML would silently keep the last one)."""
+
+    duplicates: list[tuple[int, str]]
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if isinstance(key, str | int) and key in seen:
+            loader.duplicates.append((key_node.start_mark.line + 1, str(key)))
+        seen.add(key)
+    mapping: dict[Any, Any] = loader.construct_mapping(node)
+    return mapping
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+
+
+def _read_yaml(text: str) -> tuple[object | None, list[Issue]]:
+    """The YAML data (None when it cannot be read) and the problems found reading it."""
+    loader = _Loader(text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = (
+            Msg("yaml_where", {"line": mark.line + 1, "column": mark.column + 1}) if mark else ""
+        )
+        problem = getattr(exc, "problem", None) or str(exc)
+        lines = text.splitlines()
+        line = lines[mark.line] if mark and mark.line < len(lines) else ""
+        tab = "\t" in line[: (mark.column + 1) if mark else 0] or "\\t" in problem
+        hint: object = Msg("yaml_tab_hint") if tab else ""
+        return None, [issue("", "yaml_invalid", where=where, problem=problem, hint=hint)]
+    finally:
+        loader.dispose()
+    issues = [
+        issue("", "yaml_duplicate_key", line=line, key=key) for line, key in loader.duplicates
+    ]
+    return data, issues
+
+
+# --- shape errors (pydantic) ---------------------------------------------------------------
+
+# In a list under these keys, an item is named by this field (zones by number), else by
+# its position from 1: ``venues[pinerolo]``, ``zones[5]``, ``agenda[#3]``.
+_ITEM_KEYS = {
+    "venues": "id",
+    "zones": "number",
+    "axes": "id",
+    "strategies": "id",
+    "events": "id",
+    "agenda": "id",
+    "reminders": "id",
+}
+
+
+def _labels(values: list[object]) -> list[str]:
+    """How items are named in a path: their id when it is there and unique, else ``#n``."""
+    names = [
+        str(value).strip()
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip()
+        else None
+        for value in values
+    ]
+    return [
+        name if name is not None and names.count(name) == 1 else f"#{index + 1}"
+        for index, name in enumerate(names)
+    ]
+
+
+def item_names(values: list[object]) -> list[str]:
+    """How ``check-config`` names the items of a list, from their ids (``#n`` when missing
+    or repeated)."""
+    return _labels(values)
+
+
+def _raw_labels(items: list[Any], key: str | None) -> list[str]:
+    if key is None or not all(isinstance(item, dict) for item in items):
+        return [f"#{index + 1}" for index in range(len(items))]
+    return _labels([item.get(key) for item in items])
+
+
+def _inner_model(annotation: object) -> type[BaseModel] | None:
+    """The model a field holds (through list, Optional and Annotated), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _inner_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _shape_issue(error: ErrorDetails, data: dict[str, Any]) -> Issue:
+    """A pydantic error as an issue: the path named by ids, the message by error type."""
+    node: Any = data
+    model: type[BaseModel] | None = EventConfig
+    parent: type[BaseModel] | None = None
+    key: str | None = None
+    path = ""
+    for part in error["loc"]:
         if isinstance(part, int):
-            text += f"[{part}]"
-        elif isinstance(part, str) and not part.startswith("function-"):
-            text += f".{part}" if text else part
-    return text
+            if isinstance(node, list) and 0 <= part < len(node):
+                path += f"[{_raw_labels(node, _ITEM_KEYS.get(key or ''))[part]}]"
+                node = node[part]
+            else:
+                path += f"[#{part + 1}]"
+                node = None
+            continue
+        if model is not None and part in model.model_fields:
+            parent, key = model, part
+            model = _inner_model(model.model_fields[part].annotation)
+        elif isinstance(node, dict) and part in node:  # a field the model does not have
+            parent, key, model = model, part, None
+        else:
+            continue  # pydantic's own step (a validator function, a union member)
+        path += f".{part}" if path else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return Issue(path, _shape_message(error, model, parent, key))
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _shape_message(
+    error: ErrorDetails,
+    model: type[BaseModel] | None,
+    parent: type[BaseModel] | None,
+    key: str | None,
+) -> Msg:
+    kind = error["type"]
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    value = _shown(error.get("input"))
+    if kind == "value_error" and isinstance(ctx.get("error"), Problem):
+        problem: Problem = ctx["error"]
+        return problem.what
+    if kind == "missing":
+        return Msg("missing")
+    if kind == "extra_forbidden":
+        allowed = list(parent.model_fields) if parent is not None else []
+        close = difflib.get_close_matches(key or "", allowed, n=1, cutoff=0.6)
+        suggestion: object = Msg("did_you_mean", {"name": close[0]}) if close else ""
+        return Msg(
+            "unknown_field", {"name": key, "suggestion": suggestion, "allowed": listing(allowed)}
+        )
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return Msg("not_local_text" if model is LocalText else "not_section")
+    if kind.startswith("date_"):
+        return Msg("bad_date", {"value": value, "form": Localised(DATE_FORM)})
+    if kind.startswith("datetime_"):
+        return Msg("bad_datetime", {"value": value, "form": Localised(DATETIME_FORM)})
+    if kind.startswith("time_"):
+        return Msg("bad_time", {"value": value})
+    if kind in ("enum", "literal_error"):
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return Msg("bad_choice", {"value": value, "choices": listing(choices)})
+    if kind == "string_pattern_mismatch":
+        patterns = {_SLUG: "bad_slug", _ITEM_ID: "bad_item_id"}
+        code = patterns.get(str(ctx.get("pattern")), "bad_pattern")
+        return Msg(code, {"value": value})
+    limits = {
+        "greater_than": ("greater_than", "gt"),
+        "greater_than_equal": ("greater_equal", "ge"),
+        "less_than": ("less_than", "lt"),
+        "less_than_equal": ("less_equal", "le"),
+    }
+    if kind in limits:
+        code, name = limits[kind]
+        return Msg(code, {"value": value, "limit": ctx.get(name)})
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return Msg("empty_text")
+        return Msg("text_too_short", {"limit": ctx.get("min_length")})
+    if kind == "string_too_long":
+        length = len(error["input"]) if isinstance(error.get("input"), str) else "?"
+        return Msg("text_too_long", {"length": length, "limit": ctx.get("max_length")})
+    if kind == "too_short":
+        return Msg("list_too_short", {"limit": ctx.get("min_length")})
+    if kind == "too_long":
+        return Msg("list_too_long", {"limit": ctx.get("max_length")})
+    simple = {
+        "int_parsing": "not_integer",
+        "int_type": "not_integer",
+        "int_from_float": "not_integer",
+        "float_parsing": "not_number",
+        "float_type": "not_number",
+        "bool_parsing": "not_bool",
+        "bool_type": "not_bool",
+        "string_type": "not_text",
+        "list_type": "not_list",
+    }
+    if kind in simple:
+        return Msg(simple[kind], {"value": value})
+    detail = str(error["msg"]).removeprefix("Value error, ")
+    return Msg("invalid", {"detail": detail})
+
+
+# --- checks across fields ------------------------------------------------------------------
+
+
+@dataclass
+class _EventParts:
+    """An event for the checks across fields: its valid parts, named as in the file."""
+
+    label: str
+    event: Event
+    agenda_labels: list[str]  # one per item of event.agenda
+    item_ids: list[str]  # every agenda id of the file's event, for references
+    reminder_labels: list[str]  # one per rule of event.reminders
+    sound: bool  # the whole event is valid: its reminder times can be computed
+
+
+@dataclass
+class _Parts:
+    """What the checks across fields look at: the valid parts of a (maybe invalid) file."""
+
+    config: EventConfig
+    venues: list[tuple[str, Venue]]
+    venue_ids: list[str]  # every venue id of the file, for references
+    zones: list[tuple[str, Zone]]
+    zone_numbers: list[int]
+    axes: list[tuple[str, Axis]]
+    events: list[_EventParts] = field(default_factory=list)
+
+
+def _item_ids(agenda: list[Any]) -> list[str]:
+    """Agenda ids as reminders refer to them: the item's own, or ``item<n>``."""
+    ids = []
+    for index, item in enumerate(agenda):
+        own = item.id if isinstance(item, AgendaItem) else None
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            own = item["id"].strip()
+        ids.append(own or f"item{index + 1}")
+    return ids
+
+
+def _event_parts(label: str, event: Event, sound: bool) -> _EventParts:
+    return _EventParts(
+        label,
+        event,
+        _labels([item.id for item in event.agenda]),
+        _item_ids(event.agenda),
+        _labels([rule.id for rule in event.reminders]),
+        sound,
+    )
+
+
+def _parts(config: EventConfig) -> _Parts:
+    """A valid file, as the checks across fields see it."""
+    events = [
+        _event_parts(label, event, True)
+        for label, event in zip(_labels([e.id for e in config.events]), config.events, strict=True)
+    ]
+    return _Parts(
+        config,
+        list(zip(_labels([v.id for v in config.venues]), config.venues, strict=True)),
+        [venue.id for venue in config.venues],
+        list(zip(_labels([z.number for z in config.zones]), config.zones, strict=True)),
+        [zone.number for zone in config.zones],
+        list(zip(_labels([a.id for a in config.axes]), config.axes, strict=True)),
+        events,
+    )
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _valid(model: type[_M], raw: object) -> _M | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def _valid_items(model: type[_M], raw: object, key: str) -> list[tuple[str, _M]]:
+    """The items of a raw list that are valid on their own, with their names."""
+    if not isinstance(raw, list):
+        return []
+    labels = _raw_labels(raw, key)
+    found = []
+    for label, item in zip(labels, raw, strict=True):
+        valid = _valid(model, item)
+        if valid is not None:
+            found.append((label, valid))
+    return found
+
+
+def _raw_list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _partial_parts(data: dict[str, Any]) -> _Parts:
+    """An invalid file's valid parts, so that one problem does not hide the others."""
+    process = _valid(Process, data.get("process"))
+    if process is None:  # only the time zone is used below, for sound events
+        raw = data.get("process")
+        timezone = raw.get("timezone") if isinstance(raw, dict) else None
+        process = Process.model_construct(
+            name=_UNKNOWN_TEXT,
+            short_name="?",
+            organiser=_UNKNOWN_TEXT,
+            privacy_notice=_UNKNOWN_TEXT,
+            timezone=timezone
+            if isinstance(timezone, str) and _valid_zone(timezone)
+            else "Europe/Rome",
+        )
+    venues = _valid_items(Venue, data.get("venues"), "id")
+    zones = _valid_items(Zone, data.get("zones"), "number")
+    axes = _valid_items(Axis, data.get("axes"), "id")
+    raw_venues = _raw_list(data, "venues")
+    raw_zones = _raw_list(data, "zones")
+    config = EventConfig.model_construct(
+        process=process,
+        venues=[venue for _, venue in venues],
+        zones=[zone for _, zone in zones],
+        axes=[axis for _, axis in axes],
+        events=[],
+    )
+    parts = _Parts(
+        config,
+        venues,
+        [str(v.get("id")).strip() for v in raw_venues if isinstance(v, dict) and "id" in v],
+        zones,
+        [
+            z["number"]
+            for z in raw_zones
+            if isinstance(z, dict) and isinstance(z.get("number"), int)
+        ],
+        axes,
+    )
+    raw_events = _raw_list(data, "events")
+    for label, raw in zip(_raw_labels(raw_events, "id"), raw_events, strict=True):
+        if not isinstance(raw, dict):
+            continue
+        event = _valid(Event, raw)
+        if event is not None:
+            parts.events.append(_event_parts(label, event, True))
+            continue
+        agenda = _valid_items(AgendaItem, raw.get("agenda"), "id")
+        reminders = _valid_items(Reminder, raw.get("reminders"), "id")
+        modes = _raw_list(raw, "modes")
+        venue = raw.get("venue")
+        raw_id = raw.get("id")
+        partial = Event.model_construct(  # not sound: its title and date are never read
+            id=raw_id.strip() if isinstance(raw_id, str) else "",
+            title=_UNKNOWN_TEXT,
+            date=dt.date.min,
+            modes=[AttendanceMode(m) for m in modes if isinstance(m, str) and m in _MODES],
+            venue=venue if isinstance(venue, str) else None,
+            agenda=[item for _, item in agenda],
+            reminders=[rule for _, rule in reminders],
+        )
+        parts.events.append(
+            _EventParts(
+                label,
+                partial,
+                [name for name, _ in agenda],
+                _item_ids(_raw_list(raw, "agenda")),
+                [name for name, _ in reminders],
+                False,
+            )
+        )
+    return parts
+
+
+_MODES = {mode.value for mode in AttendanceMode}
+_UNKNOWN_TEXT = LocalText(it="?")
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def semantic_errors(config: EventConfig) -> list[str]:
-    """Cross-field checks pydantic cannot do field by field; one line per problem."""
-    return list(_semantic_errors(config))
+    """Cross-field checks pydantic cannot do field by field; one English line per problem."""
+    return [item.text("en") for item in _semantic_issues(_parts(config))]
 
 
-def _duplicates(values: list[Any]) -> set[Any]:
-    seen: set[Any] = set()
-    return {value for value in values if value in seen or seen.add(value)}  # type: ignore[func-returns-value]
+def _clock(value: dt.time) -> str:
+    return f"{value.hour}:{value.minute:02d}"
 
 
-def _semantic_errors(config: EventConfig) -> Iterator[str]:
-    venue_ids = [venue.id for venue in config.venues]
-    for index, venue in enumerate(config.venues):
-        if venue.id in _duplicates(venue_ids) and venue_ids.index(venue.id) != index:
-            yield f"venues[{index}].id: duplicate venue id {venue.id!r}"
+def _semantic_issues(parts: _Parts) -> list[Issue]:
+    return list(_semantic(parts))
+
+
+def _semantic(parts: _Parts) -> Iterator[Issue]:
+    seen_venues: dict[str, str] = {}
+    for label, venue in parts.venues:
+        where = f"venues[{label}]"
+        if venue.id in seen_venues:
+            yield issue(f"{where}.id", "duplicate_id", value=venue.id, first=seen_venues[venue.id])
+        seen_venues.setdefault(venue.id, where)
         if (venue.latitude is None) != (venue.longitude is None):
-            yield f"venues[{index}]: give both latitude and longitude, or neither"
-    numbers = [zone.number for zone in config.zones]
-    names = [zone.name.casefold() for zone in config.zones]
-    for index, zone in enumerate(config.zones):
-        if numbers.index(zone.number) != index:
-            yield f"zones[{index}].number: duplicate zone {zone.number}"
-        if names.index(zone.name.casefold()) != index:
-            yield f"zones[{index}].name: duplicate zone name {zone.name!r}"
-        if zone.venue not in venue_ids:
-            known = ", ".join(venue_ids)
-            yield f"zones[{index}].venue: unknown venue {zone.venue!r} (known: {known})"
-    poll_ids = [axis.id for axis in config.axes] + [
-        strategy.id for axis in config.axes for strategy in axis.strategies
-    ]
-    for index, axis in enumerate(config.axes):
-        if poll_ids.index(axis.id) != index:
-            yield f"axes[{index}].id: duplicate id {axis.id!r}"
-        for s_index, strategy in enumerate(axis.strategies):
-            if poll_ids.count(strategy.id) > 1:
-                yield f"axes[{index}].strategies[{s_index}].id: duplicate id {strategy.id!r}"
-    event_ids = [event.id for event in config.events]
-    for e_index, event in enumerate(config.events):
-        where = f"events[{e_index}]"
-        if event_ids.index(event.id) != e_index:
-            yield f"{where}.id: duplicate event id {event.id!r}"
-        event_errors = list(_event_errors(event, where, venue_ids))
-        item_ids = [event.item_id(i) for i in range(len(event.agenda))]
-        event_errors += _reminder_errors(config, event, where, item_ids, venue_ids)
-        yield from event_errors
-        if not event_errors:  # the times below only make sense on an otherwise valid event
-            yield from _slot_errors(config, event, where)
+            yield issue(where, "coordinates_pair")
+    known_venues = listing(dict.fromkeys(parts.venue_ids))
+    seen_numbers: set[int] = set()
+    seen_names: dict[str, str] = {}
+    for label, zone in parts.zones:
+        where = f"zones[{label}]"
+        if zone.number in seen_numbers:
+            yield issue(f"{where}.number", "duplicate_zone", value=zone.number)
+        seen_numbers.add(zone.number)
+        name = zone.name.casefold()
+        if name in seen_names:
+            yield issue(
+                f"{where}.name", "duplicate_zone_name", value=zone.name, first=seen_names[name]
+            )
+        seen_names.setdefault(name, str(zone.number))
+        if zone.venue not in parts.venue_ids:
+            yield issue(f"{where}.venue", "unknown_venue", value=zone.venue, known=known_venues)
+    seen_items: dict[str, str] = {}
+    for label, axis in parts.axes:
+        where = f"axes[{label}]"
+        if axis.id in seen_items:
+            yield issue(f"{where}.id", "duplicate_id", value=axis.id, first=seen_items[axis.id])
+        seen_items.setdefault(axis.id, where)
+        strategy_labels = _labels([strategy.id for strategy in axis.strategies])
+        for s_label, strategy in zip(strategy_labels, axis.strategies, strict=True):
+            s_where = f"{where}.strategies[{s_label}]"
+            if strategy.id in seen_items:
+                first = seen_items[strategy.id]
+                yield issue(f"{s_where}.id", "duplicate_id", value=strategy.id, first=first)
+            seen_items.setdefault(strategy.id, s_where)
+    seen_events: dict[str, str] = {}
+    for event_parts in parts.events:
+        event = event_parts.event
+        where = f"events[{event_parts.label}]"
+        if event.id and event.id in seen_events:
+            yield issue(f"{where}.id", "duplicate_id", value=event.id, first=seen_events[event.id])
+        seen_events.setdefault(event.id, where)
+        agenda_issues = list(_event_issues(parts, event_parts, where))
+        yield from agenda_issues
+        sound_rules = yield from _reminder_issues(parts, event_parts, where)
+        if event_parts.sound and not agenda_issues:  # times make sense: when is each reminder
+            yield from _slot_issues(parts.config, event_parts, where, sound_rules)
 
 
-def _event_errors(event: Event, where: str, venue_ids: list[str]) -> Iterator[str]:
+def _event_issues(parts: _Parts, event_parts: _EventParts, where: str) -> Iterator[Issue]:
+    """The event's modes, venue and the order of its agenda."""
+    event = event_parts.event
     if len(set(event.modes)) != len(event.modes):
-        yield f"{where}.modes: a mode is listed twice"
-    if event.venue is not None and event.venue not in venue_ids:
-        yield f"{where}.venue: unknown venue {event.venue!r} (known: {', '.join(venue_ids)})"
-    if AttendanceMode.ONLINE in event.modes and not any(item.hybrid for item in event.agenda):
-        yield f"{where}.modes: online attendance needs at least one hybrid agenda item"
-    item_ids = [event.item_id(i) for i in range(len(event.agenda))]
+        yield issue(f"{where}.modes", "mode_twice")
+    if event.venue is not None and event.venue not in parts.venue_ids:
+        known = listing(dict.fromkeys(parts.venue_ids))
+        yield issue(f"{where}.venue", "unknown_venue", value=event.venue, known=known)
+    if (
+        event_parts.sound
+        and AttendanceMode.ONLINE in event.modes
+        and not any(item.hybrid for item in event.agenda)
+    ):
+        yield issue(f"{where}.modes", "online_needs_hybrid")
+    seen: dict[str, str] = {}
     previous_end: dt.time | None = None
-    for i_index, item in enumerate(event.agenda):
-        item_where = f"{where}.agenda[{i_index}]"
-        if item_ids.index(item_ids[i_index]) != i_index:
-            yield f"{item_where}.id: duplicate agenda id {item_ids[i_index]!r}"
+    for label, item in zip(event_parts.agenda_labels, event.agenda, strict=True):
+        item_where = f"{where}.agenda[{label}]"
+        if item.id is not None:
+            if item.id in seen:
+                yield issue(f"{item_where}.id", "duplicate_id", value=item.id, first=seen[item.id])
+            seen.setdefault(item.id, f"agenda[{label}]")
         if item.end <= item.start:
-            yield f"{item_where}.end: {item.end:%H:%M} is not after start {item.start:%H:%M}"
+            yield issue(
+                f"{item_where}.end",
+                "end_not_after_start",
+                end=_clock(item.end),
+                start=_clock(item.start),
+            )
         if previous_end is not None and item.start < previous_end:
-            yield (
-                f"{item_where}.start: {item.start:%H:%M} overlaps the previous item, "
-                f"which ends at {previous_end:%H:%M}"
+            yield issue(
+                f"{item_where}.start",
+                "overlaps",
+                start=_clock(item.start),
+                end=_clock(previous_end),
             )
         previous_end = max(previous_end or item.end, item.end)
 
 
-def _slot_errors(config: EventConfig, event: Event, where: str) -> Iterator[str]:
-    """Rules whose sending window is empty, or that match no agenda item."""
-    slots = config.reminder_slots(event)
-    for r_index, rule in enumerate(event.reminders):
-        mine = [slot for slot in slots if slot.rule is rule]
-        if not mine:
-            yield f"{where}.reminders[{r_index}].when: {rule.when.relative_to} matches no item"
-        for slot in mine:
-            if slot.expires_at <= slot.due_at:
-                yield (
-                    f"{where}.reminders[{r_index}].valid_for: {rule.valid_for} ends before the "
-                    f"reminder is due ({slot.due_at.astimezone(config.tz):%d/%m %H:%M}): "
-                    "it would never be sent"
-                )
-                break
-
-
-def _reminder_errors(
-    config: EventConfig, event: Event, where: str, item_ids: list[str], venue_ids: list[str]
-) -> Iterator[str]:
-    rule_ids = [rule.id for rule in event.reminders]
-    for r_index, rule in enumerate(event.reminders):
-        rule_where = f"{where}.reminders[{r_index}]"
-        if rule_ids.index(rule.id) != r_index:
-            yield f"{rule_where}.id: duplicate reminder id {rule.id!r}"
+def _reminder_issues(
+    parts: _Parts, event_parts: _EventParts, where: str
+) -> Generator[Issue, None, list[Reminder]]:
+    """Each rule's references and texts; returns the rules whose times can be computed."""
+    event = event_parts.event
+    item_ids = event_parts.item_ids
+    sound: list[Reminder] = []
+    seen: dict[str, str] = {}
+    for label, rule in zip(event_parts.reminder_labels, event.reminders, strict=True):
+        rule_where = f"{where}.reminders[{label}]"
+        if rule.id in seen:
+            yield issue(f"{rule_where}.id", "duplicate_id", value=rule.id, first=seen[rule.id])
+        seen.setdefault(rule.id, f"reminders[{label}]")
         anchor = rule.when.relative_to
+        references_ok = True
         anchor_item = anchor.removeprefix("item:")
         if rule.when.at is None and anchor.startswith("item:") and anchor_item not in item_ids:
-            known = ", ".join(item_ids)
-            yield f"{rule_where}.when.relative_to: unknown agenda item {anchor!r} ({known})"
+            references_ok = False
+            yield issue(
+                f"{rule_where}.when.relative_to",
+                "unknown_item",
+                value=anchor,
+                known=listing(item_ids),
+            )
         if rule.about is not None and rule.about not in item_ids:
-            yield f"{rule_where}.about: unknown agenda item {rule.about!r}"
+            references_ok = False
+            yield issue(
+                f"{rule_where}.about", "unknown_item", value=rule.about, known=listing(item_ids)
+            )
         if rule.link and rule.audience is not Audience.ONLINE:
-            yield f"{rule_where}.audience: a message with the online link must be for online"
-        if rule.audience is Audience.ONLINE and AttendanceMode.ONLINE not in event.modes:
-            yield f"{rule_where}.audience: the event has no online attendance"
+            yield issue(f"{rule_where}.audience", "link_needs_online")
+        online = AttendanceMode.ONLINE in event.modes
+        modes_known = event_parts.sound or bool(event.modes)
+        if rule.audience is Audience.ONLINE and not online and modes_known:
+            yield issue(f"{rule_where}.audience", "no_online_mode")
         for zone in rule.zones:
-            if not config.has_zone(zone):
-                yield f"{rule_where}.zones: unknown zone {zone}"
-        for venue in rule.venues:
-            if venue not in venue_ids:
-                yield f"{rule_where}.venues: unknown venue {venue!r}"
-        for language, text in (("it", rule.text.it), ("en", rule.text.en)):
-            if not text:  # no English text: the Italian one, checked once, is used
-                continue
-            try:
-                fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-            except ValueError as exc:
-                yield f"{rule_where}.text.{language}: {exc} (write {{{{ and }}}} for braces)"
-                continue
-            unknown = sorted(fields - set(PLACEHOLDERS))
-            if unknown:
-                yield (
-                    f"{rule_where}.text.{language}: unknown placeholder(s) "
-                    f"{', '.join('{' + u + '}' for u in unknown)} (known: "
-                    f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
+            if zone not in parts.zone_numbers:
+                yield issue(
+                    f"{rule_where}.zones",
+                    "unknown_zone",
+                    value=zone,
+                    known=listing(parts.zone_numbers),
                 )
-            if rule.link and "link" not in fields:
-                yield f"{rule_where}.text.{language}: a link message must contain {{link}}"
+        for venue in rule.venues:
+            if venue not in parts.venue_ids:
+                known = listing(dict.fromkeys(parts.venue_ids))
+                yield issue(f"{rule_where}.venues", "unknown_venue", value=venue, known=known)
+        yield from _text_issues(rule, rule_where)
+        if references_ok:
+            sound.append(rule)
+    return sound
+
+
+def _text_issues(rule: Reminder, rule_where: str) -> Iterator[Issue]:
+    for language, text in (("it", rule.text.it), ("en", rule.text.en)):
+        if not text:  # no English text: the Italian one, checked once, is used
+            continue
+        where = f"{rule_where}.text.{language}"
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        except ValueError as exc:
+            yield issue(where, "bad_braces", detail=str(exc))
+            continue
+        unknown = sorted(fields - set(PLACEHOLDERS))
+        if unknown:
+            yield issue(
+                where,
+                "unknown_placeholders",
+                unknown=listing("{" + name + "}" for name in unknown),
+                known=listing("{" + name + "}" for name in PLACEHOLDERS),
+            )
+        if rule.link and "link" not in fields:
+            yield issue(where, "link_placeholder")
+
+
+def _slot_issues(
+    config: EventConfig, event_parts: _EventParts, where: str, rules: list[Reminder]
+) -> Iterator[Issue]:
+    """Rules whose sending window is empty, or that match no agenda item."""
+    event = event_parts.event.model_copy(update={"reminders": rules})
+    slots = config._compute_slots(event)
+    reminders = event_parts.event.reminders
+    labels = {id(r): label for r, label in zip(reminders, event_parts.reminder_labels, strict=True)}
+    for rule in rules:
+        rule_where = f"{where}.reminders[{labels[id(rule)]}]"
+        mine = [slot for slot in slots if slot.rule is rule]
+        if not mine:
+            yield issue(f"{rule_where}.when", "matches_no_item", value=rule.when.relative_to)
+        for slot in mine:
+            if slot.expires_at <= slot.due_at:
+                due = f"{slot.due_at.astimezone(config.tz):%d/%m %H:%M}"
+                yield issue(f"{rule_where}.valid_for", "never_sent", value=rule.valid_for, due=due)
+                break

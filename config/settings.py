@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.messages import DEFAULT_CLI_LANGUAGE, CliLanguage
+
 
 class Settings(BaseSettings):
     """psm-bot settings: every field maps to a ``PSM_*`` environment variable."""
@@ -33,6 +35,12 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(
         default=None,
         description="The bot's @username, for links printed outside Telegram (psm-bot qr).",
+    )
+
+    cli_language: CliLanguage = Field(
+        default=DEFAULT_CLI_LANGUAGE,
+        description="Language of check-config and of the bot's refusal of an invalid event file "
+        "(it or en; check-config --lang wins).",
     )
 
     outbox_interval: float = Field(

@@ -15,6 +15,7 @@ from telegram.ext import (
 from bot.commands import (
     FACILITATOR_COMMANDS,
     ORGANISER_COMMANDS,
+    OTHER_COMMANDS,
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
 )
@@ -40,6 +41,7 @@ _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "delete_my_data": registration.delete_my_data,
     "language": registration.language,
     "help": registration.help_command,
+    "myid": organisers.my_id,  # /mioid: in no menu, listed by /aiuto
 }
 # Staff commands: every callback checks the role itself and refuses politely.
 _STAFF_CALLBACKS: dict[str, Any] = {
@@ -89,7 +91,13 @@ def register(application: PsmApplication) -> None:
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
     callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS
-    commands = PARTICIPANT_COMMANDS + FACILITATOR_COMMANDS + REFERENT_COMMANDS + ORGANISER_COMMANDS
+    commands = (
+        PARTICIPANT_COMMANDS
+        + OTHER_COMMANDS
+        + FACILITATOR_COMMANDS
+        + REFERENT_COMMANDS
+        + ORGANISER_COMMANDS
+    )
     for command in dict.fromkeys(commands):
         application.add_handler(
             CommandHandler(list(command.names), callbacks[command.canonical], filters=private)

@@ -24,6 +24,11 @@ async def staff(update: Update, context: PsmContext) -> None:
     await render(context, update, await context.flows.staff.list_staff(who(update)))
 
 
+async def my_id(update: Update, context: PsmContext) -> None:
+    """/mioid, /myid (anyone): the user's numeric Telegram id, for PSM_ORGANISERS."""
+    await render(context, update, await context.flows.staff.my_id(who(update)))
+
+
 async def staff_button(update: Update, context: PsmContext) -> None:
     """Staff buttons (organisers): create or revoke an invitation, remove a role."""
     assert update.callback_query is not None

@@ -14,15 +14,14 @@ import weakref
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ExtBot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, ExtBot
 
 from bot.context import PsmContext
 from bot.poll_staff import PollStaffFlows
-from bot.replies import Message
 from bot.ratelimit import BULK
+from bot.replies import Message
 from bot.transport import inline_keyboard
 from handlers.render import NO_PREVIEW, render, who
 

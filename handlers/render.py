@@ -52,6 +52,9 @@ async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
     if query is not None:
         text = outcome.alert or outcome.toast
         await query.answer(text=text, show_alert=outcome.alert is not None)
+    for user_id in outcome.refresh_menus:  # the menu is right by the time the answer shows
+        await set_user_menu(context.bot, context.services, user_id)
+    if query is not None:
         pressed = query.message
         if pressed is not None:
             if outcome.edit is not None:
@@ -62,8 +65,6 @@ async def render(context: PsmContext, update: Update, outcome: Outcome) -> None:
             elif outcome.close_keyboard:
                 await api.remove_buttons(pressed.chat.id, pressed.message_id)
     chat = update.effective_chat
-    for user_id in outcome.refresh_menus:
-        await set_user_menu(context.bot, context.services, user_id)
     if chat is not None:
         for reply in replies:
             await api.send(chat.id, reply)

@@ -45,3 +45,15 @@ class ComuniRepository:
                 "INSERT INTO comuni (key, name, istat, zone, source) VALUES (?, ?, ?, ?, ?)",
                 [(c.key, c.name, c.istat, c.zone, c.source) for c in comuni],
             )
+
+    async def upsert(self, comuni: Sequence[ComuneRow]) -> None:
+        """Store these comuni (by key), leaving the others as they are, in one transaction."""
+        if not comuni:
+            return
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO comuni (key, name, istat, zone, source) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET name = excluded.name, istat = excluded.istat, "
+                "zone = excluded.zone, source = excluded.source",
+                [(c.key, c.name, c.istat, c.zone, c.source) for c in comuni],
+            )

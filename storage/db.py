@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import itertools
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,18 +19,28 @@ from typing import Any
 
 import aiosqlite
 
+from storage.errors import DatabaseError, database_error
 from storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
+# Set on every connection (a test adds "PRAGMA max_page_count" to simulate a full disk).
+PRAGMAS = [
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+]
 
-class DatabaseTooNewError(RuntimeError):
+
+class DatabaseTooNewError(DatabaseError):
     """The database was migrated by a newer version of psm-bot."""
 
-    def __init__(self, found: int, known: int) -> None:
+    def __init__(self, found: int, known: int, path: Path | str = "the database") -> None:
         super().__init__(
-            f"the database is at schema version {found}, but this psm-bot knows only up to "
-            f"{known}: upgrade psm-bot (or point PSM_DATABASE at another file)"
+            f"{path} is at schema version {found}, but this psm-bot knows only up to "
+            f"{known}: it was written by a newer psm-bot; upgrade psm-bot (or point "
+            "PSM_DATABASE at another file)"
         )
         self.found = found
         self.known = known
@@ -55,19 +66,45 @@ class Database:
     @classmethod
     async def open(cls, path: Path | str) -> Database:
         """Connect, set WAL/synchronous/foreign keys, and apply pending migrations."""
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        # Whatever goes wrong (not SQLite, read-only, a folder, a full disk, a newer schema)
+        # is raised as a DatabaseError: one line naming the file and what to do.
+        connecting = aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            conn = await connecting
+        except (sqlite3.Error, OSError) as exc:
+            # aiosqlite stops its thread without waiting: let it finish while the loop runs
+            thread = getattr(connecting, "_thread", None)
+            if thread is not None and thread.is_alive():
+                await asyncio.to_thread(thread.join, 5)
+            raise database_error(path, exc) from None
         try:
             conn.row_factory = aiosqlite.Row
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
+            for pragma in PRAGMAS:
+                await conn.execute(pragma)
             database = cls(conn)
             await database.migrate()
+            await database._check_writable()
+        except DatabaseTooNewError as exc:
+            await conn.close()
+            raise DatabaseTooNewError(exc.found, exc.known, path) from None
+        except (sqlite3.Error, OSError) as exc:
+            await conn.close()
+            raise database_error(path, exc) from None
         except BaseException:
             await conn.close()
             raise
         return database
+
+    async def _check_writable(self) -> None:
+        """Fail now, not at the first registration, when the file cannot be written (a
+        read-only file opens and reads fine): a write that is rolled back."""
+        version = await self.schema_version()
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self._conn.execute(f"PRAGMA user_version = {version}")
+        finally:
+            if self._conn.in_transaction:
+                await self._conn.execute("ROLLBACK")
 
     async def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""

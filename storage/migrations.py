@@ -298,7 +298,12 @@ MIGRATIONS: list[str] = [
     LEFT JOIN telegram t ON t.poll_id = p.id AND t.position = o.position
     LEFT JOIN manual m ON m.poll_id = p.id AND m.position = o.position;
     """,
-    # 5: a person waiting for a message (their registration's confirmation) goes before
+    # 5: the name a facilitator or referent had on Telegram when they accepted the invitation,
+    #    shown by /staff (deleted with the role, and by erasure).
+    """
+    ALTER TABLE roles ADD COLUMN name TEXT;
+    """,
+    # 6: a person waiting for a message (their registration's confirmation) goes before
     #    bulk traffic (reminders, broadcasts) in the outbox.
     """
     ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;

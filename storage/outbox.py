@@ -346,6 +346,22 @@ class OutboxRepository:
             counts.setdefault((row[0], row[1]), {})[row[2]] = int(row[3])
         return counts
 
+    async def reminder_reasons(
+        self, event_id: str
+    ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+        """Per (rule, anchor) of an event's reminders: for each status with reasons (skipped,
+        failed, cancelled), how many rows for each reason."""
+        found = await self._db.fetchall(
+            "SELECT rule_id, anchor, status, reason, COUNT(*) FROM outbox WHERE event_id = ? "
+            "AND kind = 'reminder' AND reason IS NOT NULL GROUP BY rule_id, anchor, status, reason",
+            (event_id,),
+        )
+        reasons: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+        for row in found:
+            by_status = reasons.setdefault((row[0], row[1]), {})
+            by_status.setdefault(row[2], {})[row[3]] = int(row[4])
+        return reasons
+
     async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
         """A broadcast's rows by status, with ``blocked`` counted apart from ``failed``."""
         found = await self._db.fetchall(
@@ -364,3 +380,34 @@ class OutboxRepository:
             (broadcast_id,),
         )
         return [_row(row) for row in found]
+
+    async def record_sent(self, message: Planned, link: str, now: dt.datetime) -> None:
+        """Record a message the bot sent directly (not through the queue) with the online link
+        it carried, e.g. the answer to ``/link``, so that link corrections reach it too.
+
+        One row per dedupe key: asking again updates the link and the time.
+        """
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO outbox (dedupe_key, kind, user_id, registration_id, event_id, "
+                "rule_id, anchor, payload, due_at, expires_at, status, sent_link, sent_at, "
+                "created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, '{}', ?, NULL, 'sent', ?, ?, ?, ?) "
+                "ON CONFLICT (dedupe_key) DO UPDATE SET sent_link = excluded.sent_link, "
+                "sent_at = excluded.sent_at, due_at = excluded.due_at, "
+                "updated_at = excluded.updated_at, status = 'sent'",
+                (
+                    message.dedupe_key,
+                    message.kind,
+                    message.user_id,
+                    message.registration_id,
+                    message.event_id,
+                    message.rule_id,
+                    message.anchor,
+                    to_db(message.due_at),
+                    link,
+                    to_db(now),
+                    to_db(now),
+                    to_db(now),
+                ),
+            )

@@ -27,6 +27,50 @@ class Status(StrEnum):
 
 ACTIVE = (Status.CONFIRMED.value, Status.WAITLISTED.value)
 
+# Who did something, where the record itself stays: 0 ("someone whose data was erased") in
+# the columns that cannot be NULL (and where NULL would mean "not used"), NULL elsewhere.
+ERASED_USER = 0
+
+# Erasure everywhere else a Telegram id (or a name) is kept; every statement takes
+# (now, user id) or (user id); run in order, in the erasure's transaction.
+_ERASE_ELSEWHERE: tuple[tuple[str, bool], ...] = (
+    # check-ins they made for others (as referent or organiser) stay, by "someone"
+    (f"UPDATE registrations SET checked_in_by = {ERASED_USER} WHERE checked_in_by = ?", False),
+    # their broadcasts not sent yet are cancelled (the message to copy is in their chat,
+    # which is forgotten); the record of every broadcast stays, without who sent it
+    (
+        "UPDATE outbox SET status = 'cancelled', reason = 'cancelled', updated_at = ? "
+        "WHERE status = 'pending' AND broadcast_id IN (SELECT id FROM broadcasts "
+        "WHERE created_by = ? AND status IN ('scheduled', 'sending'))",
+        True,
+    ),
+    (
+        "UPDATE broadcasts SET status = 'cancelled', finished_at = ?1, "
+        "reported_at = COALESCE(reported_at, ?1) "
+        "WHERE created_by = ?2 AND status IN ('scheduled', 'sending')",
+        True,
+    ),
+    (
+        f"UPDATE broadcasts SET created_by = {ERASED_USER}, source_chat = {ERASED_USER}, "
+        f"source_message = {ERASED_USER}, progress_chat = NULL, progress_message = NULL "
+        "WHERE ?1 IN (created_by, source_chat, progress_chat)",
+        False,
+    ),
+    # delivery records and conversations hold the Telegram id: they go with the rest
+    ("DELETE FROM outbox WHERE user_id = ?", False),
+    ("DELETE FROM conversations WHERE user_id = ?", False),
+    ("DELETE FROM poll_drafts WHERE user_id = ?", False),
+    ("DELETE FROM users WHERE user_id = ?", False),
+    # staff roles end (with the name kept for /staff); what they did stays, anonymously
+    ("DELETE FROM roles WHERE user_id = ?", False),
+    ("UPDATE roles SET granted_by = NULL WHERE granted_by = ?", False),
+    (f"UPDATE invites SET used_by = {ERASED_USER} WHERE used_by = ?", False),
+    (f"UPDATE invites SET created_by = {ERASED_USER} WHERE created_by = ?", False),
+    ("UPDATE online_links SET set_by = NULL WHERE set_by = ?", False),
+    ("UPDATE polls SET opened_by = NULL WHERE opened_by = ?", False),
+    ("UPDATE poll_manual_counts SET entered_by = NULL WHERE entered_by = ?", False),
+)
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -279,7 +323,14 @@ class RegistrationRepository:
     async def erase_user(
         self, user_id: int, capacities: dict[tuple[str, str], int | None], now: dt.datetime
     ) -> list[Registration]:
-        """Erase a user's personal data everywhere, keeping anonymous rows for statistics.
+        """Erase every value that identifies a user, in every table, in one transaction.
+
+        Their registrations lose the Telegram id, name, organisation, category and who checked
+        them in (they stay, anonymous, for statistics and poll answers); the rows that are only
+        about them (user, conversation, outbox messages, personal links, roles, poll drafts)
+        are deleted; where they acted on something that stays (check-ins of others, invites,
+        broadcasts, links set, polls opened, counts entered) the record stays and forgets
+        who (NULL, or :data:`ERASED_USER`); their broadcasts not sent yet are cancelled.
 
         ``capacities`` maps (event id, venue id) to that venue's capacity, for promotions.
         Returns whoever was promoted into the places this user held.
@@ -294,6 +345,7 @@ class RegistrationRepository:
             await conn.execute(
                 "UPDATE registrations SET user_id = NULL, display_name = NULL, "
                 "organisation = NULL, category = NULL, "
+                "checked_in_by = NULLIF(checked_in_by, user_id), "  # a self check-in
                 "status = CASE WHEN status IN (?, ?) THEN 'erased' ELSE status END, "
                 "updated_at = ? WHERE user_id = ?",
                 (*ACTIVE, to_db(now), user_id),
@@ -302,10 +354,8 @@ class RegistrationRepository:
                 "DELETE FROM personal_links WHERE registration_id = ?",
                 [(registration.id,) for registration in held],
             )
-            # Delivery records hold the Telegram id too: they go with the rest.
-            await conn.execute("DELETE FROM outbox WHERE user_id = ?", (user_id,))
-            await conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
-            await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+            for sql, with_time in _ERASE_ELSEWHERE:
+                await conn.execute(sql, (to_db(now), user_id) if with_time else (user_id,))
             promoted: list[Registration] = []
             for registration in held:
                 if registration.status is Status.CONFIRMED and registration.venue_id:

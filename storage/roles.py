@@ -17,6 +17,7 @@ class Grant:
     role: str
     scope: str
     granted_at: dt.datetime
+    name: str | None = None  # their Telegram name when they accepted the invitation
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,18 @@ class RoleRepository:
                 params.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._db.fetchall(
-            f"SELECT user_id, role, scope, granted_at FROM roles {where} ORDER BY role, scope",
+            f"SELECT user_id, role, scope, granted_at, name FROM roles {where} "
+            "ORDER BY role, scope",
             params,
         )
         return [
-            Grant(r["user_id"], r["role"], r["scope"], from_db(r["granted_at"]) or dt.datetime.min)
+            Grant(
+                r["user_id"],
+                r["role"],
+                r["scope"],
+                from_db(r["granted_at"]) or dt.datetime.min,
+                r["name"],
+            )
             for r in rows
         ]
 
@@ -129,8 +137,13 @@ class RoleRepository:
         found = [await self.invite(row["token"]) for row in rows]
         return [invite for invite in found if invite is not None]
 
-    async def use_invite(self, token: str, user_id: int, now: dt.datetime) -> Invite | None:
-        """Redeem an invitation (once): grants its role; None if not usable."""
+    async def use_invite(
+        self, token: str, user_id: int, now: dt.datetime, name: str | None = None
+    ) -> Invite | None:
+        """Redeem an invitation (once): grants its role; None if not usable.
+
+        ``name`` (their Telegram name) is kept with every role of that user, for the staff list.
+        """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ? AND used_by IS NULL "
@@ -147,8 +160,10 @@ class RoleRepository:
             await conn.execute(
                 "INSERT OR IGNORE INTO roles (user_id, role, scope, granted_by, granted_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (user_id, row["role"], row["scope"], row["created_by"], to_db(now)),
+                (user_id, row["role"], row["scope"], row["created_by"] or None, to_db(now)),
             )
+            if name is not None:
+                await conn.execute("UPDATE roles SET name = ? WHERE user_id = ?", (name, user_id))
         return await self.invite(token)
 
     async def revoke_invite(self, token: str, now: dt.datetime) -> bool:

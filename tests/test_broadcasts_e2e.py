@@ -194,7 +194,7 @@ async def test_cancel_and_restart_in_the_middle(api: FakeBotApi, bot: BotHarness
     rows = await bot.services.outbox.rows(kind="broadcast")
     not_sent = [row for row in rows if row.reason == "cancelled"]
     assert len(not_sent) == len(people) - sum(second)
-    assert f"({len(not_sent)} non inviati)" in report.content
+    assert f"(non inviati: {len(not_sent)})" in report.content
 
 
 async def test_report_lists_those_not_reached(api: FakeBotApi, bot: BotHarness) -> None:
@@ -267,7 +267,7 @@ async def test_invitations_make_facilitators(api: FakeBotApi, bot: BotHarness) -
     await other.wait_for("non è valido")
     # the staff list and removal
     await organiser.send("/staff")
-    member = await organiser.wait_for("Utente 5601")
+    member = await organiser.wait_for("👤 Nuova (id 5601): facilitatore")  # by name
     await organiser.press("Rimuovi", message=member)
     await organiser.wait_for("Ruolo rimosso")
     assert await bot.services.roles.facilitator_zones(5601) == set()

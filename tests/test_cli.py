@@ -55,13 +55,50 @@ def lines(text: str) -> list[str]:
 # --- check-config ---------------------------------------------------------------------------
 
 
+def dump(data: dict[str, Any], path: Path) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def bundled() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    return data
+
+
+def moved_to(data: dict[str, Any], year: int) -> dict[str, Any]:
+    """The events moved to ``year`` (their reminders are relative, so they follow)."""
+    for event in data["events"]:
+        event["date"] = event["date"].replace(year=year)
+    return data
+
+
 def test_check_config_bundled(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", str(bundled_event_file())]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
+    # Italian by default
     assert out.startswith("OK: Piano Strategico Metropolitano Torino 2024|2026 (Europe/Rome)")
-    assert "7 venues, 11 zones, 6 axes" in out
-    assert "event lancio-2023" in out
+    assert "7 sedi, 11 zone, 6 assi, 6 voci da mettere in priorità" in out
+    assert "incontro lancio-2023: Verso il nuovo Piano Strategico Metropolitano" in out
+    assert "incontro copianificazione-2023" in out
+    assert "Città Metropolitana di Torino: zone 1, 2, 3, 4 (posti: 120)" in out
+    assert "Comune di Pinerolo: zone 5 (posti: 40)" in out
+    assert "  programma:" in out
+    assert " 9:15-9:30 " in out
+    assert out.count("[ibrida]") == 4
+    # the 2023 events are over: a warning (not an error) that says how to try the bot
+    (warning, total) = lines(err)
+    assert warning.startswith(f"{bundled_event_file()}: attenzione: events: tutti gli incontri")
+    assert "2023-12-05" in warning and "PSM_EVENT_FILE" in warning
+    assert total == "1 avviso: il file è valido, ma leggilo"
+    assert not env.exists()  # checking a file does not create the database
+
+
+def test_check_config_in_english(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--lang", "en", str(bundled_event_file())]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("OK: Turin Metropolitan Strategic Plan 2024|2026 (Europe/Rome)")
+    assert "7 venues, 11 zones, 6 axes, 6 items to prioritise" in out
+    assert "event lancio-2023: Towards the new Metropolitan Strategic Plan" in out
     assert "event copianificazione-2023" in out
     assert "Città Metropolitana di Torino: zones 1, 2, 3, 4 (places: 120)" in out
     assert "Comune di Pinerolo: zones 5 (places: 40)" in out
@@ -71,7 +108,28 @@ def test_check_config_bundled(env: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Comune di Riva presso Chieri - Palazzo Grosso: zones 11 (places: 40)" in out
     assert " 9:15-9:30 " in out
     assert out.count("[hybrid]") == 4
-    assert not env.exists()  # checking a file does not create the database
+    assert ": warning: events: every event is already over (the last one on 2023-12-05)" in err
+    assert lines(err)[-1] == "1 warning: the file is valid, but read it"
+
+
+def test_check_config_language_from_the_setting(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PSM_CLI_LANGUAGE", "en")
+    assert main(["check-config"]) == 0
+    assert "items to prioritise" in capsys.readouterr().out
+    assert main(["check-config", "--lang", "it"]) == 0  # the option wins
+    assert "voci da mettere in priorità" in capsys.readouterr().out
+
+
+def test_check_config_future_events_have_no_warning(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = dump(moved_to(bundled(), 2099), tmp_path / "future.yaml")
+    assert main(["check-config", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("OK: ")
+    assert err == ""
 
 
 def test_check_config_default_file(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,49 +143,142 @@ def test_check_config_uses_psm_event_file(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    data = bundled()
     data["process"]["short_name"] = "Prova"
     data["events"] = data["events"][:1]
-    path = tmp_path / "mine.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("PSM_EVENT_FILE", str(path))
+    monkeypatch.setenv("PSM_EVENT_FILE", str(dump(data, tmp_path / "mine.yaml")))
     assert main(["check-config"]) == 0
     out = capsys.readouterr().out
-    assert "event lancio-2023" in out
+    assert "incontro lancio-2023" in out
     assert "copianificazione" not in out
 
 
 def test_check_config_broken_file(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
-    data["zones"][4]["venue"] = "nowhere"
+    data = bundled()
+    data["zones"][4]["venue"] = "pinerol"
     data["events"][1]["agenda"][3]["end"] = "9:50"
     data["events"][0]["venue"] = "elsewhere"
-    path = tmp_path / "broken.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path = dump(data, tmp_path / "broken.yaml")
 
     assert main(["check-config", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    errors = lines(err)
-    assert len(errors) == 4  # one per problem, then a count
-    fields = {"zones[4].venue", "events[1].agenda[3].end", "events[0].venue"}
-    for field in fields:
-        assert sum(line.startswith(f"{path}: {field}: ") for line in errors) == 1, field
-    assert errors[-1] == "3 error(s): the event file is not valid"
+    assert lines(err) == [
+        f"{path}: zones[5].venue: sede sconosciuta 'pinerol' (sedi: cmt-auditorium, cmt, "
+        "pinerolo, condove, cirie, strambino, riva)",
+        f"{path}: events[lancio-2023].venue: sede sconosciuta 'elsewhere' (sedi: "
+        "cmt-auditorium, cmt, pinerolo, condove, cirie, strambino, riva)",
+        f"{path}: events[copianificazione-2023].agenda[spostamento].end: la fine 9:50 non è "
+        "dopo l'inizio 10:00",
+        "3 errori: il file dell'evento non è valido",
+    ]
+    assert main(["check-config", "--lang", "en", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: zones[5].venue: unknown venue 'pinerol' (venues: cmt-auditorium," in err
+    assert "agenda[spostamento].end: the end 9:50 is not after the start 10:00" in err
+    assert lines(err)[-1] == "3 errors: the event file is not valid"
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [("2023-02-30", "day"), ("2023-13-45", "month"), ("2023-12-5", "digits")],
+)
+def test_check_config_impossible_date(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str, problem: str
+) -> None:
+    # YAML's date reader used to stop the whole file with a traceback (exit 1)
+    text = bundled_event_file().read_text(encoding="utf-8")
+    path = tmp_path / "date.yaml"
+    path.write_text(text.replace("date: 2023-12-05", f"date: {written}"), encoding="utf-8")
+    assert main(["check-config", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    assert lines(err) == [
+        f"{path}: events[copianificazione-2023].date: '{written}' non è una data valida: "
+        "scrivila come AAAA-MM-GG, es. 2023-12-05",
+        "1 errore: il file dell'evento non è valido",
+    ]
+    assert main(["check-config", "--lang", "en", str(path)]) == 2
+    assert f"'{written}' is not a valid date: write it as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_check_config_impossible_date_and_time(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = bundled()
+    data["events"][1]["registration_closes"] = "2023-11-31 18:00"
+    data["events"][1]["reminders"][0]["when"] = {"at": "2023-12-04 25:00"}
+    assert main(["check-config", "--lang", "en", str(dump(data, tmp_path / "at.yaml"))]) == 2
+    errors = lines(capsys.readouterr().err)
+    assert len(errors) == 3
+    assert errors[0].endswith(
+        "events[copianificazione-2023].registration_closes: '2023-11-31 18:00' is not a valid "
+        "date and time: write it as YYYY-MM-DD HH:MM, e.g. 2023-12-04 18:00 (local time)"
+    )
+    assert "events[copianificazione-2023].reminders[vigilia-presenza].when.at: " in errors[1]
+
+
+def test_check_config_one_problem_does_not_hide_another(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # shape problems (a typo, a bad number, an impossible date) used to hide every check
+    # across fields (an unknown venue, agenda items out of order, a reminder's references)
+    data = bundled()
+    data["venues"][2]["capacty"] = 40
+    data["venues"][3]["capacity"] = 0
+    data["zones"][4]["venue"] = "pinerol"
+    data["events"][1]["date"] = "2023-02-30"
+    data["events"][1]["agenda"][4]["end"] = "10:05"
+    data["events"][1]["reminders"][0]["zones"] = [12]
+    data["events"][1]["reminders"][5]["about"] = "plenaria-finale"
+    path = dump(data, tmp_path / "many.yaml")
+    assert main(["check-config", "--lang", "en", str(path)]) == 2
+    errors = lines(capsys.readouterr().err)
+    fields = [line.removeprefix(f"{path}: ").split(": ")[0] for line in errors[:-1]]
+    assert sorted(fields) == sorted(
+        [
+            "venues[pinerolo].capacty",
+            "venues[condove].capacity",
+            "zones[5].venue",
+            "events[copianificazione-2023].date",
+            "events[copianificazione-2023].agenda[sessione-1].end",
+            "events[copianificazione-2023].reminders[vigilia-presenza].zones",
+            "events[copianificazione-2023].reminders[link-chiusura].about",
+        ]
+    )
+    assert errors[-1] == "7 errors: the event file is not valid"
+    text = "\n".join(errors)
+    assert "unknown field 'capacty': did you mean 'capacity'?" in text
+    assert "venues[condove].capacity: must be greater than 0 (it is 0)" in text
+
+
+def test_check_config_key_written_twice(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = bundled_event_file().read_text(encoding="utf-8")
+    text = text.replace("    capacity: 40\n", "    capacity: 40\n    capacity: 400\n", 1)
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check-config", "--lang", "en", str(path)]) == 2
+    (error, total) = lines(capsys.readouterr().err)
+    assert "the key 'capacity' is written twice in the same section" in error
+    line = int(error.split("line ")[1].split(":")[0])
+    assert text.splitlines()[line - 1] == "    capacity: 400"
+    assert total == "1 error: the event file is not valid"
 
 
 def test_check_config_shape_error(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    data = bundled()
     data["venues"][0]["capacty"] = 10
-    path = tmp_path / "typo.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path = dump(data, tmp_path / "typo.yaml")
     assert main(["check-config", str(path)]) == 2
     err = capsys.readouterr().err
-    assert f"{path}: venues[0].capacty: unknown field" in err
+    assert f"{path}: venues[cmt-auditorium].capacty: campo sconosciuto 'capacty': forse " in err
 
 
 def test_check_config_missing_file(
@@ -135,7 +286,52 @@ def test_check_config_missing_file(
 ) -> None:
     assert main(["check-config", str(tmp_path / "nope.yaml")]) == 2
     err = capsys.readouterr().err
-    assert "nope.yaml: cannot read the file" in err
+    assert "nope.yaml: non riesco a leggere il file" in err
+
+
+def test_check_config_warns_about_texts_too_long_for_telegram(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A 4,100-character privacy notice passed, then every /start failed ("text is too long")
+    data = moved_to(bundled(), 2099)
+    paragraph = "Informativa. " * 45 + "\n\n"  # 587 characters a paragraph
+    data["process"]["privacy_notice"] = {"it": paragraph * 7, "en": "Short notice."}
+    data["process"]["welcome"] = "W" * 4090
+    data["events"][1]["agenda"][4]["title"] = "Sessione " * 400
+    data["events"][1]["reminders"][0]["text"] = {"it": "Ciao {name}! " + "x" * 4010}
+    data["events"][1]["reminders"][4]["text"]["en"] = "Join: {link} " + "y" * 3600
+    data["events"][0]["title"]["en"] = "T" * 1000
+    path = dump(data, tmp_path / "long.yaml")
+    assert main(["check-config", str(path)]) == 0  # warnings do not make the file invalid
+    out, err = capsys.readouterr()
+    assert out.startswith("OK: ")
+    warnings = lines(err)
+    fields = [line.removeprefix(f"{path}: attenzione: ").split(": ")[0] for line in warnings]
+    assert fields == [
+        "process.welcome",  # Italian (a plain text is both languages)
+        "process.privacy_notice",  # Italian only: the English notice is short
+        "process.welcome",  # English
+        "events[lancio-2023].title",  # the English title in the export caption
+        "events[copianificazione-2023].agenda",  # Italian, then English
+        "events[copianificazione-2023].reminders[vigilia-presenza].text.it",
+        "events[copianificazione-2023].agenda",
+        "events[copianificazione-2023].reminders[link].text.en",  # with a 512-character link
+        "8 avvisi",
+    ]
+    assert warnings[-1] == "8 avvisi: il file è valido, ma leggili"
+    notice = warnings[1]
+    assert "la domanda di consenso con l'informativa, in italiano, avrebbe 4" in notice
+    assert "oltre i 4096 di un messaggio Telegram: il bot invierà il testo diviso" in notice
+    assert "la conferma d'iscrizione con il programma (in presenza)" in warnings[4]
+    assert "didascalia" in warnings[3] and "1024" in warnings[3]
+
+
+def test_check_config_counts_what_telegram_counts(env: Path, tmp_path: Path) -> None:
+    from bot.config_check import visible_length
+
+    assert visible_length("<b>Tom &amp; Jerry</b>") == len("Tom & Jerry")
+    assert visible_length("😀") == 2  # UTF-16 code units, as Telegram counts
+    assert visible_length('<a href="https://x.org">link</a>') == 4
 
 
 # --- run --------------------------------------------------------------------------------------
@@ -182,21 +378,19 @@ def test_invalid_setting(
 def test_import_comuni_completes_the_mapping(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_csv(
-        tmp_path / "zone.csv", "comune;zona\nAvigliana;6\nAla di Stura;7\nPinerolo;5\n"
-    )
+    path = write_csv(tmp_path / "zone.csv", "comune;zona\nAlmese;6\nAla di Stura;7\nPinerolo;5\n")
     assert main(["import-comuni", str(path)]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
+    assert err == f"database: {env.resolve()} (new file)\n"  # allowed to create it
     assert "zone set for 2 comuni (were unverified)" in out
     assert "unchanged: 1" in out
     assert f"saved to {env}" in out
 
     comuni = stored(env)
     assert len(comuni) == 312  # the bundled mapping, completed
-    assert comuni["Avigliana"].zone == 6
-    assert comuni["Avigliana"].source == "zone.csv"
-    assert comuni["Avigliana"].istat == "001013"
+    assert comuni["Almese"].zone == 6
+    assert comuni["Almese"].source == "zone.csv"
+    assert comuni["Almese"].istat == "001006"
     assert comuni["Ala di Stura"].zone == 7
     assert comuni["Pinerolo"].zone == 5
     assert comuni["Agliè"].zone == 8  # not in the file: kept as bundled
@@ -253,7 +447,7 @@ def test_import_comuni_replace(
     path = write_csv(
         tmp_path / "all.csv", "comune;zona\nAvigliana;6\nPinerolo;5\nCiriè;7\nNuovo Comune;3\n"
     )
-    assert main(["import-comuni", "--replace", str(path)]) == 0
+    assert main(["import-comuni", "--replace", "--allow-new", str(path)]) == 0
     out = capsys.readouterr().out
     assert "removed 309 comuni not in the file" in out
     assert "added 1 new comune" in out and "Nuovo Comune (zone 3" in out

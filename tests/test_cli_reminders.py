@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from bot import cli
 from bot.cli import main
+from bot.clock import FakeClock
 from bot.reminders import ReminderPlanner
 from config.event import bundled_event_file, load_event_config
 from storage.db import Database
@@ -31,8 +33,17 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A clean environment in tmp_path: no PSM_* variables, no .env; returns the database."""
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The commands' clock, at NOW (two weeks before the co-planning day)."""
+    fake = FakeClock(NOW)
+    monkeypatch.setattr(cli, "CLOCK", fake)
+    return fake
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FakeClock) -> Path:
+    """A clean environment in tmp_path: no PSM_* variables, no .env, the clock at NOW;
+    returns the database."""
     for name in list(os.environ):
         if name.upper().startswith("PSM_"):
             monkeypatch.delenv(name)
@@ -40,6 +51,11 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     database = tmp_path / "psm.sqlite3"
     monkeypatch.setenv("PSM_DATABASE", str(database))
     return database
+
+
+def database_line(database: Path) -> str:
+    """What every command that reads the database prints first, on stderr."""
+    return f"database: {database.resolve()}\n"
 
 
 def with_db(database: Path, action: Callable[[Database], Awaitable[T]]) -> T:
@@ -164,8 +180,11 @@ def test_schedule_lists_every_rule_with_recipients(
 ) -> None:
     assert main(["schedule"]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
-    assert out.startswith("Reminders (Europe/Rome); recipients = current confirmed registrations")
+    assert err == database_line(env)
+    assert out.startswith(
+        "Reminders (Europe/Rome), now Mon 20/11/2023 10:00; "
+        "recipients = current confirmed registrations"
+    )
     assert (
         "copianificazione-2023: Dalle strategie alle azioni - evento di co-pianificazione "
         "(2023-12-05)" in out
@@ -173,11 +192,12 @@ def test_schedule_lists_every_rule_with_recipients(
     assert "lancio-2023: Verso il nuovo Piano Strategico Metropolitano (2023-09-27)" in out
     events = schedule_lines(out)
     assert list(events) == [LAUNCH, CO_PLANNING]
+    # the launch is over: its rules are past, and nothing was ever sent
     assert events[LAUNCH] == [
-        ("26/09 18:00", "vigilia-online", "online", "1", "27/09 00:00", ""),
-        ("26/09 18:00", "vigilia-presenza", "in person", "2", "27/09 00:00", ""),
-        ("27/09 15:45", "link", "online", "1", "27/09 16:00", "LINK NOT SET"),
-        ("27/09 19:00", "grazie", "everyone", "3", "29/09 19:00", ""),
+        ("26/09 18:00", "vigilia-online", "online", "1", "27/09 00:00", "past: never sent"),
+        ("26/09 18:00", "vigilia-presenza", "in person", "2", "27/09 00:00", "past: never sent"),
+        ("27/09 15:45", "link", "online", "1", "27/09 16:00", "past: never sent"),
+        ("27/09 19:00", "grazie", "everyone", "3", "29/09 19:00", "past: never sent"),
     ]
     # 2 confirmed in person, 2 online: the waitlisted and the cancelled ones do not count
     assert events[CO_PLANNING] == [
@@ -220,8 +240,8 @@ def test_schedule_shows_links_set_and_planned_rows(
     # planned for the waitlisted too (a promotion needs no re-planning), not counted
     assert rest[("vigilia-presenza", "04/12 18:00")] == "[pending 3]"
     assert rest[("grazie", "05/12 13:30")] == "[pending 5]"
-    # the launch is over (NOW is in November): nothing planned, the event link is set
-    assert [row[5] for row in events[LAUNCH]] == ["", "", "link set", ""]
+    # the launch is over (NOW is in November): nothing planned, nothing sent
+    assert [row[5] for row in events[LAUNCH]] == ["past: never sent"] * 4
 
 
 def test_schedule_of_another_event_file(
@@ -231,6 +251,7 @@ def test_schedule_of_another_event_file(
     data["events"] = data["events"][1:]
     data["events"][0]["reminders"] = data["events"][0]["reminders"][-1:]  # grazie only
     path = write(tmp_path / "mine.yaml", yaml.safe_dump(data, allow_unicode=True))
+    register(env, (LAUNCH, 1, "online", 1))  # the bot's database exists
     assert main(["schedule", str(path)]) == 0
     events = schedule_lines(capsys.readouterr().out)
     assert events == {CO_PLANNING: [("05/12 13:30", "grazie", "everyone", "0", "07/12 13:30", "")]}
@@ -245,7 +266,7 @@ def test_schedule_with_a_broken_event_file(
     assert main(["schedule", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert f"{path}: events[1].reminders[4].audience: " in err
+    assert f"{path}: events[copianificazione-2023].reminders[link].audience: " in err
     assert not env.exists()
 
 
@@ -266,7 +287,7 @@ def test_import_links_stores_personal_links(
     )
     assert main(["import-links", str(csv), "--event", CO_PLANNING]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
+    assert err == database_line(env)
     assert out.splitlines() == [
         "copianificazione-2023: 2 personal link(s) stored",
         "no registration for: row 4, row 5",  # unknown; of another event
@@ -420,10 +441,8 @@ def test_import_links_queues_one_correction(
         f"{carlo.id};https://meet.example.org/carlo\n"
         f"{dora.id};https://meet.example.org/dora\n",  # the one Dora already has
     )
-    before = dt.datetime.now(dt.UTC)
-    # no --event: the next event with online attendance (the launch is over)
+    # no --event: the upcoming event with online registrants (the launch is over)
     assert main(["import-links", str(csv)]) == 0
-    after = dt.datetime.now(dt.UTC)
     out = capsys.readouterr().out
     assert "copianificazione-2023: 2 personal link(s) stored" in out
     assert "1 correction(s) queued for participants who already had another link" in out
@@ -434,7 +453,7 @@ def test_import_links_queues_one_correction(
     assert fix.event_id == CO_PLANNING
     assert fix.anchor == "plenaria-apertura"
     assert fix.status == "pending"
-    assert before <= fix.due_at <= after  # at once
+    assert fix.due_at == NOW  # at once
     # worth sending until the end of the session (the 9:30-10:00 block)
     assert fix.expires_at == dt.datetime(2099, 12, 5, 10, 0, tzinfo=ROME)
     assert fix.dedupe_key.startswith(f"linkfix:{carlo.id}:plenaria-apertura:")
@@ -447,9 +466,14 @@ def test_import_links_queues_one_correction(
 
 
 def test_import_links_no_correction_for_sessions_over(
-    env: Path, tmp_path: Path, people: dict[str, Registration], capsys: pytest.CaptureFixture[str]
+    env: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    people: dict[str, Registration],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The bundled events are in 2023: a link already sent is history, nothing is queued."""
+    """After the event a link already sent is history: nothing is queued."""
+    clock.set(dt.datetime(2023, 12, 6, 9, 0, tzinfo=ROME))
     carlo = people["carlo"]
     sent_link(env, carlo, "plenaria-apertura", OLD_LINK)
     csv = write(tmp_path / "links.csv", f"registration_id;link\n{carlo.id};https://x.example.org\n")
@@ -457,3 +481,138 @@ def test_import_links_no_correction_for_sessions_over(
     assert "0 correction(s) queued" in capsys.readouterr().out
     assert outbox_rows(env, kind="link_fix") == []
     assert personal(env, carlo.id) == "https://x.example.org"
+
+
+# --- schedule: what is past ------------------------------------------------------------------
+
+
+def test_schedule_marks_past_rules_with_what_happened(
+    env: Path, clock: FakeClock, people: dict[str, Registration], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the day, at 12:15: the rules whose time is over say what happened to them."""
+
+    async def deliver(db: Database) -> None:
+        outbox = OutboxRepository(db)
+        await ReminderPlanner(CONFIG, outbox, RegistrationRepository(db)).plan_all(NOW)
+        eve = dt.datetime(2023, 12, 4, 18, 0, tzinfo=ROME)
+        for row in await outbox.claim_due(eve, 100):
+            if row.rule_id == "vigilia-online" and row.user_id == 4:
+                await outbox.finish(row.id, "skipped", eve, reason="unreachable")
+            elif row.rule_id == "vigilia-presenza" and row.user_id == 5:  # the waitlisted
+                await outbox.finish(row.id, "skipped", eve, reason="waitlisted")
+            else:
+                await outbox.finish(row.id, "sent", eve, message_id=1)
+        # the bot was down in the morning: the 7:30 messages are still pending, expired;
+        # the 9:15 link was skipped (no link set); the 12:05 link is being sent
+        for row in await outbox.rows(status="pending"):
+            if row.rule_id == "link" and row.anchor == "plenaria-apertura":
+                await outbox.finish(row.id, "skipped", eve, reason="no_link")
+
+    with_db(env, deliver)
+    clock.set(dt.datetime(2023, 12, 5, 12, 15, tzinfo=ROME))
+    assert main(["schedule"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Reminders (Europe/Rome), now Tue 05/12/2023 12:15;")
+    events = schedule_lines(out)
+    rest = {(row[1], row[0]): row[5] for row in events[CO_PLANNING]}
+    assert rest == {
+        ("vigilia-online", "04/12 18:00"): "past: sent 1, skipped 1 (unreachable 1)",
+        ("vigilia-presenza", "04/12 18:00"): "past: sent 2, skipped 1 (waitlisted 1)",
+        ("mattina-online", "05/12 07:30"): "past: not sent (expired) 2",
+        ("mattina-presenza", "05/12 07:30"): "past: not sent (expired) 3",
+        ("link", "05/12 09:15"): "past: skipped 2 (no_link 2)",
+        ("link", "05/12 12:05"): "DUE NOW  LINK NOT SET  [pending 2]",
+        ("link-chiusura", "05/12 12:10"): "DUE NOW  LINK NOT SET  [pending 2]",
+        ("grazie", "05/12 13:30"): "[pending 5]",  # upcoming
+    }
+    assert [row[5] for row in events[LAUNCH]] == ["past: never sent"] * 4
+
+
+def test_schedule_in_an_empty_folder_creates_nothing(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schedule"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"database: no database at {env.resolve()}")
+    assert not env.exists()
+
+
+# --- import-links: which event ----------------------------------------------------------------
+
+
+def links_csv(tmp_path: Path, *rows: str, column: str = "registration_id") -> Path:
+    return write(tmp_path / "links.csv", f"{column};link\n" + "".join(f"{r}\n" for r in rows))
+
+
+def test_import_links_chooses_the_event_with_online_registrants(
+    env: Path, tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before the launch both events are upcoming; only the co-planning has online
+    registrants: the links are for it (not for the first event of the file)."""
+    clock.set(dt.datetime(2023, 9, 20, 10, 0, tzinfo=ROME))
+    _, carlo = register(env, (LAUNCH, 1, "in_person", 5), (CO_PLANNING, 3, "online", 1))
+    csv = links_csv(tmp_path, f"{carlo.id};https://meet.example.org/carlo")
+    assert main(["import-links", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == [
+        "event: copianificazione-2023 (Dalle strategie alle azioni - evento di co-pianificazione, "
+        "2023-12-05): the upcoming event with online registrants",
+        "copianificazione-2023: 1 personal link(s) stored",
+    ]
+    assert personal(env, carlo.id) == "https://meet.example.org/carlo"
+
+
+def test_import_links_chooses_the_event_the_file_names(
+    env: Path, tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock.set(dt.datetime(2023, 9, 20, 10, 0, tzinfo=ROME))
+    launch_anna, carlo, dora = register(
+        env, (LAUNCH, 1, "online", 5), (CO_PLANNING, 3, "online", 1), (CO_PLANNING, 4, "online", 2)
+    )
+    csv = links_csv(
+        tmp_path, f"{carlo.id};https://meet.example.org/c", f"{dora.id};https://meet.example.org/d"
+    )
+    assert main(["import-links", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith(
+        "the upcoming event whose online registrants the file names"
+    )
+    assert out.splitlines()[0].startswith("event: copianificazione-2023 ")
+    assert personal(env, carlo.id) == "https://meet.example.org/c"
+    assert personal(env, launch_anna.id) is None
+
+
+def test_import_links_asks_for_the_event_when_several_fit(
+    env: Path, tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Telegram ids of people registered online for both upcoming events: --event is asked."""
+    clock.set(dt.datetime(2023, 9, 20, 10, 0, tzinfo=ROME))
+    launch_carlo, carlo = register(env, (LAUNCH, 3, "online", 1), (CO_PLANNING, 3, "online", 1))
+    csv = links_csv(tmp_path, "3;https://meet.example.org/carlo", column="telegram_id")
+    assert main(["import-links", str(csv)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[1:] == [
+        "--event: several upcoming events have online registrants: "
+        "lancio-2023 (2023-09-27, 1 online, 1 row(s) of the file); "
+        "copianificazione-2023 (2023-12-05, 1 online, 1 row(s) of the file); give --event ID",
+        "nothing was imported",
+    ]
+    assert personal(env, carlo.id) is None
+    assert personal(env, launch_carlo.id) is None
+    assert main(["import-links", str(csv), "--event", LAUNCH]) == 0
+    assert personal(env, launch_carlo.id) == "https://meet.example.org/carlo"
+
+
+def test_import_links_without_upcoming_online_registrants(
+    env: Path, tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (anna,) = register(env, (CO_PLANNING, 1, "in_person", 5))
+    csv = links_csv(tmp_path, f"{anna.id};https://meet.example.org/a")
+    assert main(["import-links", str(csv)]) == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "--event: no upcoming event has online registrants: give --event ID",
+        "nothing was imported",
+    ]
+    assert personal(env, anna.id) is None

@@ -1,4 +1,5 @@
-"""Tests for bot.comuni: normalisation, lookup, import of the official zone mapping."""
+"""Tests for bot.comuni and bot.comuni_import: normalisation, lookup, zones typed by people,
+candidate zones, a newer bundled file, import of the official zone mapping."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ from odf.text import P
 from bot.comuni import (
     Comune,
     ComuneIndex,
-    ComuniFileError,
-    MappingRow,
-    apply_mapping,
+    OutOfRange,
     bundled_comuni,
     normalise,
+    parse_zone_answer,
+    refresh_from_bundled,
+)
+from bot.comuni_import import (
+    ComuniFileError,
+    MappingRow,
+    UnknownComuniError,
+    apply_mapping,
     read_mapping_file,
 )
 
@@ -73,7 +80,12 @@ def test_normalise_output() -> None:
 def test_bundled_counts() -> None:
     comuni = bundled_comuni()
     assert len(comuni) == 312
-    assert sum(1 for c in comuni if c.zone is not None) == 164
+    assert sum(1 for c in comuni if c.zone is not None) == 223
+    assert all(c.source for c in comuni)  # every row says where its zone was read
+    # zones 1-5, 8, 10 and 11 are complete; 6, 7 and 9 in part
+    unverified = [c for c in comuni if c.zone is None]
+    assert len(unverified) == 89
+    assert all(c.candidate_zones == (6, 7, 9) for c in unverified)
     assert all(c.zone is None or 1 <= c.zone <= 11 for c in comuni)
     assert all(c.istat is not None and len(c.istat) == 6 for c in comuni)
     assert len({normalise(c.name) for c in comuni}) == 312
@@ -87,8 +99,14 @@ def test_bundled_sample() -> None:
     assert by_name["Torino"].zone == 1
     assert by_name["Torino"].istat == "001272"
     assert by_name["Pinerolo"].zone == 5
-    assert by_name["Avigliana"].zone is None
-    assert by_name["Avigliana"].source.startswith("NON VERIFICATO")
+    # host towns of the zone tables, "unknown" in the older file
+    assert by_name["Ciriè"].zone == 7
+    assert by_name["Ivrea"].zone == 9
+    assert by_name["Condove"].zone == 6
+    assert by_name["Ciriè"].candidate_zones == ()
+    assert by_name["Ala di Stura"].zone is None
+    assert by_name["Ala di Stura"].source == "NON VERIFICATO (zona 6/7/9)"
+    assert by_name["Ala di Stura"].candidate_zones == (6, 7, 9)
 
 
 # --- lookup / suggest -----------------------------------------------------------------------
@@ -111,9 +129,9 @@ def test_lookup(index: ComuneIndex) -> None:
 
 
 def test_lookup_unmapped_and_missing(index: ComuneIndex) -> None:
-    avigliana = index.lookup("avigliana")
-    assert avigliana is not None
-    assert avigliana.zone is None
+    ala = index.lookup("ala di stura")
+    assert ala is not None
+    assert ala.zone is None
     assert index.lookup("Milano") is None
     assert index.lookup("") is None
     assert index.lookup("Pinerollo") is None
@@ -391,12 +409,14 @@ FILE_ROWS = [
     MappingRow(2, "PINEROLO", 5),  # unchanged
     MappingRow(3, "CIRIE'", 7),  # set (was unverified)
     MappingRow(4, "Ivrea", 9),  # changed
-    MappingRow(5, "Pinerollo", 5),  # unknown: added
+    MappingRow(5, "Pinerollo", 5),  # unknown: added with allow_new
 ]
 
 
 def test_apply_complete() -> None:
-    result, change = apply_mapping(CURRENT, FILE_ROWS, replace=False, source="elenco.ods")
+    result, change = apply_mapping(
+        CURRENT, FILE_ROWS, replace=False, source="elenco.ods", allow_new=True
+    )
     by_name = {c.name: c for c in result}
     assert [c.name for c in result] == [
         "Pinerolo",
@@ -437,7 +457,9 @@ def test_apply_complete() -> None:
 
 
 def test_apply_replace() -> None:
-    result, change = apply_mapping(CURRENT, FILE_ROWS, replace=True, source="elenco.ods")
+    result, change = apply_mapping(
+        CURRENT, FILE_ROWS, replace=True, source="elenco.ods", allow_new=True
+    )
     assert _names(result) == ["Pinerolo", "Ciriè", "Ivrea", "Pinerollo"]
     assert _names(change.removed) == ["Avigliana", "Chieri"]
     assert change.unchanged == 1
@@ -450,7 +472,7 @@ def test_apply_replace() -> None:
 
 def test_apply_bundled_with_full_file() -> None:
     current = bundled_comuni()
-    zones_for_unverified = {2, 6, 7, 9}
+    zones_for_unverified = {6, 7, 9}
     rows = [
         MappingRow(n, c.name.upper(), c.zone if c.zone is not None else 6)
         for n, c in enumerate(current, start=2)
@@ -459,13 +481,13 @@ def test_apply_bundled_with_full_file() -> None:
     assert len(result) == 312
     assert all(c.zone is not None for c in result)
     assert all(c.istat is not None for c in result)  # matched despite the upper case
-    assert change.unchanged == 164
-    assert len(change.changed) == 148
+    assert change.unchanged == 223
+    assert len(change.changed) == 89
     assert all(b.zone is None and a.zone in zones_for_unverified for b, a in change.changed)
     assert change.added == change.removed == []
     lines = change.summary_lines()
-    assert lines[0] == "zone set for 148 comuni (were unverified)"
-    assert "unchanged: 164" in lines
+    assert lines[0] == "zone set for 89 comuni (were unverified)"
+    assert "unchanged: 223" in lines
 
 
 def test_apply_nothing() -> None:
@@ -485,3 +507,170 @@ def test_read_then_apply(tmp_path: Path) -> None:
     assert (cirie.zone, cirie.istat, cirie.source) == (7, "001086", "elenco.ods")
     assert change.unknown_names == []
     assert len(result) == 312
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_apply_refuses_unknown_comuni(replace: bool) -> None:
+    """A name that is no comune of the list (Atlantide, a misspelling) refuses the file."""
+    rows = [
+        MappingRow(2, "Pinerolo", 5),
+        MappingRow(3, "Atlantide", 4),
+        MappingRow(4, "Pinerollo", 5),
+    ]
+    with pytest.raises(UnknownComuniError) as info:
+        apply_mapping(CURRENT, rows, replace=replace, source="elenco.csv")
+    assert [row.line for row in info.value.rows] == [3, 4]
+    assert info.value.errors == [
+        "row 3: 'Atlantide' is not a comune of the list",
+        "row 4: 'Pinerollo' is not a comune of the list (did you mean Pinerolo?)",
+    ]
+    assert isinstance(info.value, ComuniFileError)
+
+
+def test_apply_many_unknown_comuni_lists_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Close spellings are looked for only for the names a report shows: an 8,000-row file
+    costs 20 searches, not 8,000 (each as long as the mapping), so the import is linear."""
+    searched: list[str] = []
+    suggest = ComuneIndex.suggest
+
+    def counting(self: ComuneIndex, text: str, limit: int = 3) -> list[Comune]:
+        searched.append(text)
+        return suggest(self, text, limit)
+
+    monkeypatch.setattr(ComuneIndex, "suggest", counting)
+    rows = [MappingRow(n + 2, f"Comune Nuovo {n}", n % 11 + 1) for n in range(8000)]
+    with pytest.raises(UnknownComuniError) as info:
+        apply_mapping(bundled_comuni(), rows, replace=False, source="big.csv")
+    assert len(info.value.rows) == 8000
+    assert len(info.value.errors) == 21
+    assert info.value.errors[0] == "row 2: 'Comune Nuovo 0' is not a comune of the list"
+    assert info.value.errors[-1] == "... and 7980 more not in the list"
+    assert len(searched) == 20
+
+    searched.clear()
+    result, change = apply_mapping(
+        bundled_comuni(), rows, replace=False, source="big.csv", allow_new=True
+    )
+    assert len(result) == 8312
+    assert len(change.added) == 8000
+    assert len(searched) == 20
+    # a second import over the grown mapping still searches only for the names it shows
+    searched.clear()
+    more = [MappingRow(n + 2, f"Altro {n}", 1) for n in range(8000)]
+    apply_mapping(result, more, replace=False, source="more.csv", allow_new=True)
+    assert len(searched) == 20
+
+
+# --- zones typed at the zone step ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("5", 5),
+        (" 5 ", 5),
+        ("Zona 5", 5),
+        ("zona5", 5),
+        ("ZONA 5", 5),
+        ("Zone 5", 5),
+        ("z5", 5),
+        ("V", 5),
+        ("v", 5),
+        ("Zona V", 5),
+        ("Pinerolese", 5),
+        ("pinerolese", 5),
+        ("PINEROLESE", 5),
+        ("Zona Pinerolese", 5),
+        ("5 · Pinerolese", 5),  # the button's label
+        ("5 - Pinerolese", 5),
+        ("Zona omogenea 5", 5),
+        ("11", 11),
+        ("XI", 11),
+        ("Torino Città", 1),
+        ("torino citta", 1),  # without the accent
+        ("Ciriacese", 7),  # one part of "Ciriacese-Valli di Lanzo"
+        ("Valli di Lanzo", 7),
+        ("Chierese", 11),
+        ("Carmagnolese", 11),
+        ("Valli di Susa", 6),  # the start of exactly one zone's name
+        ("Canavese", 8),
+        ("AMT Sud", 3),
+    ],
+)
+def test_parse_zone_answer(typed: str, zone: int) -> None:
+    assert parse_zone_answer(typed, ZONES) == zone
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("Zona 12", 12), ("12", 12), ("zona 0", 0), ("0", 0), ("XII", 12), ("Zona 99", 99)],
+)
+def test_parse_zone_answer_out_of_range(typed: str, number: int) -> None:
+    assert parse_zone_answer(typed, ZONES) == OutOfRange(number, tuple(range(1, 12)))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "Pinerolo",  # a comune, not a zone
+        "10064",  # a postcode
+        "Valli",  # the start of two zones' names
+        "AMT",  # too short to tell
+        "Zona Z",
+        "5 - Chivassese",  # number and name disagree
+        "Vilar Perosa",
+        "Milano",
+        "x" * 61,
+    ],
+)
+def test_parse_zone_answer_not_a_zone(typed: str) -> None:
+    assert parse_zone_answer(typed, ZONES) is None
+
+
+# --- candidate zones and a newer bundled file --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "candidates"),
+    [
+        ("NON VERIFICATO (zona 6/7/9)", (6, 7, 9)),
+        ("NON VERIFICATO (zona 2/6/7/9)", (2, 6, 7, 9)),
+        ("non verificato (zone 9, 6)", (6, 9)),
+        ("NON VERIFICATO", ()),
+        ("", ()),
+    ],
+)
+def test_candidate_zones(source: str, candidates: tuple[int, ...]) -> None:
+    assert Comune("Ala di Stura", None, "001003", source).candidate_zones == candidates
+    # a verified zone has no candidates, whatever the source says
+    assert Comune("Ala di Stura", 7, "001003", source).candidate_zones == ()
+
+
+def test_refresh_from_bundled() -> None:
+    """A database seeded from the older file takes the newer file's zones, except where an
+    organiser imported a zone."""
+    bundled = [
+        Comune("Ciriè", 7, "001086", "torinoggi.it 2022"),
+        Comune("Ivrea", 9, "001125", "quotidianocanavese.it"),
+        Comune("Ala di Stura", None, "001003", "NON VERIFICATO (zona 6/7/9)"),
+        Comune("Pinerolo", 5, "001191", "press"),
+        Comune("Condove", 6, "001093", "lavalsusa.it"),
+        Comune("Chieri", 11, "001078", "press 2024"),
+    ]
+    stored = [
+        Comune("Ciriè", None, "001086", "NON VERIFICATO (zona 2/6/7/9)"),  # older file
+        Comune("IVREA", None, "001125", "NON VERIFICATO (zona 2/6/7/9)"),  # older file
+        Comune("Ala di Stura", None, "001003", "NON VERIFICATO (zona 2/6/7/9)"),
+        Comune("Pinerolo", 5, "001191", "press"),  # the same
+        Comune("Condove", 7, "001093", "elenco.ods"),  # imported by an organiser: kept
+        Comune("Chieri", 10, "001078", "press 2024"),  # the file's, since corrected
+        Comune("Atlantide", 4, None, "extra.csv"),  # added by an import: kept
+    ]
+    assert refresh_from_bundled(stored, bundled) == [
+        bundled[0],
+        bundled[1],
+        bundled[2],
+        bundled[5],
+    ]
+    assert refresh_from_bundled(bundled, bundled) == []

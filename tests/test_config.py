@@ -80,7 +80,7 @@ def broken(data: dict[str, Any], mutate: Callable[[dict[str, Any]], object]) -> 
     with pytest.raises(EventConfigError) as info:
         parse_event_config(text, "broken.yaml")
     assert info.value.source == "broken.yaml"
-    assert info.value.lines() == [f"broken.yaml: {error}" for error in info.value.errors]
+    assert info.value.lines("en") == [f"broken.yaml: {error}" for error in info.value.errors]
     return info.value.errors
 
 
@@ -176,31 +176,31 @@ def test_every_zone_venue_exists(config: EventConfig) -> None:
 
 def test_unknown_zone_venue(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["zones"][4].update(venue="nowhere"))
-    line = only_error(errors, "zones[4].venue")
+    line = only_error(errors, "zones[5].venue")
     assert "'nowhere'" in line
 
 
 def test_end_before_start(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["events"][1]["agenda"][3].update(end="9:50"))
-    line = only_error(errors, "events[1].agenda[3].end")
-    assert "09:50" in line and "10:00" in line
+    line = only_error(errors, "events[copianificazione-2023].agenda[spostamento].end")
+    assert "the end 9:50 is not after the start 10:00" in line
 
 
 def test_end_equal_to_start(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["events"][0]["agenda"][0].update(end="16:00"))
-    only_error(errors, "events[0].agenda[0].end")
+    only_error(errors, "events[lancio-2023].agenda[plenaria].end")
 
 
 def test_overlapping_agenda_items(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["events"][1]["agenda"][2].update(start="9:35"))
-    line = only_error(errors, "events[1].agenda[2].start")
-    assert "overlaps" in line and "09:40" in line
+    line = only_error(errors, "events[copianificazione-2023].agenda[strategie].start")
+    assert "overlaps" in line and "9:40" in line
 
 
 def test_duplicate_zone_number(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["zones"][5].update(number=5))
-    line = only_error(errors, "zones[5].number")
-    assert "duplicate" in line
+    line = only_error(errors, "zones[#6].number")
+    assert "zone 5 is defined twice" in line
 
 
 def test_unknown_time_zone(bundled_data: dict[str, Any]) -> None:
@@ -211,13 +211,13 @@ def test_unknown_time_zone(bundled_data: dict[str, Any]) -> None:
 
 def test_unknown_field(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["venues"][2].update(capacty=40))
-    line = only_error(errors, "venues[2].capacty")
+    line = only_error(errors, "venues[pinerolo].capacty")
     assert "unknown field" in line
 
 
 def test_missing_required_field(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["events"][0].pop("date"))
-    line = only_error(errors, "events[0].date")
+    line = only_error(errors, "events[lancio-2023].date")
     assert "missing" in line
 
 
@@ -250,13 +250,13 @@ def test_not_a_mapping() -> None:
 
 def test_unknown_event_venue(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["events"][0].update(venue="nowhere"))
-    line = only_error(errors, "events[0].venue")
+    line = only_error(errors, "events[lancio-2023].venue")
     assert "'nowhere'" in line
 
 
 def test_duplicate_event_id(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: d["events"][1].update(id="lancio-2023"))
-    line = only_error(errors, "events[1].id")
+    line = only_error(errors, "events[#2].id")
     assert "lancio-2023" in line
 
 
@@ -266,7 +266,7 @@ def test_online_mode_needs_a_hybrid_item(bundled_data: dict[str, Any]) -> None:
             item["hybrid"] = False
 
     errors = broken(bundled_data, no_hybrid)
-    line = only_error(errors, "events[0].modes")
+    line = only_error(errors, "events[lancio-2023].modes")
     assert "hybrid" in line
 
 
@@ -282,11 +282,11 @@ def test_all_semantic_errors_are_reported(bundled_data: dict[str, Any]) -> None:
     fields = [error.split(": ")[0] for error in errors]
     assert sorted(fields) == sorted(
         [
-            "zones[4].venue",
-            "zones[5].number",
-            "events[0].venue",
-            "events[1].agenda[3].end",
-            "events[1].agenda[2].start",
+            "zones[#5].venue",  # two zones are number 5: named by position
+            "zones[#6].number",
+            "events[lancio-2023].venue",
+            "events[copianificazione-2023].agenda[spostamento].end",
+            "events[copianificazione-2023].agenda[strategie].start",
         ]
     )
 
@@ -303,9 +303,9 @@ def test_all_shape_errors_are_reported(bundled_data: dict[str, Any]) -> None:
     assert sorted(fields) == sorted(
         [
             "process.timezone",
-            "venues[2].capacty",
-            "events[0].date",
-            "events[1].agenda[0].kind",
+            "venues[pinerolo].capacty",
+            "events[lancio-2023].date",
+            "events[copianificazione-2023].agenda[accesso].kind",
         ]
     )
 
@@ -316,7 +316,7 @@ def test_load_event_config_reports_the_file(tmp_path: Path, bundled_data: dict[s
     path.write_text(yaml.safe_dump(bundled_data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(EventConfigError) as info:
         load_event_config(path)
-    assert info.value.lines()[0].startswith(f"{path}: zones[0].venue: ")
+    assert info.value.lines()[0].startswith(f"{path}: zones[1].venue: sede sconosciuta ")
 
 
 def test_load_event_config_missing_file(tmp_path: Path) -> None:
@@ -429,7 +429,7 @@ def test_unquoted_times(bundled_text: str) -> None:
         ("9.15", "not a time of day"),  # YAML: the float 9.15
         ('"09:15Z"', "without a UTC offset"),
         ('"09:15+01:00"', "without a UTC offset"),
-        ('"25:00"', "hour must be in 0..23"),
+        ('"25:00"', "not a time of day"),
     ],
 )
 def test_times_pydantic_would_misread(bundled_text: str, written: str, problem: str) -> None:
@@ -438,7 +438,7 @@ def test_times_pydantic_would_misread(bundled_text: str, written: str, problem: 
     assert text != bundled_text
     with pytest.raises(EventConfigError) as info:
         parse_event_config(text)
-    line = only_error(info.value.errors, "events[0].agenda[0].end")
+    line = only_error(info.value.errors, "events[lancio-2023].agenda[plenaria].end")
     assert problem in line
 
 
@@ -532,3 +532,99 @@ def test_settings_read_dotenv_in_the_working_directory(
     # the environment wins over .env
     clean_env.setenv("PSM_ORGANISERS", "11")
     assert Settings().organisers == [11]
+
+
+# --- the organiser's language, names by id, every problem at once ---------------------------
+
+
+def test_every_message_in_both_languages_with_the_same_placeholders() -> None:
+    import string as _string
+
+    from config.messages import CLI_LANGUAGES, MESSAGES
+
+    for code, texts in MESSAGES.items():
+        assert set(texts) == set(CLI_LANGUAGES), code
+        fields = [
+            {name for _, name, _, _ in _string.Formatter().parse(texts[language]) if name}
+            for language in CLI_LANGUAGES
+        ]
+        assert fields[0] == fields[1], code
+
+
+def test_errors_are_in_italian_by_default(bundled_data: dict[str, Any]) -> None:
+    bundled_data["venues"][2]["capacity"] = -3
+    text = yaml.safe_dump(bundled_data, allow_unicode=True)
+    with pytest.raises(EventConfigError) as info:
+        parse_event_config(text, "f.yaml")
+    assert info.value.lines() == [
+        "f.yaml: venues[pinerolo].capacity: dev'essere maggiore di 0 (è -3)"
+    ]
+    assert info.value.lines("en") == [
+        "f.yaml: venues[pinerolo].capacity: must be greater than 0 (it is -3)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "hint"),
+    [
+        (lambda d: d["events"][1].update(date="5/12/2023"), "date", "AAAA-MM-GG"),
+        (
+            lambda d: d["events"][1]["agenda"][0].update(start="nove"),
+            "agenda[accesso].start",
+            '"9:15"',
+        ),
+        (lambda d: d["events"][1].update(id="Co Pianificazione"), "id", "es. sessione-1"),
+        (
+            lambda d: d["events"][1]["agenda"][0].update(kind="party"),
+            "agenda[accesso].kind",
+            "arrival, plenary",
+        ),
+        (
+            lambda d: d["events"][1]["reminders"][0].update(valid_for="domani"),
+            "reminders[vigilia-presenza].valid_for",
+            "6h",
+        ),
+    ],
+)
+def test_errors_hint_the_expected_form(
+    bundled_data: dict[str, Any], mutate: Callable[[dict[str, Any]], object], field: str, hint: str
+) -> None:
+    changed = copy.deepcopy(bundled_data)
+    mutate(changed)
+    with pytest.raises(EventConfigError) as info:
+        parse_event_config(yaml.safe_dump(changed, allow_unicode=True), "f.yaml")
+    (line,) = info.value.messages("it")
+    label = "Co Pianificazione" if field == "id" else "copianificazione-2023"  # as written
+    assert line.startswith(f"events[{label}].{field}: "), line
+    assert hint in line
+
+
+def test_items_without_an_id_are_named_by_position(bundled_data: dict[str, Any]) -> None:
+    del bundled_data["events"][1]["agenda"][3]["id"]
+    bundled_data["events"][1]["agenda"][3]["end"] = "9:55"
+    with pytest.raises(EventConfigError) as info:
+        parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    (line,) = info.value.errors
+    assert line.startswith("events[copianificazione-2023].agenda[#4].end: ")
+
+
+def test_a_broken_reminder_does_not_hide_the_agenda(bundled_data: dict[str, Any]) -> None:
+    bundled_data["events"][1]["reminders"][0]["audience"] = "tutti"  # shape
+    bundled_data["events"][1]["agenda"][2]["start"] = "9:35"  # order
+    bundled_data["events"][1]["reminders"][1]["when"]["relative_to"] = "item:nope"
+    with pytest.raises(EventConfigError) as info:
+        parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    fields = sorted(error.split(": ")[0] for error in info.value.errors)
+    assert fields == [
+        "events[copianificazione-2023].agenda[strategie].start",
+        "events[copianificazione-2023].reminders[vigilia-online].when.relative_to",
+        "events[copianificazione-2023].reminders[vigilia-presenza].audience",
+    ]
+
+
+def test_tab_indentation_gets_a_hint() -> None:
+    with pytest.raises(EventConfigError) as info:
+        parse_event_config("process:\n\tname: x\n")
+    (line,) = info.value.messages("it")
+    assert line.startswith("riga 2, colonna 1: YAML non valido")
+    assert "usa gli spazi, non il tasto Tab" in line

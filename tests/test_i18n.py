@@ -17,7 +17,18 @@ from bot.commands import (
     REFERENT_COMMANDS,
     menu,
 )
-from bot.i18n import LANGUAGES, Catalog, Raw, escape, language_for, placeholders
+from bot.i18n import (
+    COUNT,
+    LANGUAGES,
+    PLURAL_FORMS,
+    Catalog,
+    Raw,
+    escape,
+    is_plural,
+    language_for,
+    placeholders,
+    plural_form,
+)
 from bot.registration import CATEGORIES
 from bot.roles import FACILITATOR, REFERENT
 
@@ -41,6 +52,7 @@ BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
     ),
     # f"staff.{role}", f"staff.invite_{role}", f"staff.welcome_{role}"
     "staff.": ROLES + tuple(f"{kind}_{role}" for kind in ("invite", "welcome") for role in ROLES),
+    "help.": ROLES,  # f"help.{role}": the heading of a role's commands in /aiuto
 }
 _KEY_PREFIX = re.compile(r"^[a-z_]+\.(?:[a-z_]+\.)*$")
 
@@ -100,6 +112,21 @@ def string_keys(catalog: Catalog) -> Iterator[str]:
     for key in sorted(catalog.keys("it")):
         if isinstance(catalog.raw("it", key), str):
             yield key
+
+
+def plural_keys(catalog: Catalog) -> list[str]:
+    return sorted(
+        key
+        for language in LANGUAGES
+        for key in catalog.keys(language)
+        if is_plural(catalog.raw(language, key))
+    )
+
+
+def forms(catalog: Catalog, language: str, key: str) -> dict[str, str]:
+    """The texts of an entry: its plural forms, or the string itself (as ``""``)."""
+    value = catalog.raw(language, key)
+    return dict(value) if is_plural(value) else {"": value}
 
 
 def _constant_strings(node: ast.expr) -> list[str]:
@@ -165,6 +192,23 @@ def keys_used_in_code() -> dict[str, set[str]]:
     return found
 
 
+def calls_without_count(plural: set[str]) -> list[str]:
+    """Catalog calls naming a plural key (literally) without passing ``count=``."""
+    missing: list[str] = []
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _called_name(node) in KEY_FUNCTIONS):
+                continue
+            if len(node.args) < 2 or _called_name(node) == "raw":
+                continue
+            keys = set(_constant_strings(node.args[1])) & plural
+            passed = {keyword.arg for keyword in node.keywords}
+            if keys and COUNT not in passed and None not in passed:  # None: **params
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(keys)}")
+    return missing
+
+
 # --- the catalogs ---------------------------------------------------------------------------
 
 
@@ -182,17 +226,123 @@ def test_same_placeholders_in_both_languages(catalog: Catalog) -> None:
         if placeholders(catalog.raw("it", key)) != placeholders(catalog.raw("en", key))
     }
     assert different == {}
+    different_forms = {
+        (key, form): (placeholders(catalog.raw("it", key)[form]), placeholders(text))
+        for key in plural_keys(catalog)
+        for form, text in catalog.raw("en", key).items()
+        if placeholders(catalog.raw("it", key).get(form, "")) != placeholders(text)
+    }
+    assert different_forms == {}
 
 
-def test_entries_are_strings_or_lists_of_strings(catalog: Catalog) -> None:
+def test_entries_are_strings_lists_or_plural_forms(catalog: Catalog) -> None:
     for language in LANGUAGES:
         for key in catalog.keys(language):
             value = catalog.raw(language, key)
             if isinstance(value, list):
                 assert all(isinstance(item, str) and item for item in value), (language, key)
+            elif isinstance(value, dict):
+                assert is_plural(value), (language, key)
             else:
                 assert isinstance(value, str) and value.strip(), (language, key)
             assert type(value) is type(catalog.raw("it", key)), (language, key)
+
+
+# --- plurals --------------------------------------------------------------------------------
+
+
+def test_plural_entries_have_singular_and_plural_in_both_languages(catalog: Catalog) -> None:
+    keys = plural_keys(catalog)
+    assert "broadcast.confirm" in keys and "link.saved" in keys
+    for key in keys:
+        for language in LANGUAGES:
+            value = catalog.raw(language, key)
+            assert is_plural(value), (language, key, "plural in one language only")
+            assert tuple(value) == PLURAL_FORMS, (language, key)
+            assert all(isinstance(text, str) and text.strip() for text in value.values())
+            # every form names the same things (the singular may spell the number out)
+            assert placeholders(value["one"]) - {COUNT} == placeholders(value["other"]) - {COUNT}
+
+
+def test_every_count_placeholder_has_singular_and_plural(catalog: Catalog) -> None:
+    # {count} is the number the wording agrees with: a message that shows it has both forms
+    # (figures after a label, "Presenti: 3", have other names)
+    shown = {
+        (language, key)
+        for language in LANGUAGES
+        for key in catalog.keys(language)
+        for text in forms(catalog, language, key).values()
+        if isinstance(text, str) and COUNT in placeholders(text)
+    }
+    assert shown
+    not_plural = sorted(key for language, key in shown if not is_plural(catalog.raw(language, key)))
+    assert not_plural == []
+
+
+def test_plural_messages_are_called_with_count(catalog: Catalog) -> None:
+    assert calls_without_count(set(plural_keys(catalog))) == []
+
+
+def test_plural_form_choice() -> None:
+    assert [plural_form(n) for n in (1, 1.0, 0, 2, 1.5, 21, -1)] == ["one", "one"] + ["other"] * 5
+    assert plural_form(None) == plural_form("1") == plural_form(True) == "other"
+    catalog = Catalog({"it": {"x": {"one": "{count} persona", "other": "{count} persone"}}})
+    assert [catalog("it", "x", count=n) for n in (0, 1, 2)] == [
+        "0 persone",
+        "1 persona",
+        "2 persone",
+    ]
+    words = Catalog({"it": {"x": {"one": "una persona", "other": "più persone"}}})
+    assert words("it", "x") == "più persone"  # without a count: the plural
+
+
+@pytest.mark.parametrize(
+    ("language", "key", "params", "singular", "plural"),
+    [
+        ("it", "broadcast.confirm", {"audience": "x"}, "<b>1</b> persona.", "<b>2</b> persone."),
+        ("en", "broadcast.confirm", {"audience": "x"}, "<b>1</b> person.", "<b>2</b> people."),
+        ("it", "link.saved", {"session": "s", "url": "u", "fixes": 0}, "1</b> persona", "persone"),
+        ("en", "link.saved", {"session": "s", "url": "u", "fixes": 0}, "1</b> person ", "people"),
+        ("it", "link.file_errors", {"errors": "e"}, "(1 errore)", "(2 errori)"),
+        ("en", "link.file_errors", {"errors": "e"}, "(1 error)", "(2 errors)"),
+        ("it", "poll.opened", {"zone": "5", "max": 1, "closes": "10:30"}, "1 scelta", "scelte"),
+    ],
+)
+def test_real_singulars_and_plurals(
+    catalog: Catalog,
+    language: str,
+    key: str,
+    params: dict[str, object],
+    singular: str,
+    plural: str,
+) -> None:
+    assert singular in catalog(language, key, count=1, **params)
+    assert plural in catalog(language, key, count=2, **params)
+
+
+def test_no_wrong_italian_counts(catalog: Catalog) -> None:
+    # "1 persone", "i 1 partecipanti", "1 errori": with count=1 no Italian form says so
+    plural_words = ("persone", "partecipanti", "errori", "punti", "risposte", "voci", "scelte")
+    for key in plural_keys(catalog):
+        values: dict[str, object] = {name: 1 for name in placeholders(catalog.raw("it", key))}
+        text = catalog("it", key, **{**values, COUNT: 1})
+        for word in plural_words:
+            assert f"1 {word}" not in text and f"1</b> {word}" not in text, (key, text)
+
+
+def test_italian_articulated_prepositions(catalog: Catalog) -> None:
+    # "a gli iscritti" is wrong Italian ("agli"): no preposition is followed by an article,
+    # and the broadcast audiences, which follow "Lo invio a", do not start with one
+    wrong = re.compile(r"\b(?:a|da|di|in|su) (?:il|lo|la|i|gli|le|l')\b", re.IGNORECASE)
+    for key in catalog.keys("it"):
+        for text in forms(catalog, "it", key).values():
+            if isinstance(text, str):
+                assert not wrong.search(text), (key, text)
+    article = re.compile(r"^(?:il|lo|la|i|gli|le|l')\b")
+    audiences = [key for key in catalog.keys("it") if key.startswith("broadcast.audience_")]
+    assert len(audiences) == 7
+    for key in audiences:
+        assert not article.match(catalog.raw("it", key)), key
 
 
 def test_lists_have_the_same_length(catalog: Catalog) -> None:
@@ -271,6 +421,15 @@ def test_every_message_renders_as_valid_telegram_html(catalog: Catalog, language
         found = telegram_html_problems(template) + telegram_html_problems(text)
         if found:
             problems[key] = found
+    for key in plural_keys(catalog):
+        for count, template in ((1, catalog.raw(language, key)["one"]), (2, None)):
+            template = template or catalog.raw(language, key)["other"]
+            values = {**dummy_values(template), COUNT: count}
+            text = catalog(language, key, **values)
+            assert "{" not in text and "}" not in text, (key, text)
+            found = telegram_html_problems(template) + telegram_html_problems(text)
+            if found:
+                problems[f"{key} ({count})"] = found
     assert problems == {}
 
 

@@ -216,7 +216,7 @@ async def test_a_table_session_in_two_zones(api: FakeBotApi, bot: BotHarness) ->
     ask = await facilitator.wait_edited(status5, lambda m: "Chiudere ora" in m.content)
     await facilitator.press("Sì, chiudi", message=ask)
     results = await facilitator.wait_for("Hanno risposto")
-    assert "Hanno risposto 2 su 3" in results.content
+    assert "Hanno risposto 2 persone (iscritti al tavolo: 3)" in results.content
     assert "1. Salute — 5 punti" in results.content  # anna 2nd (2) + bruno 1st (3)
     assert (await photo_bytes(api, facilitator)).startswith(PNG_SIGNATURE)
     await bot.drain()
@@ -273,7 +273,7 @@ async def test_manual_counts_results_synthesis_exports_erasure(
         (bruno, ["Istruzione"]),
         (eva, ["Salute"]),
     ):
-        ballot = await user.wait_for(lambda m: "fino a" in m.content)
+        ballot = await user.wait_for(BALLOT)  # "fino a 3 voci", or "1 voce" with max 1
         for label in [*labels, "Conferma"]:
             await tap(user, ballot, label)
 
@@ -300,8 +300,9 @@ async def test_manual_counts_results_synthesis_exports_erasure(
     await facilitator.send("/risultati")
     results = await facilitator.wait_for("Hanno risposto")
     text = results.content
-    assert "Hanno risposto 2 su 3" in text and "più 4 senza Telegram" in text
-    assert "1. Salute — 12 punti · persone: 1 + 3 a mano (9 punti) (1ª: 4)" in text
+    assert "Hanno risposto 2 persone (iscritti al tavolo: 3)" in text
+    assert "più 4 senza Telegram" in text
+    assert "1. Salute — 12 punti · persone: 1 + 3 a mano (punti: 9) (1ª: 4)" in text
     assert "2. Istruzione e ricerca — 5 punti" in text
     assert (await photo_bytes(api, facilitator)).startswith(PNG_SIGNATURE)
 
@@ -316,7 +317,7 @@ async def test_manual_counts_results_synthesis_exports_erasure(
     picker = await organiser.wait_for("Per quale Zona")
     await organiser.press("Tutte le zone", message=picker)
     pooled = await organiser.wait_for("Tutte le zone")
-    assert "Hanno risposto 3 su 4" in pooled.content
+    assert "Hanno risposto 3 persone (iscritti al tavolo: 4)" in pooled.content
     await photo_bytes(api, organiser)
 
     # Exports: Excel read back, CSV read back; a facilitator gets their zone only.
@@ -362,7 +363,7 @@ async def test_manual_counts_results_synthesis_exports_erasure(
     assert erased is not None and erased.user_id is None and erased.display_name is None
     await facilitator.send("/risultati")
     again = await facilitator.wait_for("Hanno risposto")
-    assert "Hanno risposto 2 su 3" in again.content
+    assert "Hanno risposto 2 persone (iscritti al tavolo: 3)" in again.content
 
     # Participants cannot see results.
     await bruno.send("/risultati")
@@ -441,7 +442,7 @@ async def test_send_results_after_the_event(api: FakeBotApi, bot: BotHarness) ->
     ask = await organiser.wait_for("Inviare ai 3 partecipanti")
     await organiser.press("Invia", message=ask)
     done = await organiser.wait_edited(ask, lambda m: "Invio avviato" in m.content)
-    assert "5 messaggi nuovi" in done.content
+    assert "messaggi nuovi: 5" in done.content
     await bot.drain()
     for user in (anna, dario):
         zone = await user.wait_for(lambda m: m.photo is not None and "Zona 5" in m.content)
@@ -453,7 +454,7 @@ async def test_send_results_after_the_event(api: FakeBotApi, bot: BotHarness) ->
     again = await organiser.wait_for("Inviare ai 3 partecipanti")
     await organiser.press("Invia", message=again)
     twice = await organiser.wait_edited(again, lambda m: "Invio avviato" in m.content)
-    assert "0 messaggi nuovi" in twice.content and "già inviati prima: 5" in twice.content
+    assert "messaggi nuovi: 0" in twice.content and "già inviati prima: 5" in twice.content
 
 
 async def test_many_strategies_are_grouped_by_axis(api: FakeBotApi, tmp_path: Path) -> None:

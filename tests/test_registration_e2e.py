@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
+from bot.comuni import Comune, ComuneIndex
+from storage.comuni import ComuneRow, ComuniRepository
+from storage.db import Database
 from storage.registrations import Status
+from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
+from tests.fakebot.users import FakeUser
 from tests.harness import (
     BEFORE_LAUNCH,
     ROME,
@@ -195,9 +200,6 @@ async def test_misspelt_unmapped_and_unknown_comuni(api: FakeBotApi, bot: BotHar
     await user.press("Pinerolo", message=suggestion)
     found = await user.wait_for("fa parte della Zona")
     assert "Zona 5 · Pinerolese" in found.content
-    await user.send("Avigliana")  # a real comune whose zone is not verified yet
-    unmapped = await user.wait_for("Non conosco ancora la Zona")
-    assert len([b for b in unmapped.button_texts if " · " in b]) == 11
     await user.send("Qwertyville")
     await user.wait_for("Non trovo «Qwertyville»")
     await user.send("zona 10")
@@ -464,3 +466,152 @@ async def test_unexpected_error_is_logged_without_personal_data(
     assert "ValueError" in logged and "registration" in logged
     for secret in ("Segreta", "Persona", "my secret comune", api.token):
         assert secret not in logged
+
+
+# --- the zone step: comuni, zone names and numbers ---------------------------------------------
+
+
+async def at_zone_step(user: FakeUser) -> None:
+    """Start a registration and answer up to the zone question."""
+    await user.send("/start")
+    await answer(user, "rivacy", "I accept" if user.language_code == "en" else "Accetto e continuo")
+    await answer(user, "name" if user.language_code == "en" else "nome", "Us")
+    await user.wait_for("Choose your" if user.language_code == "en" else "Scegli la tua")
+
+
+def zone_buttons(message: SentMessage) -> list[str]:
+    return [b for b in message.button_texts if " · " in b and not b.startswith("✅")]
+
+
+async def test_host_towns_have_their_zone(api: FakeBotApi, bot: BotHarness) -> None:
+    """Ciriè, Ivrea and Condove (venues of zone tables) were "unknown" in the older file."""
+    user = api.user(1040, "Ada")
+    await at_zone_step(user)
+    for typed, zone in (
+        ("Ciriè", "7 · Ciriacese-Valli di Lanzo"),
+        ("ivrea", "9 · Eporediese"),
+        ("CONDOVE", "6 · Valli di Susa e Sangone"),
+    ):
+        await user.send(typed)
+        found = await user.wait_for(f"fa parte della Zona {zone}")
+        assert f"✅ Zona {zone}" in found.button_texts
+    await user.press("✅ Zona 6 · Valli di Susa e Sangone", message=found)
+    await user.wait_for("Come parteciperai")
+    conversation = await bot.services.conversations.get(1040)
+    assert conversation is not None and conversation.data["zone"] == 6
+
+
+async def test_zone_typed_by_name_or_number(api: FakeBotApi, bot: BotHarness) -> None:
+    typed = ["Pinerolese", "pinerolese", "V", "Zona 5", "zona5", "5", "Zona V"]
+    for n, text in enumerate(typed):
+        user = api.user(1050 + n, f"Persona {n}")
+        await at_zone_step(user)
+        await user.send(text)
+        await user.wait_for("Come parteciperai")
+        conversation = await bot.services.conversations.get(1050 + n)
+        assert conversation is not None and conversation.data["zone"] == 5, text
+
+
+async def test_zone_out_of_range(api: FakeBotApi, bot: BotHarness) -> None:
+    user = api.user(1060, "Bea")
+    await at_zone_step(user)
+    await user.send("Zona 12")
+    refused = await user.wait_for("Non esiste la Zona 12")
+    assert "le zone sono 1–11" in refused.content
+    assert len(zone_buttons(refused)) == 11  # the zone list again
+    conversation = await bot.services.conversations.get(1060)
+    assert conversation is not None and "zone" not in conversation.data
+    await user.send("11")
+    await user.wait_for("Come parteciperai")
+
+    english = api.user(1061, "Ben", language_code="en")
+    await at_zone_step(english)
+    await english.send("zone 0")
+    refused = await english.wait_for("There is no zone 0")
+    assert "the zones are 1–11" in refused.content
+    assert len(zone_buttons(refused)) == 11
+
+
+async def test_unverified_comune_offers_its_candidate_zones(
+    api: FakeBotApi, bot: BotHarness
+) -> None:
+    user = api.user(1070, "Carla")
+    await at_zone_step(user)
+    await user.send("Ala di Stura")  # NON VERIFICATO (zona 6/7/9)
+    candidates = await user.wait_for("non è ancora verificata")
+    assert "<b>Ala di Stura</b>" in (candidates.text or "")
+    assert zone_buttons(candidates) == [
+        "6 · Valli di Susa e Sangone",
+        "7 · Ciriacese-Valli di Lanzo",
+        "9 · Eporediese",
+    ]
+    assert "🗺 Tutte le zone" in candidates.button_texts
+    await user.press("🗺 Tutte le zone", message=candidates)
+    every = await user.wait_for(lambda m: len(zone_buttons(m)) == 11)
+    assert "🗺 Tutte le zone" not in every.button_texts
+
+    await user.send("ala di stura")
+    candidates = await user.wait_for(lambda m: len(zone_buttons(m)) == 3)
+    await user.press("7 · Ciriacese-Valli di Lanzo", message=candidates)
+    await user.wait_for("Come parteciperai")
+    conversation = await bot.services.conversations.get(1070)
+    assert conversation is not None and conversation.data["zone"] == 7
+    assert "zone_only" not in conversation.data
+
+    english = api.user(1071, "Carl", language_code="en")
+    await at_zone_step(english)
+    await english.send("Viù")
+    candidates = await english.wait_for("is not verified yet")
+    assert len(zone_buttons(candidates)) == 3
+    assert "🗺 All zones" in candidates.button_texts
+
+
+async def test_unmapped_comune_without_candidates_shows_every_zone(
+    api: FakeBotApi, bot: BotHarness
+) -> None:
+    bot.services.comuni = ComuneIndex([Comune("Ala di Stura", None, "001003", "")])
+    user = api.user(1080, "Dario")
+    await at_zone_step(user)
+    await user.send("Ala di Stura")
+    unmapped = await user.wait_for("Non conosco ancora la Zona")
+    assert len(zone_buttons(unmapped)) == 11
+    assert "🗺 Tutte le zone" not in unmapped.button_texts
+
+
+async def test_database_from_the_older_comuni_file_is_brought_up_to_date(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """A database seeded from the older bundled file (Ciriè unknown) gets the newer zones at
+    start-up; a zone an organiser imported stays."""
+    harness = BotHarness(api, tmp_path)
+    db = await Database.open(harness.database)
+    try:
+        await ComuniRepository(db).replace_all(
+            [
+                ComuneRow("cirie", "Ciriè", "001086", None, "NON VERIFICATO (zona 2/6/7/9)"),
+                ComuneRow(
+                    "ala di stura", "Ala di Stura", "001003", None, "NON VERIFICATO (zona 2/6/7/9)"
+                ),
+                ComuneRow("condove", "Condove", "001093", 7, "elenco.ods"),
+            ]
+        )
+    finally:
+        await db.close()
+    await harness.start()
+    try:
+        index = harness.services.comuni
+        cirie, ala, condove = (
+            index.lookup("Ciriè"),
+            index.lookup("Ala di Stura"),
+            index.lookup("Condove"),
+        )
+        assert cirie is not None and cirie.zone == 7
+        assert ala is not None and ala.candidate_zones == (6, 7, 9)
+        assert condove is not None and (condove.zone, condove.source) == (7, "elenco.ods")
+        assert len(index) == 3  # comuni removed by an earlier --replace are not re-added
+        user = api.user(1090, "Elio")
+        await at_zone_step(user)
+        await user.send("Cirie'")
+        await user.wait_for("fa parte della Zona 7")
+    finally:
+        await harness.stop()

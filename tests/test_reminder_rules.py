@@ -39,6 +39,15 @@ LAUNCH, CO_PLANNING = 0, 1  # indexes of the two bundled events
 # Indexes of the co-planning event's reminder rules in the bundled file.
 VIGILIA_PRESENZA, VIGILIA_ONLINE, MATTINA_PRESENZA, MATTINA_ONLINE = 0, 1, 2, 3
 LINK, LINK_CHIUSURA, GRAZIE = 4, 5, 6
+RULE_IDS = [
+    "vigilia-presenza",
+    "vigilia-online",
+    "mattina-presenza",
+    "mattina-online",
+    "link",
+    "link-chiusura",
+    "grazie",
+]
 
 
 @pytest.fixture(scope="module")
@@ -377,7 +386,7 @@ def test_absolute_time(bundled_data: dict[str, Any]) -> None:
 
 def test_absolute_time_after_the_start_needs_a_duration(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, on(OCT27, added_rule(when={"at": "2024-10-27 14:00"})))
-    error = only_error(errors, "events[1].reminders[7].valid_for")
+    error = only_error(errors, "events[copianificazione-2023].reminders[prova].valid_for")
     assert "until_start ends before the reminder is due (27/10 14:00)" in error
     config = changed(
         bundled_data, on(OCT27, added_rule(when={"at": "2024-10-27 14:00"}, valid_for="1d"))
@@ -511,33 +520,37 @@ def test_unknown_anchor_item(bundled_data: dict[str, Any]) -> None:
     errors = broken(
         bundled_data, lambda d: rules(d)[VIGILIA_ONLINE]["when"].update(relative_to="item:nope")
     )
-    error = only_error(errors, "events[1].reminders[1].when.relative_to")
+    error = only_error(
+        errors, "events[copianificazione-2023].reminders[vigilia-online].when.relative_to"
+    )
     assert "unknown agenda item 'item:nope'" in error
     assert "plenaria-apertura" in error  # lists the known ids
 
 
 def test_unknown_each_selector(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[LINK]["when"].update(relative_to="each:nope"))
-    error = only_error(errors, "events[1].reminders[4].when.relative_to")
+    error = only_error(errors, "events[copianificazione-2023].reminders[link].when.relative_to")
     assert "unknown anchor 'each:nope'" in error
     assert "each:<hybrid_block|" in error
 
 
 def test_unknown_anchor_kind(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[LINK]["when"].update(relative_to="lunch"))
-    assert "unknown anchor 'lunch'" in only_error(errors, "events[1].reminders[4].when.relative_to")
+    assert "unknown anchor 'lunch'" in only_error(
+        errors, "events[copianificazione-2023].reminders[link].when.relative_to"
+    )
 
 
 def test_unknown_about(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[LINK_CHIUSURA].update(about="nope"))
-    error = only_error(errors, "events[1].reminders[5].about")
+    error = only_error(errors, "events[copianificazione-2023].reminders[link-chiusura].about")
     assert "unknown agenda item 'nope'" in error
 
 
 def test_link_rule_must_be_for_online(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[LINK].update(audience="everyone"))
-    error = only_error(errors, "events[1].reminders[4].audience")
-    assert "online link must be for online" in error
+    error = only_error(errors, "events[copianificazione-2023].reminders[link].audience")
+    assert "online link must be for audience: online" in error
 
 
 def test_online_audience_needs_online_attendance(bundled_data: dict[str, Any]) -> None:
@@ -547,29 +560,31 @@ def test_online_audience_needs_online_attendance(bundled_data: dict[str, Any]) -
         event["reminders"] = [r for r in event["reminders"] if r["id"] != "link"]
 
     errors = broken(bundled_data, in_person_only)
-    error = only_error(errors, "events[0].reminders[1].audience")  # vigilia-online
+    error = only_error(
+        errors, "events[lancio-2023].reminders[vigilia-online].audience"
+    )  # vigilia-online
     assert "the event has no online attendance" in error
 
 
 def test_unknown_zone_in_a_rule(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[VIGILIA_PRESENZA].update(zones=[5, 12]))
-    error = only_error(errors, "events[1].reminders[0].zones")
-    assert error.endswith("unknown zone 12")
+    error = only_error(errors, "events[copianificazione-2023].reminders[vigilia-presenza].zones")
+    assert "unknown zone 12 (zones: 1, 2, 3" in error
 
 
 def test_unknown_venue_in_a_rule(bundled_data: dict[str, Any]) -> None:
     errors = broken(
         bundled_data, lambda d: rules(d)[VIGILIA_PRESENZA].update(venues=["cirie", "nowhere"])
     )
-    error = only_error(errors, "events[1].reminders[0].venues")
-    assert error.endswith("unknown venue 'nowhere'")
+    error = only_error(errors, "events[copianificazione-2023].reminders[vigilia-presenza].venues")
+    assert "unknown venue 'nowhere' (venues: cmt-auditorium" in error
 
 
 def test_unknown_placeholder(bundled_data: dict[str, Any]) -> None:
     errors = broken(
         bundled_data, lambda d: rules(d)[VIGILIA_PRESENZA]["text"].update(it="Ciao {nome}!")
     )
-    error = only_error(errors, "events[1].reminders[0].text.it")
+    error = only_error(errors, "events[copianificazione-2023].reminders[vigilia-presenza].text.it")
     assert "unknown placeholder(s) {nome}" in error
     assert "{name}" in error  # lists the known ones
 
@@ -579,7 +594,7 @@ def test_unknown_placeholder_in_a_single_language_text(bundled_data: dict[str, A
     errors = broken(
         bundled_data, lambda d: rules(d)[VIGILIA_PRESENZA].update(text="Ciao {nome}, {evento}")
     )
-    error = only_error(errors, "events[1].reminders[0].text.it")
+    error = only_error(errors, "events[copianificazione-2023].reminders[vigilia-presenza].text.it")
     assert "unknown placeholder(s) {evento}, {nome}" in error
 
 
@@ -587,14 +602,14 @@ def test_link_text_without_link(bundled_data: dict[str, Any]) -> None:
     errors = broken(
         bundled_data, lambda d: rules(d)[LINK]["text"].update(en="In 15 minutes: {session}")
     )
-    error = only_error(errors, "events[1].reminders[4].text.en")
+    error = only_error(errors, "events[copianificazione-2023].reminders[link].text.en")
     assert "must contain {link}" in error
 
 
 def test_duplicate_rule_id(bundled_data: dict[str, Any]) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[GRAZIE].update(id="link"))
-    error = only_error(errors, "events[1].reminders[6].id")
-    assert "duplicate reminder id 'link'" in error
+    error = only_error(errors, "events[copianificazione-2023].reminders[#7].id")
+    assert "the id 'link' is already used by reminders[#5]" in error
 
 
 def test_the_same_rule_id_in_two_events_is_fine(config: EventConfig) -> None:
@@ -621,7 +636,10 @@ def test_valid_for_ending_before_the_due_time(
     if due is None:
         changed(bundled_data, mutate)
         return
-    error = only_error(broken(bundled_data, mutate), f"events[1].reminders[{index}].valid_for")
+    error = only_error(
+        broken(bundled_data, mutate),
+        f"events[copianificazione-2023].reminders[{RULE_IDS[index]}].valid_for",
+    )
     assert f"{valid_for} ends before the reminder is due ({due})" in error
     assert error.endswith("it would never be sent")
 
@@ -633,8 +651,8 @@ def test_rule_matching_no_item(bundled_data: dict[str, Any]) -> None:
             {"id": "pausa", "when": {"relative_to": "each:break"}, "text": "Pausa!"}
         ),
     )
-    error = only_error(errors, "events[0].reminders[4].when")
-    assert "each:break matches no item" in error
+    error = only_error(errors, "events[lancio-2023].reminders[pausa].when")
+    assert "each:break matches no agenda item" in error
 
 
 @pytest.mark.parametrize("field", ["offset", "valid_for"])
@@ -645,7 +663,9 @@ def test_bad_duration(bundled_data: dict[str, Any], field: str) -> None:
         else:
             rules(data)[LINK]["valid_for"] = "-15x"
 
-    path = "events[1].reminders[4]." + ("when.offset" if field == "offset" else "valid_for")
+    path = "events[copianificazione-2023].reminders[link]." + (
+        "when.offset" if field == "offset" else "valid_for"
+    )
     error = only_error(broken(bundled_data, mutate), path)
     assert "'-15x' is not a duration" in error
 
@@ -662,11 +682,13 @@ def test_bad_duration(bundled_data: dict[str, Any], field: str) -> None:
 )
 def test_bad_online_link(bundled_data: dict[str, Any], link: str, problem: str) -> None:
     on_event = broken(bundled_data, lambda d: d["events"][LAUNCH].update(online_link=link))
-    assert problem in only_error(on_event, "events[0].online_link")
+    assert problem in only_error(on_event, "events[lancio-2023].online_link")
     on_item = broken(
         bundled_data, lambda d: d["events"][CO_PLANNING]["agenda"][9].update(online_link=link)
     )
-    assert problem in only_error(on_item, "events[1].agenda[9].online_link")
+    assert problem in only_error(
+        on_item, "events[copianificazione-2023].agenda[plenaria-chiusura].online_link"
+    )
     with pytest.raises(ValueError, match=problem.replace("/", ".")):
         check_link(link)
 
@@ -694,7 +716,7 @@ def test_good_online_links(bundled_data: dict[str, Any]) -> None:
 )
 def test_broken_brace(bundled_data: dict[str, Any], text: str, problem: str) -> None:
     errors = broken(bundled_data, lambda d: rules(d)[GRAZIE]["text"].update(en=text))
-    error = only_error(errors, "events[1].reminders[6].text.en")
+    error = only_error(errors, "events[copianificazione-2023].reminders[grazie].text.en")
     assert problem in error
     assert error.endswith("(write {{ and }} for braces)")
 
@@ -714,9 +736,9 @@ def test_every_problem_is_reported(bundled_data: dict[str, Any]) -> None:
 
     errors = broken(bundled_data, mutate)
     assert [error.split(": ")[0] for error in errors] == [
-        "events[1].reminders[0].zones",
-        "events[1].reminders[4].audience",
-        "events[1].reminders[6].id",
+        "events[copianificazione-2023].reminders[#1].zones",  # two rules are vigilia-presenza
+        "events[copianificazione-2023].reminders[link].audience",
+        "events[copianificazione-2023].reminders[#7].id",
     ]
 
 

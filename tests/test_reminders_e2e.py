@@ -332,7 +332,7 @@ async def test_personal_links_imported_from_the_chat(api: FakeBotApi, bot: BotHa
     await organiser.wait_for("non è stato importato")
     good = f"registration_id;link\n{registration.id};https://meet.example.org/carlo\n".encode()
     await organiser.send_document("links.csv", good, mime_type="text/csv")
-    await organiser.wait_for("Link personali importati: 1")
+    await organiser.wait_for("Importato 1 link personale")
     await bot.at(at(5, 9, 15))
     assert "https://meet.example.org/carlo" in texts(carlo)[-1]
     assert LINK in texts(dora)[-1]

@@ -128,7 +128,7 @@ async def test_stats_for_each_role(
     text = visible(organiser, 0)
     assert all(len(m.text or "") < 4096 for m in organiser.messages)
     assert "📊 Dalle strategie alle azioni" in text and "martedì 5 dicembre 2023" in text
-    assert "Iscrizioni attive: 5 (4 confermate, 1 in lista d'attesa) · annullate: 1" in text
+    assert "Iscrizioni attive: 5 (confermate: 4, in lista d'attesa: 1) · annullate: 1" in text
     assert "In presenza: 3 · online: 1" in text
     assert "Presenti (check-in): 1 · non raggiungibili: 1" in text
     assert "1 · Torino Città: 0 / 1 / 0 / 0" in text
@@ -138,7 +138,7 @@ async def test_stats_for_each_role(
     assert "Comune di Pinerolo: 2/2 · 1 · 1" in text
     assert "Comune di Ciriè - Palazzo D'Oria: 1/60 · 0 · 0" in text
     # The launch event (27 Sep) has no registrations here, and its one venue.
-    assert "Iscrizioni attive: 0 (0 confermate, 0 in lista d'attesa) · annullate: 0" in text
+    assert "Iscrizioni attive: 0 (confermate: 0, in lista d'attesa: 0) · annullate: 0" in text
     assert "Città Metropolitana di Torino - Sala Auditorium: 0/200 · 0 · 0" in text
     assert "Anna" not in text and "Bianchi" not in text  # figures, never names
 
