@@ -716,3 +716,16 @@ def test_plugin_fails_tests_with_invalid_requests(tmp_path: Path) -> None:
     assert proc.returncode == 1, out
     assert "2 failed, 1 passed" in out, out
     assert "too long: 5000 characters" in out and "can't parse entities" in out
+
+
+def test_flood_control_chat_burst_and_replies() -> None:
+    from tests.fakebot.server import _RateLimiter
+
+    one_chat = _RateLimiter(None, 1, chat_burst=3)
+    assert [one_chat.hit(7, 100.0) for _ in range(3)] == [None, None, None]  # a short burst
+    assert one_chat.hit(7, 100.0) == 1  # then one a second
+    assert one_chat.hit(7, 101.0) is None
+    bulk = _RateLimiter(2, 1, chat_burst=3, replies_exempt=5.0)
+    assert [bulk.hit(chat, 102.0) for chat in (10, 11, 12)] == [None, None, 1]  # 2 a second
+    bulk.last_from_user[12] = 101.5  # chat 12's user just pressed: this is an answer
+    assert bulk.hit(12, 102.0) is None

@@ -8,6 +8,8 @@ manual counts, restarts, results with charts, the synthesis, exports and sending
 
 from __future__ import annotations
 
+import asyncio
+
 import csv
 import datetime as dt
 import io
@@ -494,3 +496,25 @@ async def test_many_strategies_are_grouped_by_axis(api: FakeBotApi, tmp_path: Pa
         assert all(registration == anna_id for registration, _, _ in stored)
     finally:
         await harness.stop()
+
+
+async def test_a_429_on_one_ballot_edit_holds_no_button_answer(
+    api: FakeBotApi, bot: BotHarness
+) -> None:
+    people = [await quick_register(bot, api, 3400 + i, f"P{i}", 5) for i in range(12)]
+    await grant(bot, FAC5, 5)
+    await open_priority(api, FAC5)
+    await bot.drain()
+    ballots = [await person.wait_for(BALLOT) for person in people]
+    # the first ballot edit gets flood control (as from Telegram for that one chat)
+    api.fail_next("editMessageText", error_code=429, retry_after=1, chat_id=people[0].id)
+    await tap(people[0], ballots[0], "Salute")
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0.6)  # the debounced edit of P0's ballot has met its 429 by now
+    waits = []
+    for person, ballot in zip(people[1:], ballots[1:], strict=True):
+        started = loop.time()
+        answered = await tap(person, ballot, "Salute")
+        waits.append(loop.time() - started)
+        assert answered.text == "1ª scelta: Salute"
+    assert max(waits) < 0.3, waits  # nobody waited for P0's pause

@@ -553,3 +553,22 @@ async def test_comuni_replace_all_is_atomic(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await repo.replace_all(duplicate_keys)
     assert await repo.all() == original
+
+
+async def test_transactions_nest_and_roll_back_together(db: Database) -> None:
+    users = UserRepository(db)
+    now = dt.datetime(2023, 11, 20, tzinfo=dt.UTC)
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await users.record_consent(501, now)  # a repository's own write joins in
+            async with db.transaction():
+                await db.write("INSERT INTO users (user_id, created_at) VALUES (502, 'x')")
+            raise RuntimeError("the outer part fails")
+    assert await users.get(501) is None and await users.get(502) is None
+    async with db.transaction():
+        await users.record_consent(503, now)
+        with pytest.raises(ValueError):
+            async with db.transaction():  # an inner part fails alone (a savepoint)
+                await users.record_consent(504, now)
+                raise ValueError
+    assert await users.get(503) is not None and await users.get(504) is None

@@ -67,14 +67,33 @@ class _Failure:
 
 
 class _RateLimiter:
-    """Sliding one-second windows: one global, one per chat."""
+    """Flood control: one global sliding one-second window, and a limit per chat.
 
-    def __init__(self, global_per_second: int | None, per_chat_per_second: int | None) -> None:
+    Per chat: a sliding one-second window of ``per_chat_per_second`` (``chat_burst`` 1), or a
+    token bucket of ``chat_burst`` refilled at ``per_chat_per_second`` ("short bursts are
+    allowed", Telegram's Bot FAQ). With ``replies_exempt`` seconds, a message to a chat whose
+    user wrote or pressed within that time counts only against the chat's limit, not the
+    global one: the ~30 a second is Telegram's limit on bulk notifications, and an answer to
+    someone using the bot is not one (tdlib/td#3034: "There is no global limit on the number
+    of sent messages for bots").
+    """
+
+    def __init__(
+        self,
+        global_per_second: int | None,
+        per_chat_per_second: int | None,
+        chat_burst: int = 1,
+        replies_exempt: float | None = None,
+    ) -> None:
         self.global_limit = global_per_second
         self.chat_limit = per_chat_per_second
+        self.chat_burst = chat_burst
+        self.replies_exempt = replies_exempt
         self.window = 1.0
         self.global_hits: deque[float] = deque()
         self.chat_hits: dict[int, deque[float]] = {}
+        self.chat_tokens: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+        self.last_from_user: dict[int, float] = {}  # chat -> when its user last wrote/pressed
 
     def _retry(self, hits: deque[float], limit: int, now: float) -> int | None:
         while hits and hits[0] <= now - self.window:
@@ -83,21 +102,47 @@ class _RateLimiter:
             return None
         return max(1, math.ceil(hits[0] + self.window - now))
 
+    def _chat_retry(self, chat_id: int, now: float) -> int | None:
+        """A retry_after if the chat is over its limit (nothing recorded yet)."""
+        assert self.chat_limit is not None
+        if self.chat_burst <= 1:
+            hits = self.chat_hits.setdefault(chat_id, deque())
+            return self._retry(hits, self.chat_limit, now)
+        tokens, at = self.chat_tokens.get(chat_id, (float(self.chat_burst), now))
+        tokens = min(float(self.chat_burst), tokens + (now - at) * self.chat_limit)
+        self.chat_tokens[chat_id] = (tokens, now)
+        if tokens >= 1:
+            return None
+        return max(1, math.ceil((1 - tokens) / self.chat_limit))
+
+    def _chat_record(self, chat_id: int, now: float) -> None:
+        if self.chat_burst <= 1:
+            self.chat_hits.setdefault(chat_id, deque()).append(now)
+        else:
+            tokens, at = self.chat_tokens[chat_id]
+            self.chat_tokens[chat_id] = (tokens - 1, at)
+
     def hit(self, chat_id: int | None, now: float) -> int | None:
         """Record a request; return a retry_after (seconds) if it exceeds a limit."""
-        chat_hits = None
-        if self.chat_limit is not None and chat_id is not None:
-            chat_hits = self.chat_hits.setdefault(chat_id, deque())
-            retry = self._retry(chat_hits, self.chat_limit, now)
+        by_chat = self.chat_limit is not None and chat_id is not None
+        if by_chat:
+            assert chat_id is not None
+            retry = self._chat_retry(chat_id, now)
             if retry is not None:
                 return retry
-        if self.global_limit is not None:
+        reply = (
+            self.replies_exempt is not None
+            and chat_id is not None
+            and now - self.last_from_user.get(chat_id, -math.inf) <= self.replies_exempt
+        )
+        if self.global_limit is not None and not reply:
             retry = self._retry(self.global_hits, self.global_limit, now)
             if retry is not None:
                 return retry
             self.global_hits.append(now)
-        if chat_hits is not None:
-            chat_hits.append(now)
+        if by_chat:
+            assert chat_id is not None
+            self._chat_record(chat_id, now)
         return None
 
 
@@ -408,13 +453,21 @@ class FakeBotApi:
         )
 
     def enforce_rate(
-        self, global_per_second: int | None = 30, per_chat_per_second: int | None = 1
+        self,
+        global_per_second: int | None = 30,
+        per_chat_per_second: int | None = 1,
+        *,
+        chat_burst: int = 1,
+        replies_exempt: float | None = None,
     ) -> None:
-        """Enable flood control on send*/copy*/forward*/edit* (pass None, None to disable)."""
+        """Enable flood control on send*/copy*/forward*/edit* (pass None, None to disable);
+        see :class:`_RateLimiter` for ``chat_burst`` and ``replies_exempt``."""
         if global_per_second is None and per_chat_per_second is None:
             self._rate = None
         else:
-            self._rate = _RateLimiter(global_per_second, per_chat_per_second)
+            self._rate = _RateLimiter(
+                global_per_second, per_chat_per_second, chat_burst, replies_exempt
+            )
 
     def _take_failure(self, method: str, chat_id: int | None) -> _Failure | None:
         for failure in self._failures:
@@ -444,6 +497,10 @@ class FakeBotApi:
                 self.errors.append(f"fakebot bug (update): {err}")
         self._pending.append(update)
         self.updates_log.append(update)
+        if self._rate is not None:
+            sender = (update.get("message") or update.get("callback_query") or {}).get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                self._rate.last_from_user[sender["id"]] = time.monotonic()
         if self._poll_waiter is not None and not self._poll_waiter.done():
             self._poll_waiter.set_result("updates")
         self._notify()
