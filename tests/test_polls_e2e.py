@@ -9,7 +9,6 @@ manual counts, restarts, results with charts, the synthesis, exports and sending
 from __future__ import annotations
 
 import asyncio
-
 import csv
 import datetime as dt
 import io
