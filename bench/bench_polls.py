@@ -11,7 +11,7 @@ each with its own zone of 500 and its own poll:
   instant, so the last one waits for all the others.
 
 Prints, for each, p50 and p99 from a press's update being queued to the server receiving
-the bot's answerCallbackQuery for it (target p99 at most 1 s for the first), and answers
+the bot's answerCallbackQuery for it (target p99 at most 0.7 s for the first), and answers
 stored: participants whose confirmed answer is exactly their three taps in order, each
 stored once (target 500 of 500); then the time to compute the synthesis (SQL aggregation +
 maths) of 11 zones and 5,000 participants with generated answers (target at most 1 s) and
@@ -19,8 +19,9 @@ the heatmap drawing time.
 
 The fake Bot API runs in a process of its own (as Telegram is not in the bot's process), so
 the bot has one of the machine's cores to itself. Every press costs the bot a Bot API update
-to parse, two trips to SQLite and an answerCallbackQuery to send (plus the debounced ballot
-edits): about 1 ms of CPU on this machine, so about 1,000 presses a second.
+to parse, a trip to SQLite (grouped with the other presses of the moment: one transaction for
+many) and an answerCallbackQuery to send (plus the debounced ballot edits): about 0.6 ms of
+CPU on this machine, so about 1,600 presses a second.
 
     .venv/bin/python bench/bench_polls.py [--participants 500] [--synthesis 5000]
 """
@@ -61,7 +62,11 @@ SESSION_1 = dt.datetime(2023, 12, 5, 10, 10, tzinfo=ROME)
 FACILITATOR = 42
 FIRST_USER = 30_000_000
 PACED_ZONE, BURST_ZONE = 5, 6
-TAPS = (5, 3, 4)  # Salute, Istruzione e ricerca, Inclusione e coesione
+TAPS = (5, 3, 4)
+P99_TARGET = 0.7  # seconds (issue 10: 1 s before, met with a thin margin)
+HTTP_CONNECTIONS = int(
+    __import__("os").environ.get("BENCH_HTTP", "64")
+)  # Salute, Istruzione e ricerca, Inclusione e coesione
 
 
 def report(name: str, value: str, target: str, ok: bool) -> None:
@@ -208,7 +213,7 @@ async def answers(
     report("presses answered", f"{len(latencies)}", f"{presses}", len(latencies) == presses)
     report("press -> answer p50 (s)", f"{p50:.3f}", "-", True)
     if spread:
-        report("press -> answer p99 (s)", f"{p99:.3f}", "<= 1.0", p99 <= 1.0)
+        report("press -> answer p99 (s)", f"{p99:.3f}", f"<= {P99_TARGET}", p99 <= P99_TARGET)
     else:
         report("press -> answer p99 (s), all at once", f"{p99:.3f}", "-", True)
     print(f"{'':<44} {statistics.mean(latencies):>12.3f}   mean (s); max {max(latencies):.3f}")
@@ -231,7 +236,7 @@ async def answers(
     )
     # let the ballot edits (paced with every other message) finish before going on
     await server.call("settle", 1.0)
-    return (p99 <= 1.0 or not spread) and good == participants and once
+    return (p99 <= P99_TARGET or not spread) and good == participants and once
 
 
 async def synthesis(services: Services, people: int, zones: int = 11) -> bool:

@@ -18,13 +18,18 @@ bytes of the answer. aiohttp has no separate write timeout: a request body is bo
 
 from __future__ import annotations
 
+import functools
+
 import aiohttp
+import yarl
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import JSONDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest", "UpdatesRequest"]
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _seconds(value: object, default: float | None) -> float | None:
@@ -53,11 +58,28 @@ class AiohttpRequest(BaseRequest):
         self._pool = pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, yarl.URL] = {}  # the few method URLs, parsed once
 
     @property
     def read_timeout(self) -> float | None:
         """The default read timeout in seconds."""
         return self._read
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (a handful of combinations, per instance)
+    def _timeout(
+        self,
+        read: float | None,
+        connect: float | None,
+        pool: float | None,
+        write: float | None,
+    ) -> aiohttp.ClientTimeout:
+        getting = None if connect is None or pool is None else connect + pool
+        total = None
+        if read is not None and getting is not None and write is not None:
+            total = read + getting + write
+        return aiohttp.ClientTimeout(
+            total=total, connect=getting, sock_connect=connect, sock_read=read
+        )
 
     async def initialize(self) -> None:
         """Open the client session (inside the running event loop)."""
@@ -87,28 +109,33 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data and request_data.contains_files else {}
-        fields = request_data.json_parameters if request_data else {}
-        body: aiohttp.FormData | dict[str, str] | None
+        body: aiohttp.FormData | bytes | None = None
+        headers = None
         if files:
-            body = aiohttp.FormData(fields)
+            assert request_data is not None
+            body = aiohttp.FormData(request_data.json_parameters)
             for name, (filename, content, mimetype) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mimetype)
-        else:
-            body = fields or None
+        elif request_data is not None and request_data.parameters:
+            # encoded once here: aiohttp's form building cost more than the request itself
+            body = request_data.url_encoded_parameters().encode()
+            headers = _FORM
 
-        read = _seconds(read_timeout, self._read)
-        connect = _seconds(connect_timeout, self._connect)
-        pool = _seconds(pool_timeout, self._pool)
-        write = _seconds(write_timeout, self._media_write if files else self._write)
-        getting = None if connect is None or pool is None else connect + pool
-        total = None
-        if read is not None and getting is not None and write is not None:
-            total = read + getting + write
-        timeout = aiohttp.ClientTimeout(
-            total=total, connect=getting, sock_connect=connect, sock_read=read
+        timeout = self._timeout(
+            _seconds(read_timeout, self._read),
+            _seconds(connect_timeout, self._connect),
+            _seconds(pool_timeout, self._pool),
+            _seconds(write_timeout, self._media_write if files else self._write),
         )
+        address = self._urls.get(url)
+        if address is None:
+            address = self._urls[url] = yarl.URL(url)
+            if len(self._urls) > 1_000:
+                self._urls.clear()
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as answer:
+            async with self._session.request(
+                method, address, data=body, headers=headers, timeout=timeout
+            ) as answer:
                 return answer.status, await answer.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err

@@ -50,6 +50,7 @@ from storage.polls import (
     PollOption,
     PollRepository,
     RawTally,
+    Voter,
 )
 from storage.registrations import RegistrationRepository, Status
 from storage.users import UserRepository
@@ -128,6 +129,10 @@ class PollService:
         self.registrations = registrations
         self.users = users
         self._polls: dict[int, Poll] = {}
+        # (poll, user) -> (versions it was read at, voter): a room tapping does not read its
+        # registrations again on every tap; any change of registrations or languages (the
+        # repositories' versions) makes the next tap read them afresh.
+        self._voters: dict[tuple[int, int], tuple[tuple[int, int], Voter]] = {}
         self._charts: dict[str, bytes] = {}
         self._close_lock = asyncio.Lock()
         self._titles = {
@@ -521,11 +526,10 @@ class PollService:
         if found is None:
             return await refuse("button.invalid")
         poll = await self.fresh(found)
-        voter = await self.store.voter(poll.id, poll.event_id, user_id)
+        voter = await self._voter(poll, user_id)
         if voter is None:
             return await refuse("poll.alert_not_registered")
         language = language_for(telegram_language, voter.language)
-        invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
         if voter.zone != poll.zone:
             return Outcome(alert=t(language, "poll.alert_other_zone"), close_keyboard=False)
         if voter.status != Status.CONFIRMED or voter.mode != AttendanceMode.IN_PERSON:
@@ -536,6 +540,39 @@ class PollService:
         now = self.clock.now()
         if not voter.has_ballot:
             await self.store.add_ballot(poll.id, voter.registration_id, now)
+        out, picks, answer = await self._apply_tap(poll, voter, language, action, value, now)
+        if out.alert is None:  # as stored now, for the next tap
+            versions = (self.registrations.version, self.users.languages_version)
+            kept = replace(voter, picks=picks, answer=answer, has_ballot=True)
+            self._voters[(poll.id, user_id)] = (versions, kept)
+        return out
+
+    async def _voter(self, poll: Poll, user_id: int) -> Voter | None:
+        """The participant's registration and ballot in ``poll`` (cached between taps)."""
+        versions = (self.registrations.version, self.users.languages_version)
+        cached = self._voters.get((poll.id, user_id))
+        if cached is not None and cached[0] == versions:
+            return cached[1]
+        voter = await self.store.voter(poll.id, poll.event_id, user_id)
+        if voter is not None:
+            if len(self._voters) > 50_000:
+                self._voters.clear()
+            self._voters[(poll.id, user_id)] = (versions, voter)
+        return voter
+
+    async def _apply_tap(
+        self,
+        poll: Poll,
+        voter: Voter,
+        language: str,
+        action: str,
+        value: str | None,
+        now: dt.datetime,
+    ) -> tuple[Outcome, list[int], list[int] | None]:
+        """Carry out a valid participant's tap on an open poll: the answer, and the picks
+        and confirmed answer stored."""
+        t = self.catalog
+        invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
         picks, answer = voter.picks, voter.answer
         axis: int | None = None
         out = Outcome(close_keyboard=False)
@@ -543,7 +580,7 @@ class PollService:
             axis = int(value or 0)
             axes = self._axis_order(poll)
             if not self.grouped(poll) or axis >= len(axes) or not self._folder(poll, axes[axis]):
-                return invalid
+                return invalid, voter.picks, voter.answer
         elif action == "home":
             axis = None
         elif action == "clr":
@@ -552,14 +589,15 @@ class PollService:
             out.toast = t(language, "poll.toast_cleared")
         elif action == "ok":
             if not picks:
-                return Outcome(alert=t(language, "poll.alert_empty"), close_keyboard=False)
+                empty = Outcome(alert=t(language, "poll.alert_empty"), close_keyboard=False)
+                return empty, picks, answer
             await self.store.save_answer(poll.id, voter.registration_id, picks, poll.ranked, now)
             answer = list(picks)
             out.toast = t(language, "poll.toast_saved")
         else:  # a tap on an option
             position = int(value or 0)
             if position >= len(poll.options):
-                return invalid
+                return invalid, voter.picks, voter.answer
             option = poll.options[position]
             name = self.label(poll.kind, option, language)
             if poll.kind == QUICK and poll.max_choices == 1:
@@ -570,15 +608,13 @@ class PollService:
             else:
                 changed = toggle(picks, position, poll.max_choices)
                 if changed is None:
-                    return Outcome(
-                        alert=t(
-                            language,
-                            "poll.alert_too_many",
-                            count=poll.max_choices,
-                            max=poll.max_choices,
-                        ),
-                        close_keyboard=False,
+                    alert = t(
+                        language,
+                        "poll.alert_too_many",
+                        count=poll.max_choices,
+                        max=poll.max_choices,
                     )
+                    return Outcome(alert=alert, close_keyboard=False), picks, answer
                 picks = changed
                 await self.store.save_picks(poll.id, voter.registration_id, picks, now)
                 if position in picks and poll.ranked:
@@ -590,7 +626,7 @@ class PollService:
             if self.grouped(poll) and self._folder(poll, option.axis or "") is not None:
                 axis = self._axis_order(poll).index(option.axis or "")
         out.edit = self.ballot(poll, language, picks, answer, axis=axis)
-        return out
+        return out, picks, answer
 
     async def resend(self, user_id: int, language: str) -> Outcome:
         """A participant's ``/sondaggio``: the open polls of their table, as new ballots."""

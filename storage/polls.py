@@ -400,21 +400,25 @@ class PollRepository:
 
     async def add_ballot(self, poll_id: int, registration_id: int, now: dt.datetime) -> None:
         """Give a registration a ballot (a participant asking for the poll again)."""
-        await self._db.write(
-            "INSERT OR IGNORE INTO poll_ballots (poll_id, registration_id, updated_at) "
-            "VALUES (?, ?, ?)",
-            (poll_id, registration_id, to_db(now)),
+        await self._db.write_grouped(
+            (
+                "INSERT OR IGNORE INTO poll_ballots (poll_id, registration_id, updated_at) "
+                "VALUES (?, ?, ?)",
+                [(poll_id, registration_id, to_db(now))],
+            )
         )
 
     async def save_picks(
         self, poll_id: int, registration_id: int, picks: Sequence[int], now: dt.datetime
     ) -> None:
-        """Store the picks being made (in tap order)."""
-        await self._db.write(
-            "INSERT INTO poll_ballots (poll_id, registration_id, picks, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) DO UPDATE SET "
-            "picks = excluded.picks, updated_at = excluded.updated_at",
-            (poll_id, registration_id, json.dumps(list(picks)), to_db(now)),
+        """Store the picks being made (in tap order), with other taps of the moment."""
+        await self._db.write_grouped(
+            (
+                "INSERT INTO poll_ballots (poll_id, registration_id, picks, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) DO UPDATE SET "
+                "picks = excluded.picks, updated_at = excluded.updated_at",
+                [(poll_id, registration_id, json.dumps(list(picks)), to_db(now))],
+            )
         )
 
     async def save_answer(
@@ -427,26 +431,27 @@ class PollRepository:
     ) -> None:
         """Replace the participant's answer with ``picks`` (rank = order when ``ranked``)."""
         encoded = json.dumps(list(picks))
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        await self._db.write_grouped(
+            (
                 "INSERT INTO poll_ballots (poll_id, registration_id, picks, answer, answered_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) "
                 "DO UPDATE SET picks = excluded.picks, answer = excluded.answer, "
                 "answered_at = excluded.answered_at, updated_at = excluded.updated_at",
-                (poll_id, registration_id, encoded, encoded, to_db(now), to_db(now)),
-            )
-            await conn.execute(
+                [(poll_id, registration_id, encoded, encoded, to_db(now), to_db(now))],
+            ),
+            (
                 "DELETE FROM poll_answers WHERE poll_id = ? AND registration_id = ?",
-                (poll_id, registration_id),
-            )
-            await conn.executemany(
+                [(poll_id, registration_id)],
+            ),
+            (
                 "INSERT INTO poll_answers (poll_id, registration_id, position, rank, answered_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
                     (poll_id, registration_id, position, rank if ranked else None, to_db(now))
                     for rank, position in enumerate(picks, start=1)
                 ],
-            )
+            ),
+        )
 
     async def answer_rows(self, poll_id: int) -> list[tuple[int, int, int | None]]:
         """Every stored answer row (registration, position, rank) of a poll."""

@@ -7,8 +7,11 @@ transaction, so two people can never take the last place at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -146,11 +149,35 @@ def _registration(row: aiosqlite.Row) -> Registration:
     )
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _changes(
+    method: Callable[Concatenate[RegistrationRepository, P], Awaitable[R]],
+) -> Callable[Concatenate[RegistrationRepository, P], Awaitable[R]]:
+    """Mark a method that changes registrations: ``version`` moves before and after it, so a
+    cache filled while it runs is not taken for current."""
+
+    @functools.wraps(method)
+    async def changing(self: RegistrationRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        self.version += 1
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            self.version += 1
+
+    return changing
+
+
 class RegistrationRepository:
     """Reads and writes ``registrations``; capacities are passed in by the caller."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Bumped by every change of a registration's zone, mode or status (create, move,
+        # cancel, erase, promotions): a cache of registrations is valid while it is unchanged.
+        self.version = 0
 
     # --- reads ----------------------------------------------------------------------------
     async def get(self, registration_id: int) -> Registration | None:
@@ -209,6 +236,7 @@ class RegistrationRepository:
         return [_registration(row) for row in rows]
 
     # --- writes ---------------------------------------------------------------------------
+    @_changes
     async def create(
         self, new: NewRegistration, capacity: int | None, now: dt.datetime
     ) -> Registration:
@@ -247,6 +275,7 @@ class RegistrationRepository:
         assert row is not None
         return _registration(row)
 
+    @_changes
     async def move(
         self,
         registration_id: int,
@@ -300,6 +329,7 @@ class RegistrationRepository:
         assert after is not None
         return Placement(_registration(after), promoted)
 
+    @_changes
     async def cancel(
         self, registration_id: int, capacity: int | None, now: dt.datetime
     ) -> list[Registration]:
@@ -320,6 +350,7 @@ class RegistrationRepository:
                 return await _promote(conn, before.event_id, before.venue_id, capacity, now)
         return []
 
+    @_changes
     async def erase_user(
         self, user_id: int, capacities: dict[tuple[str, str], int | None], now: dt.datetime
     ) -> list[Registration]:

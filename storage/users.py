@@ -24,6 +24,7 @@ class UserRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.languages_version = 0  # moves with every language choice (for caches of it)
 
     async def get(self, user_id: int) -> User | None:
         """The user, or None if psm-bot keeps nothing about them."""
@@ -39,12 +40,14 @@ class UserRepository:
 
     async def set_language(self, user_id: int, language: str, now: dt.datetime) -> None:
         """Remember an explicit language choice."""
+        self.languages_version += 1
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO users (user_id, language, created_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
                 (user_id, language, to_db(now)),
             )
+        self.languages_version += 1
 
     async def record_consent(self, user_id: int, now: dt.datetime) -> None:
         """Record that the user accepted the privacy notice."""

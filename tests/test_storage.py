@@ -572,3 +572,29 @@ async def test_transactions_nest_and_roll_back_together(db: Database) -> None:
                 await users.record_consent(504, now)
                 raise ValueError
     assert await users.get(503) is not None and await users.get(504) is None
+
+
+async def test_grouped_writes_commit_together_and_fail_together(db: Database) -> None:
+    await db.write("CREATE TABLE hot (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    sql = "INSERT INTO hot (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+    trips = 0
+    original = db._conn.executemany
+
+    async def counting(*args: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await original(*args)
+
+    db._conn.executemany = counting  # type: ignore[method-assign,assignment]
+    await asyncio.gather(*(db.write_grouped((sql, [(k, f"v{k}")])) for k in range(200)))
+    assert trips <= 2  # 200 writers, one or two groups
+    row = await db.fetchone("SELECT COUNT(*) FROM hot")
+    assert row is not None and row[0] == 200
+    bad = "INSERT INTO hot (k, v) VALUES (?, ?)"  # a duplicate key fails the whole group
+    results = await asyncio.gather(
+        db.write_grouped((bad, [(1000, "a")])),
+        db.write_grouped((bad, [(1, "dup")])),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results)
+    assert await db.fetchone("SELECT v FROM hot WHERE k = 1000") is None
