@@ -359,7 +359,7 @@ def export_results(
     async def read() -> list[tuple[str, bytes]]:
         db = await Database.open(settings.database)
         try:
-            return await build(PollRepository(db), file_format, name, event_id=event_id)
+            return await build(PollRepository(db), file_format, name, config.tz, event_id=event_id)
         finally:
             await db.close()
 
