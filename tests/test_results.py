@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.charts import PNG_SIGNATURE, Bar, bar_chart, heatmap
+from bot.charts import PNG_SIGNATURE, Bar, HeatRow, bar_chart, heatmap
 from bot.exports import export_results
 from bot.polls import parse_quick, toggle
 from bot.results import (
@@ -207,10 +207,9 @@ def test_charts_are_png() -> None:
     assert png.startswith(PNG_SIGNATURE) and len(png) > 5000
     grid = heatmap(
         "Sintesi",
-        ["1 · A", "2 · B"],
+        [HeatRow("1", "A"), HeatRow("2", "B")],
         ["x", "y", "z"],
         [[0.1, 0.5, 0.0], [0.3, 0, 1]],
-        colour_label="%",
     )
     assert grid.startswith(PNG_SIGNATURE) and len(grid) > 5000
     assert bar_chart("Nobody", [], axis_label="", telegram_label="", manual_label="").startswith(
