@@ -17,9 +17,7 @@ in flight at the crash can arrive twice.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import re
 import time
@@ -30,6 +28,7 @@ from bot.format import zone_label
 from bot.i18n import language_for
 from bot.outbox import Outgoing, Prepared
 from bot.replies import Button, Copy, Message, Outcome, Reply
+from bot.spreadsheet import Table, Value, to_csv
 from config.event import AttendanceMode
 from storage.broadcasts import Broadcast, Recipient
 from storage.conversations import Conversation
@@ -54,6 +53,7 @@ CAPTURE, EVENT, AUDIENCE, ZONE, VENUE, CONFIRM, WHEN, SCHEDULED = (
 )
 AUDIENCES = ("all", "zone", "venue", "in_person", "online", "present", "absent")
 CONTENT_KINDS = ("text", "photo", "document", "video", "audio", "voice", "animation")
+MISSING_COLUMNS = ("registration_id", "name", "zone", "mode", "status", "reason")
 PROGRESS_EVERY = 3.0  # seconds between two edits of a progress message
 _WHEN = re.compile(
     r"^\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})/(\d{1,2})(?:/(\d{4}))?)"
@@ -265,24 +265,24 @@ class BroadcastService:
             return
 
     async def _missing_csv(self, rows: list[OutboxRow]) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["registration_id", "name", "zone", "mode", "status", "reason"])
+        """Those not reached, through the one spreadsheet writer (names stay text)."""
+        cells: list[list[Value]] = []
         for row in rows:
             registration = (
                 await self.s.registrations.get(row.registration_id) if row.registration_id else None
             )
-            writer.writerow(
+            cells.append(
                 [
-                    row.registration_id or "",
-                    registration.display_name if registration else "",
-                    registration.zone if registration else "",
-                    registration.mode if registration else "",
+                    row.registration_id,
+                    registration.display_name if registration else None,
+                    registration.zone if registration else None,
+                    registration.mode if registration else None,
                     row.status,
-                    row.reason or "",
+                    row.reason,
                 ]
             )
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        table = Table("non-raggiunti", MISSING_COLUMNS, cells)
+        return to_csv(table, self.s.config.tz)
 
     async def cancel(self, broadcast_id: int) -> Broadcast | None:
         """Cancel a scheduled or running broadcast; sent messages stay sent."""

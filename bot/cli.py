@@ -619,7 +619,7 @@ def export_results(
     async def read() -> list[tuple[str, bytes]]:
         db = await Database.open(database)
         try:
-            return await build(PollRepository(db), file_format, name, event_id=event_id)
+            return await build(PollRepository(db), file_format, name, config.tz, event_id=event_id)
         finally:
             await db.close()
 

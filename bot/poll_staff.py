@@ -502,7 +502,12 @@ class PollStaffFlows:
             else f"risultati-{event.id}-zona-{'-'.join(map(str, zones))}"
         )
         files = await export_results(
-            self.polls.store, fmt, name, event_id=event.id, zones=None if organiser else zones
+            self.polls.store,
+            fmt,
+            name,
+            self.config.tz,
+            event_id=event.id,
+            zones=None if organiser else zones,
         )
         caption = self.t(language, "results.export_caption", event=event.title.get(language))
         out = Outcome(toast=self.t(language, "results.export_toast"))

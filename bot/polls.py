@@ -32,7 +32,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.charts import Bar, bar_chart, heatmap
+from bot.charts import Bar, HeatRow, bar_chart, heatmap
 from bot.clock import Clock
 from bot.format import date_text, time_text, zone_label
 from bot.i18n import Catalog, Raw, escape, language_for
@@ -821,20 +821,24 @@ class PollService:
             telegram_label="Telegram",
             manual_label=str(t(language, "results.chart_manual")),
             subtitle=subtitle,
+            language=language,
         )
 
     async def heatmap(
         self, synthesis: Synthesis, language: str, title: str, subtitle: str
     ) -> bytes:
-        """The zone x strategy heatmap of normalised scores, with the mean of all zones."""
-        rows = [
+        """The strategy x zone heatmap of normalised scores, with the mean of all zones last."""
+        columns = [
             zone_label(self.config, z) if self.config.has_zone(z) else str(z)
             for z in synthesis.zones
         ]
-        rows.append(html.unescape(self.catalog(language, "results.heatmap_overall")))
+        columns.append(html.unescape(self.catalog(language, "results.heatmap_overall")))
         overall = dict(synthesis.overall)
-        matrix = [*synthesis.matrix, tuple(overall.get(k, 0.0) for k in synthesis.keys)]
-        columns = [self.short_label(k, language) for k in synthesis.keys]
+        rows = [HeatRow(k, self.label_for_key(k, language)) for k in synthesis.keys]
+        matrix = [
+            [*(zone[i] for zone in synthesis.matrix), overall.get(k, 0.0)]
+            for i, k in enumerate(synthesis.keys)
+        ]
         key = repr(("heat", title, subtitle, language, rows, columns, matrix))
         return await self._cached_chart(
             key,
@@ -843,14 +847,10 @@ class PollService:
             rows,
             columns,
             matrix,
-            colour_label=html.unescape(self.catalog(language, "results.heatmap_colour")),
             subtitle=subtitle,
             separate_last=True,
+            language=language,
         )
-
-    def short_label(self, key: str, language: str) -> str:
-        """A strategy for a narrow column: its id and title."""
-        return f"{key} · {self.label_for_key(key, language)}"
 
     def event_date(self, event: Event, language: str) -> str:
         """The event's date in words."""

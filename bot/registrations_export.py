@@ -13,28 +13,22 @@ cancelled), ``waitlist_position``, ``organisation``, ``category``, ``language``,
 The Telegram id is *not* exported: the registration id is enough to join with other files,
 and a spreadsheet travels further than the bot's database (data minimisation).
 
-Times are local times of ``process.timezone``, ISO 8601 with a space (``2023-12-05 09:20:00``).
-CSV files are UTF-8 with a BOM and ``;`` as separator, which Excel in Italian locales opens
-directly (the comma is the decimal separator there). XLSX files have real dates, a frozen
-header row and filters. Personal data reach organisers only.
-
-Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``) is
-neutralised: prefixed with ``'`` in CSV, stored as plain text in XLSX.
+The file is written by :mod:`bot.spreadsheet`, like every export: times are local times of
+``process.timezone`` (CSV: ``2023-12-05 09:20:00``; XLSX: real dates), CSV is UTF-8 with a
+BOM and ``;`` as separator, XLSX has a bold frozen header row with filters, and text a
+spreadsheet would run as a formula (a name starting with ``=``, ``+``, ``-``, ``@``, a tab or
+CR) stays text. Personal data reach organisers only.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from bot.format import event_label
 from bot.replies import Button, Document, Keyboard, Message, Outcome
+from bot.spreadsheet import Table, Value, to_csv, to_xlsx
 from config.event import EventConfig
 from storage.stats import ExportRow, StatsRepository
 
@@ -66,24 +60,15 @@ COLUMNS = (
     "checked_in_at",
     "checked_in_via",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-Cell = str | int | dt.date | dt.datetime | None
+WIDTHS = {"name": 28, "event": 36, "venue": 36, "organisation": 30, "zone_name": 24}
 
 
-def table(config: EventConfig, rows: Sequence[ExportRow]) -> list[list[Cell]]:
-    """The export as cells (header excluded); times are naive local datetimes."""
-    tz = config.tz
-
-    def local(value: dt.datetime | None) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.astimezone(tz).replace(tzinfo=None, microsecond=0)
-
+def table(config: EventConfig, rows: Sequence[ExportRow]) -> list[list[Value]]:
+    """The export as typed cells (header excluded); times stay aware, the writer localises."""
     events = {event.id: event for event in config.events}
     venues = {venue.id: venue for venue in config.venues}
     zones = {zone.number: zone for zone in config.zones}
-    cells: list[list[Cell]] = []
+    cells: list[list[Value]] = []
     for row in rows:
         event = events.get(row.event_id)
         venue = venues.get(row.venue_id or "")
@@ -108,72 +93,23 @@ def table(config: EventConfig, rows: Sequence[ExportRow]) -> list[list[Cell]]:
                 row.organisation,
                 row.category,
                 row.language,
-                local(row.created_at),
-                local(row.updated_at),
-                local(row.cancelled_at),
-                local(row.checked_in_at),
+                row.created_at,
+                row.updated_at,
+                row.cancelled_at,
+                row.checked_in_at,
                 via,
             ]
         )
     return cells
 
 
-def _text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return str(value)
-
-
-def to_csv(cells: list[list[Cell]]) -> bytes:
-    """UTF-8 with BOM, ``;``-separated, header first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows([_text(value) for value in row] for row in cells)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(cells: list[list[Cell]], title: str = "iscrizioni") -> bytes:
-    """One sheet: bold frozen header, filters, dates as dates, formulas neutralised."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in cells:
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
-                cell.data_type = "s"  # text, never a formula
-            elif isinstance(cell.value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    widths = {"name": 28, "event": 36, "venue": 36, "organisation": 30, "zone_name": 24}
-    for index, column in enumerate(COLUMNS):
-        letter = sheet.cell(row=1, column=index + 1).column_letter
-        width = widths.get(column, 20 if column.endswith("_at") else max(10, len(column) + 2))
-        sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def render(cells: list[list[Cell]], file_format: str) -> bytes:
-    """The file content in ``csv`` or ``xlsx``."""
+def render(cells: list[list[Value]], file_format: str, tz: dt.tzinfo) -> bytes:
+    """The file content in ``csv`` or ``xlsx`` (:mod:`bot.spreadsheet`), times in ``tz``."""
+    sheet = Table("iscrizioni", COLUMNS, cells, widths=WIDTHS)
     if file_format == "xlsx":
-        return to_xlsx(cells)
+        return to_xlsx([sheet], tz)
     if file_format == "csv":
-        return to_csv(cells)
+        return to_csv(sheet, tz)
     raise ValueError(f"unknown format {file_format!r}")
 
 
@@ -194,7 +130,7 @@ async def export(
     """The file for one event (or all, with None) and how many registrations it has."""
     events = [event_id] if event_id is not None else None
     rows = await store.export_rows(events, include_cancelled=include_cancelled)
-    return render(table(config, rows), file_format), len(rows)
+    return render(table(config, rows), file_format, config.tz), len(rows)
 
 
 class ExportFlows:

@@ -215,6 +215,24 @@ async def test_report_lists_those_not_reached(api: FakeBotApi, bot: BotHarness) 
     assert len(copies(reached)) == 1
 
 
+async def test_report_names_are_never_formulas(api: FakeBotApi, bot: BotHarness) -> None:
+    """Names typed as formulas reach the "not reached" CSV as neutralised text."""
+    hostile = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    for offset, name in enumerate(hostile):
+        await registered(bot, api, 5601 + offset, name=name)
+        api.block_user(5601 + offset)
+    organiser = api.user(ORGANISER, "Org")
+    await compose(organiser)
+    await answer(organiser, "Lo invio a", "Invia ora")
+    await bot.drain()
+    report = await organiser.wait_for(lambda m: m.document is not None)
+    content = report.document_bytes or b""
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    assert sorted(r[1] for r in rows[1:]) == sorted("'" + name for name in hostile)
+    assert {r[2] for r in rows[1:]} == {"5"}  # numbers are not touched
+
+
 async def test_bad_input_while_composing(api: FakeBotApi, bot: BotHarness) -> None:
     organiser = api.user(ORGANISER, "Org")
     await organiser.send("/messaggio")

@@ -111,6 +111,12 @@ async def registration_id(bot: BotHarness, user: FakeUser) -> int:
     return found.id
 
 
+def read_csv(message: SentMessage) -> list[dict[str, str]]:
+    """An exported CSV document read back (UTF-8 with BOM, ``;``)."""
+    text = (message.document_bytes or b"").decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
 async def photo_bytes(api: FakeBotApi, user: FakeUser) -> bytes:
     """The next photo the bot sent to ``user``."""
     message = await user.wait_for(lambda m: m.photo is not None)
@@ -342,18 +348,14 @@ async def test_manual_counts_results_synthesis_exports_erasure(
     await organiser.press("CSV", message=await organiser.wait_for("formato"))
     first = await organiser.wait_for(lambda m: (m.filename or "").endswith("answers.csv"))
     second = await organiser.wait_for(lambda m: (m.filename or "").endswith("results.csv"))
-    parsed = list(csv.DictReader(io.StringIO((first.document_bytes or b"").decode("utf-8-sig"))))
+    parsed = read_csv(first)
     assert len(parsed) == 5 and {r["zone"] for r in parsed} == {"5", "9"}
-    by_zone = list(csv.DictReader(io.StringIO((second.document_bytes or b"").decode("utf-8-sig"))))
+    by_zone = read_csv(second)
     assert len(by_zone) == 12
     await api.user(FAC9).send("/esporta")
     await api.user(FAC9).press("CSV", message=await api.user(FAC9).wait_for("formato"))
     mine = await api.user(FAC9).wait_for(lambda m: (m.filename or "").endswith("answers.csv"))
-    zones = {
-        r["zone"]
-        for r in csv.DictReader(io.StringIO((mine.document_bytes or b"").decode("utf-8-sig")))
-    }
-    assert zones == {"9"}
+    assert {r["zone"] for r in read_csv(mine)} == {"9"}
 
     # Erasing one's data keeps the answer, anonymously.
     anna_id = await registration_id(bot, anna)
@@ -423,6 +425,66 @@ async def test_quick_poll(api: FakeBotApi, bot: BotHarness) -> None:
     assert "1. No — persone: 2 (100%)" in quick.content
     # a priority poll can still be opened alongside
     await open_priority(api, FAC5)
+
+
+HOSTILE_QUESTION = "=cmd|' /C calc'!A0"
+HOSTILE_ANSWERS = ["=1+1", "@SUM(A1:A9)", "+39 011 123"]
+
+
+async def test_exported_quick_poll_text_is_never_a_formula(
+    api: FakeBotApi, bot: BotHarness
+) -> None:
+    """A facilitator's quick poll typed as formulas is exported as text, in XLSX and CSV."""
+    anna = await quick_register(bot, api, 3451, "Anna", 5)
+    await grant(bot, FAC5, 5)
+    facilitator = api.user(FAC5)
+    await facilitator.send("/sondaggio")
+    await facilitator.press("Domanda rapida", message=await facilitator.wait_for("Iscritti"))
+    await facilitator.wait_for("Scrivimi la domanda")
+    await facilitator.send("\n".join([HOSTILE_QUESTION, *HOSTILE_ANSWERS]))
+    preview = await facilitator.wait_for("Si può dare")
+    await facilitator.press("Una sola risposta", message=preview)
+    await facilitator.wait_for("Sondaggio aperto")
+    await bot.drain()
+    ballot = await anna.wait_for(lambda m: m.button_texts == HOSTILE_ANSWERS)
+    await tap(anna, ballot, "=1+1")
+
+    organiser = api.user(ORGANISER, "Org")
+    await organiser.send("/esporta")
+    await organiser.press("Excel", message=await organiser.wait_for("formato"))
+    sent = await organiser.wait_for(lambda m: (m.filename or "").endswith(".xlsx"))
+    book = load_workbook(io.BytesIO(sent.document_bytes or b""))
+    texts: list[str] = []
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A1:")
+        assert all(cell.font.bold for cell in sheet[1])
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.append(cell.value)
+    assert {HOSTILE_QUESTION, *HOSTILE_ANSWERS} <= set(texts)
+    answers = list(book["answers"].iter_rows(values_only=True))
+    header, body = answers[0], answers[1:]
+    (answer,) = body
+    assert answer[header.index("option_label")] == "=1+1"
+    assert answer[header.index("time")] == dt.datetime(2023, 12, 5, 10, 10)  # Rome, a real date
+    assert answer[header.index("count")] == 1  # numbers stay numbers
+
+    await organiser.send("/esporta")
+    await organiser.press("CSV", message=await organiser.wait_for("formato"))
+    first = await organiser.wait_for(lambda m: (m.filename or "").endswith("answers.csv"))
+    second = await organiser.wait_for(lambda m: (m.filename or "").endswith("results.csv"))
+    for message in (first, second):
+        assert (message.document_bytes or b"").startswith(b"\xef\xbb\xbf")
+    parsed = read_csv(first)
+    assert [(r["option_label"], r["time"]) for r in parsed] == [("'=1+1", "2023-12-05 10:10:00")]
+    by_zone = read_csv(second)
+    assert {r["question"] for r in by_zone} == {"'" + HOSTILE_QUESTION}
+    assert {r["option_label"] for r in by_zone} == {"'" + a for a in HOSTILE_ANSWERS}
+    chosen = next(r for r in by_zone if r["option_label"] == "'=1+1")
+    assert chosen["score_normalised"] == "1,0"  # decimal comma, for Italian Excel
 
 
 async def test_send_results_after_the_event(api: FakeBotApi, bot: BotHarness) -> None:
