@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import multiprocessing
 import random
 import statistics
 import sys
@@ -39,11 +38,11 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import Server
 from bot.app import build_application, running, tune_garbage_collector
 from bot.clock import FakeClock
 from bot.results import Tally, compute_synthesis, poll_result
@@ -89,26 +88,6 @@ async def register(services: Services, event: str, user_id: int, zone: int) -> i
         services.clock.now(),
     )
     return registration.id
-
-
-class Server:
-    """The fake Bot API in a process of its own (Telegram is not in the bot's process)."""
-
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child,), daemon=True)
-        self.process.start()
-        self.url, self.token = self.conn.recv()
-
-    async def call(self, command: str, argument: object = None) -> Any:
-        """Run a command in the server process and wait for its answer."""
-        self.conn.send((command, argument))
-        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
-
-    def stop(self) -> None:
-        self.conn.send(("stop", None))
-        self.process.join(10)
 
 
 def serve(conn: Connection) -> None:
@@ -296,7 +275,7 @@ async def synthesis(services: Services, people: int, zones: int = 11) -> bool:
 async def main(participants: int, people: int) -> int:
     config = load_event_config()
     clock = FakeClock(SESSION_1)
-    server = Server()
+    server = Server(serve)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import multiprocessing
 import random
 import statistics
 import sys
@@ -41,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import Server
 from bot.app import build_application, running, tune_garbage_collector
 from bot.clock import FakeClock
 from config.event import load_event_config
@@ -193,33 +193,13 @@ def _broadcast_figures(api: FakeBotApi, recipients: list[int]) -> tuple[list[flo
     return times, api.stats["429"]
 
 
-class Server:
-    """The fake Bot API in a process of its own (Telegram is not in the bot's process)."""
-
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child,), daemon=True)
-        self.process.start()
-        self.url, self.token = self.conn.recv()
-
-    async def call(self, command: str, argument: object = None) -> Any:
-        """Run a command in the server process and wait for its answer."""
-        self.conn.send((command, argument))
-        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
-
-    def stop(self) -> None:
-        self.conn.send(("stop", None))
-        self.process.join(10)
-
-
 # --- the bot ------------------------------------------------------------------------------------
 
 
 async def main(people: int, recipients: int) -> int:
     config = load_event_config()
     clock = FakeClock(NOW)
-    server = Server()
+    server = Server(serve)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import multiprocessing
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
 
 from bot.services import Services
 from storage.registrations import NewRegistration
@@ -42,3 +47,26 @@ async def register_many(
             None,
             now,
         )
+
+
+class Server:
+    """The fake Bot API in a process of its own (Telegram is not in the bot's process),
+    driven by commands: ``serve(conn)`` runs there, sends ``(url, token)`` first, then
+    answers each ``(command, argument)`` it receives until ``stop``."""
+
+    def __init__(self, serve: Callable[[Connection], None]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(child,), daemon=True)
+        self.process.start()
+        self.url, self.token = self.conn.recv()
+
+    async def call(self, command: str, argument: object = None) -> Any:
+        """Run a command in the server process and wait for its answer."""
+        self.conn.send((command, argument))
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+    def stop(self) -> None:
+        """Stop the server process."""
+        self.conn.send(("stop", None))
+        self.process.join(10)

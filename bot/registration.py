@@ -751,26 +751,17 @@ class RegistrationFlows:
         payload: dict[str, Any] = {"edit": message_id} if message_id else {}
         rows = [
             Planned(
-                dedupe_key=f"{kind}:{stamp}",
-                kind=kind,
+                dedupe_key=f"{what}:{stamp}",
+                kind=what,
                 user_id=registration.user_id,
                 due_at=now,
                 expires_at=now + MESSAGE_VALIDITY,
                 registration_id=registration.id,
                 event_id=registration.event_id,
-                payload=payload,
+                payload=payload if what == kind else {},
                 priority=PERSON,
-            ),
-            Planned(
-                dedupe_key=f"{CALENDAR}:{stamp}",
-                kind=CALENDAR,
-                user_id=registration.user_id,
-                due_at=now,
-                expires_at=now + MESSAGE_VALIDITY,
-                registration_id=registration.id,
-                event_id=registration.event_id,
-                priority=PERSON,
-            ),
+            )
+            for what in (kind, CALENDAR)
         ]
         await self.s.outbox.add(rows, now)
         return [row.dedupe_key for row in rows]
