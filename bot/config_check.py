@@ -16,12 +16,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from dataclasses import dataclass
 
 from bot.format import agenda_block, date_text, venue_text, zone_label
 from bot.i18n import LANGUAGES, Catalog, Raw
+from bot.textsplit import visible_length
 from config.event import LINK_MAX, AttendanceMode, Event, EventConfig, Reminder, item_names
 from config.messages import Issue, Msg
 
@@ -32,15 +31,6 @@ CAPTION_LIMIT = 1024
 # ORGANISATION_MAX); the checks assume the worst.
 LONGEST_NAME = 80
 LONGEST_ORGANISATION = 120
-
-_TAG = re.compile(r"<[^<>]*>")
-_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
-
-
-def visible_length(html_text: str) -> int:
-    """How long Telegram counts an HTML text: visible characters in UTF-16 code units."""
-    text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), _TAG.sub("", html_text))
-    return len(text.encode("utf-16-le")) // 2
 
 
 def config_warnings(config: EventConfig, catalog: Catalog, now: dt.datetime) -> list[Issue]:
