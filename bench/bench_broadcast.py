@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import register_many
 from bot.app import build_application, running
-from bot.clock import SystemClock
-from bot.outbox import CONCURRENCY
+from bot.kernel.clock import SystemClock
+from bot.kernel.outbox import CONCURRENCY
 from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings

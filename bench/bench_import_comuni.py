@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.cli import main as cli
-from bot.comuni import bundled_comuni
+from bot.registration.comuni import bundled_comuni
 
 TARGET_8000 = 2.0  # seconds
 TARGET_GROWTH = 12.0  # time(8,000 rows) / time(1,000 rows)

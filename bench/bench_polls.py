@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Server
 from bot.app import build_application, running, tune_garbage_collector
-from bot.clock import FakeClock
-from bot.results import Tally, compute_synthesis, poll_result
+from bot.kernel.clock import FakeClock
+from bot.polls.results import Tally, compute_synthesis, poll_result
 from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Server
 from bot.app import build_application, running, tune_garbage_collector
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
 from config.event import load_event_config
 from config.settings import Settings
 from storage.registrations import NewRegistration

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import register_many
 from bot.app import build_application, running
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
 from config.event import load_event_config
 from config.settings import Settings
 from tests.fakebot.server import FakeBotApi

@@ -20,23 +20,22 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot.clock import Clock, SystemClock
-from bot.commands import menu
-from bot.context import BotData, PsmApplication, PsmContext
-from bot.http import AiohttpRequest, UpdatesRequest
-from bot.i18n import LANGUAGES, Catalog
-from bot.logs import install_redaction, safe_reason
-from bot.processing import PerUserUpdateProcessor
-from bot.ratelimit import SmoothRateLimiter
-from bot.registration import OUTBOX_KINDS, RegistrationFlows
+from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.logs import install_redaction, safe_reason
+from bot.registration.flows import OUTBOX_KINDS, RegistrationFlows
 from bot.services import Services
-from bot.transport import TelegramTransport
 from config.event import EventConfig
 from config.settings import Settings
+from handlers.bot_api import TelegramTransport
+from handlers.context import BotData, PsmApplication, PsmContext
+from handlers.http import AiohttpRequest, UpdatesRequest
+from handlers.menus import set_menus
+from handlers.processing import PerUserUpdateProcessor
+from handlers.ratelimit import SmoothRateLimiter
 from storage.db import Database
 from storage.errors import database_error
 
@@ -121,55 +120,6 @@ def tune_garbage_collector() -> None:
 async def outbox_tick(context: PsmContext) -> None:
     """Periodic job: start due broadcasts, then deliver due outbox messages (in background)."""
     context.services.tick_soon()
-
-
-def menu_commands(
-    catalog: Catalog, language: str, roles: set[str] | None = None
-) -> list[BotCommand]:
-    """The command menu in ``language`` for a user with these roles."""
-    return [BotCommand(name, catalog(language, key)) for name, key in menu(language, roles)]
-
-
-async def set_menus(application: PsmApplication) -> None:
-    """The participant menu in Italian (default) and English; staff get their own menus."""
-    services = application.bot_data.services
-    assert services is not None
-    for language in LANGUAGES:
-        await application.bot.set_my_commands(
-            menu_commands(services.catalog, language),
-            scope=BotCommandScopeDefault(),
-            language_code=None if language == "it" else language,
-        )
-    staff = set(services.settings.organisers) | {
-        grant.user_id for grant in await services.roles.store.grants()
-    }
-    for user_id in staff:
-        await set_user_menu(application.bot, services, user_id)
-
-
-async def set_user_menu(bot: Bot, services: Services, user_id: int) -> None:
-    """Show this user the menu of their roles, in their chosen language or in both."""
-    roles = await services.roles.names(user_id)
-    user = await services.users.get(user_id)
-    chosen = user.language if user else None
-    scope = BotCommandScopeChat(user_id)
-    try:
-        if chosen is not None:  # one menu, whatever the client language
-            await bot.set_my_commands(menu_commands(services.catalog, chosen, roles), scope=scope)
-            await bot.delete_my_commands(scope=scope, language_code="en")
-            return
-        for language in LANGUAGES:
-            code = None if language == "it" else language
-            if roles:
-                await bot.set_my_commands(
-                    menu_commands(services.catalog, language, roles),
-                    scope=scope,
-                    language_code=code,
-                )
-            else:  # back to the default participant menu
-                await bot.delete_my_commands(scope=scope, language_code=code)
-    except BadRequest:  # no chat with this user yet
-        log.info("menu not set for one user: no chat with the bot yet")
 
 
 @asynccontextmanager

@@ -25,22 +25,23 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot import qr, registrations_export
-from bot.clock import Clock, SystemClock
-from bot.comuni import Comune, bundled_comuni, normalise, refresh_from_bundled
-from bot.comuni_import import (
+from bot.attendance import qr
+from bot.config_check import config_warnings
+from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.format import time_text
+from bot.kernel.i18n import Catalog
+from bot.registration.comuni import Comune, bundled_comuni, normalise, refresh_from_bundled
+from bot.registration.comuni_import import (
     ComuniFileError,
     MappingRow,
     UnknownComuniError,
     apply_mapping,
     read_mapping_file,
 )
-from bot.config_check import config_warnings
-from bot.format import time_text
-from bot.i18n import Catalog
-from bot.links import LinkFileError, parse_links_csv
-from bot.reminders import PersonalLink, TimelineEntry, timeline
+from bot.reminders.links import LinkFileError, parse_links_csv
+from bot.reminders.planner import PersonalLink, TimelineEntry, timeline
 from bot.services import Services, from_row, to_row
+from bot.stats import export as registrations_export
 from config.event import (
     AttendanceMode,
     Event,
@@ -605,7 +606,7 @@ def export_results(
     ``--out DIR/NAME.ext`` names them ``NAME-answers.csv`` and ``NAME-results.csv`` (CSV) or
     ``NAME.xlsx``; by default ``risultati-<event or tutti>-<time>`` here.
     """
-    from bot.exports import export_results as build
+    from bot.polls.exports import export_results as build
     from storage.polls import PollRepository
 
     config = _export_config(settings, event_id)
@@ -676,7 +677,7 @@ def run(settings: Settings, *, backoff: Backoff | None = None) -> int:
     if config is None:
         return EXIT_INVALID
     from bot.app import StartupError, serve  # Telegram's libraries: only to run the bot
-    from bot.logs import configure_logging
+    from bot.kernel.logs import configure_logging
 
     configure_logging()
     try:

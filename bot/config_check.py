@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.format import agenda_block, date_text, venue_text, zone_label
-from bot.i18n import LANGUAGES, Catalog, Raw
-from bot.textsplit import visible_length
+from bot.kernel.format import agenda_block, date_text, venue_text, zone_label
+from bot.kernel.i18n import LANGUAGES, Catalog, Raw
+from bot.kernel.textsplit import visible_length
 from config.event import LINK_MAX, AttendanceMode, Event, EventConfig, Reminder, item_names
 from config.messages import Issue, Msg
 

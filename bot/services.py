@@ -10,16 +10,22 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from bot.broadcasts import BroadcastService
-from bot.clock import Clock
-from bot.comuni import Comune, ComuneIndex, bundled_comuni, normalise, refresh_from_bundled
-from bot.i18n import Catalog
-from bot.logs import log_task_failure
-from bot.outbox import OutboxSender, Transport
-from bot.poll_texts import ResultsPresenter
-from bot.polls import PollService
-from bot.reminders import Links, ReminderPlanner, ReminderRenderer
-from bot.roles import Roles
+from bot.broadcasts.flows import BroadcastService
+from bot.kernel.clock import Clock
+from bot.kernel.i18n import Catalog
+from bot.kernel.logs import log_task_failure
+from bot.kernel.outbox import OutboxSender, Transport
+from bot.polls.service import PollService
+from bot.polls.texts import ResultsPresenter
+from bot.registration.comuni import (
+    Comune,
+    ComuneIndex,
+    bundled_comuni,
+    normalise,
+    refresh_from_bundled,
+)
+from bot.reminders.planner import Links, ReminderPlanner, ReminderRenderer
+from bot.staff.roles import Roles
 from config.event import EventConfig
 from config.settings import Settings
 from storage.broadcasts import BroadcastRepository

@@ -12,14 +12,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import (
+from bot.kernel.commands import (
     FACILITATOR_COMMANDS,
     ORGANISER_COMMANDS,
     OTHER_COMMANDS,
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
 )
-from bot.context import PsmApplication
 from handlers import (
     attendance,
     broadcasts,
@@ -31,6 +30,7 @@ from handlers import (
     registration,
     stats,
 )
+from handlers.context import PsmApplication
 
 _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "register": registration.register,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import PsmContext
+from handlers.context import PsmContext
 from handlers.render import render, who
 
 

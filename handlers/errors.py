@@ -7,10 +7,10 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import PsmContext
-from bot.i18n import language_for
-from bot.logs import describe
-from bot.replies import Message
+from bot.kernel.i18n import language_for
+from bot.kernel.logs import describe
+from bot.kernel.replies import Message
+from handlers.context import PsmContext
 from handlers.render import send
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import PsmContext
+from handlers.context import PsmContext
 from handlers.render import render, who
 
 MAX_CSV_BYTES = 2_000_000

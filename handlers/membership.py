@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import ChatMember, Update
 
-from bot.context import PsmContext
+from handlers.context import PsmContext
 
 
 async def my_chat_member(update: Update, context: PsmContext) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import PsmContext
-from bot.roles import FACILITATOR, REFERENT
+from bot.staff.roles import FACILITATOR, REFERENT
+from handlers.context import PsmContext
 from handlers.render import render, who
 
 

@@ -18,11 +18,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ExtBot
 
-from bot.context import PsmContext
-from bot.poll_staff import PollStaffFlows
-from bot.ratelimit import BULK
-from bot.replies import Message
-from bot.transport import inline_keyboard
+from bot.kernel.replies import Message
+from bot.polls.staff import PollStaffFlows
+from handlers.bot_api import inline_keyboard
+from handlers.context import PsmContext
+from handlers.ratelimit import BULK
 from handlers.render import NO_PREVIEW, render, who
 
 log = logging.getLogger(__name__)

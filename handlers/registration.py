@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import PsmContext
-from bot.replies import Message
+from bot.kernel.replies import Message
+from handlers.context import PsmContext
 from handlers.render import render, send, who
 
 

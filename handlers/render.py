@@ -7,12 +7,12 @@ import logging
 from telegram import CallbackQuery, Update
 from telegram.error import Forbidden, TelegramError
 
-from bot.app import set_user_menu
-from bot.context import PsmContext
-from bot.i18n import Raw
-from bot.registration import Who
-from bot.replies import Message, Outcome, Reply
-from bot.transport import NO_PREVIEW, BotApi
+from bot.kernel.i18n import Raw
+from bot.kernel.replies import Message, Outcome, Reply
+from bot.registration.flows import Who
+from handlers.bot_api import NO_PREVIEW, BotApi
+from handlers.context import PsmContext
+from handlers.menus import set_user_menu
 
 log = logging.getLogger(__name__)
 

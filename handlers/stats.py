@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import PsmContext
-from bot.registrations_export import ExportFlows
-from bot.stats import StatsFlows
+from bot.stats.export import ExportFlows
+from bot.stats.figures import StatsFlows
+from handlers.context import PsmContext
 from handlers.render import render, who
 
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.app import build_application, running
-from bot.clock import FakeClock
-from bot.context import PsmApplication
+from bot.kernel.clock import FakeClock
 from bot.services import Services
 from config.event import EventConfig, bundled_event_file, load_event_config, parse_event_config
 from config.settings import Settings
+from handlers.context import PsmApplication
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.attendance import checkin_payload, checkin_window, event_today
+from bot.attendance.flows import checkin_payload, checkin_window, event_today
 from storage.registrations import NewRegistration, Registration
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser

@@ -16,8 +16,10 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-import bot.polls
-from bot.charts import (
+import bot.polls.service
+from bot.kernel.clock import FakeClock
+from bot.kernel.i18n import Catalog
+from bot.polls.charts import (
     PNG_SIGNATURE,
     Bar,
     HeatRow,
@@ -28,10 +30,8 @@ from bot.charts import (
     percent_text,
     png,
 )
-from bot.clock import FakeClock
-from bot.i18n import Catalog
-from bot.polls import PollService
-from bot.results import Synthesis
+from bot.polls.results import Synthesis
+from bot.polls.service import PollService
 from config.event import load_event_config
 
 TITLES = [
@@ -177,7 +177,7 @@ async def test_synthesis_heatmap_is_transposed_and_in_the_readers_language(
         drawn.update(args=args, kwargs=kwargs)
         return PNG_SIGNATURE
 
-    monkeypatch.setattr(bot.polls, "heatmap", fake_heatmap)
+    monkeypatch.setattr(bot.polls.service, "heatmap", fake_heatmap)
     config = load_event_config()
     service = PollService(
         config,

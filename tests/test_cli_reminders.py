@@ -16,8 +16,8 @@ import yaml
 
 from bot import cli
 from bot.cli import main
-from bot.clock import FakeClock
-from bot.reminders import ReminderPlanner
+from bot.kernel.clock import FakeClock
+from bot.reminders.planner import ReminderPlanner
 from config.event import bundled_event_file, load_event_config
 from storage.db import Database
 from storage.links import LinkRepository

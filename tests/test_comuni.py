@@ -10,7 +10,7 @@ from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import CoveredTableCell, Table, TableCell, TableRow
 from odf.text import P
 
-from bot.comuni import (
+from bot.registration.comuni import (
     Comune,
     ComuneIndex,
     OutOfRange,
@@ -19,7 +19,7 @@ from bot.comuni import (
     parse_zone_answer,
     refresh_from_bundled,
 )
-from bot.comuni_import import (
+from bot.registration.comuni_import import (
     ComuniFileError,
     MappingRow,
     UnknownComuniError,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.attendance import checkin_payload
+from bot.attendance.flows import checkin_payload
 from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 import bot
-from bot.commands import (
+from bot.kernel.commands import (
     FACILITATOR_COMMANDS,
     ORGANISER_COMMANDS,
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
     menu,
 )
-from bot.i18n import (
+from bot.kernel.i18n import (
     COUNT,
     LANGUAGES,
     PLURAL_FORMS,
@@ -29,11 +29,11 @@ from bot.i18n import (
     placeholders,
     plural_form,
 )
-from bot.registration import CATEGORIES
-from bot.roles import FACILITATOR, REFERENT
+from bot.registration.flows import CATEGORIES
+from bot.staff.roles import FACILITATOR, REFERENT
 
 ROOT = Path(bot.__file__).resolve().parent.parent
-SOURCES = sorted([*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")])
+SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
 
 # Functions whose second positional argument is a catalog key.
 KEY_FUNCTIONS = {"t", "catalog", "raw", "_invalid"}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, InvalidToken
 
-from bot.logs import configure_logging, describe
+from bot.kernel.logs import configure_logging, describe
 from tests.fakebot.server import FakeBotApi
 from tests.harness import ROME, BotHarness, register
 

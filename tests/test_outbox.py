@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.outbox import (
+from bot.kernel.clock import FakeClock
+from bot.kernel.outbox import (
     MAX_ATTEMPTS,
     Blocked,
     DeliveryFailed,

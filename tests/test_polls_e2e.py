@@ -20,7 +20,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from bot.charts import PNG_SIGNATURE
+from bot.polls.charts import PNG_SIGNATURE
 from config.event import bundled_event_file, parse_event_config
 from storage.registrations import NewRegistration
 from tests.fakebot.models import SentMessage

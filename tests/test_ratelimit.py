@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import BULK, Pace, SmoothRateLimiter
+from handlers.ratelimit import BULK, Pace, SmoothRateLimiter
 
 
 class FakeTime:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.comuni import Comune, ComuneIndex
+from bot.registration.comuni import Comune, ComuneIndex
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.db import Database
 from storage.registrations import Status
@@ -452,7 +452,7 @@ async def test_unexpected_error_is_logged_without_personal_data(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bot.registration import RegistrationFlows
+    from bot.registration.flows import RegistrationFlows
 
     async def broken(self: RegistrationFlows, who: Any, text: str) -> Any:
         raise ValueError(f"cannot handle {text} from {who.full_name}")

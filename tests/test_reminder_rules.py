@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot.reminders import applies, hybrid_sessions
+from bot.reminders.planner import applies, hybrid_sessions
 from config.event import (
     EventConfig,
     EventConfigError,

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.charts import PNG_SIGNATURE, Bar, HeatRow, bar_chart, heatmap
-from bot.exports import export_results
-from bot.polls import parse_quick, toggle
-from bot.results import (
+from bot.polls.charts import PNG_SIGNATURE, Bar, HeatRow, bar_chart, heatmap
+from bot.polls.exports import export_results
+from bot.polls.results import (
     Tally,
     compute_synthesis,
     manual_respondents,
@@ -20,6 +19,7 @@ from bot.results import (
     poll_result,
     pooled,
 )
+from bot.polls.service import parse_quick, toggle
 from storage.db import Database
 from storage.outbox import Planned
 from storage.polls import VIEW_COLUMNS, NewPoll, PollOption, PollRepository

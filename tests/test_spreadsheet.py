@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from bot import registrations_export
-from bot.exports import export_results
-from bot.spreadsheet import Table, neutralise, sheet_title, to_csv, to_xlsx
+from bot.kernel.spreadsheet import Table, neutralise, sheet_title, to_csv, to_xlsx
+from bot.polls.exports import export_results
+from bot.stats import export as registrations_export
 from config.event import load_event_config
 from storage.db import Database
 from storage.outbox import Planned

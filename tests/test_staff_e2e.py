@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import FACILITATOR_COMMANDS, ORGANISER_COMMANDS, REFERENT_COMMANDS
+from bot.kernel.commands import FACILITATOR_COMMANDS, ORGANISER_COMMANDS, REFERENT_COMMANDS
 from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from bot.cli import main
-from bot.stats import split_messages
+from bot.stats.figures import split_messages
 from config.event import load_event_config
 from storage.attendance import AttendanceRepository
 from storage.db import Database

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import Raw
-from bot.replies import Button, Document, Message
-from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, visible_length
-from bot.transport import BotApi, label_text
+from bot.kernel.i18n import Raw
+from bot.kernel.replies import Button, Document, Message
+from bot.kernel.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, visible_length
+from handlers.bot_api import BotApi, label_text
 
 
 def test_short_text_is_one_part() -> None:

@@ -26,14 +26,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.format import event_label
-from bot.replies import Button, Document, Keyboard, Message, Outcome
-from bot.spreadsheet import Table, Value, to_csv, to_xlsx
+from bot.kernel.format import event_label
+from bot.kernel.replies import Button, Document, Keyboard, Message, Outcome
+from bot.kernel.spreadsheet import Table, Value, to_csv, to_xlsx
 from config.event import EventConfig
 from storage.stats import ExportRow, StatsRepository
 
 if TYPE_CHECKING:
-    from bot.registration import RegistrationFlows, Who
+    from bot.registration.flows import RegistrationFlows, Who
 
 FORMATS = ("csv", "xlsx")
 ALL_EVENTS = "*"

@@ -21,8 +21,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from telegram.error import InvalidToken, TelegramError
-
 from storage.errors import is_disk_full
 
 log = logging.getLogger(__name__)
@@ -84,12 +82,19 @@ def quiet_routine_loggers() -> None:
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
+def _from_telegram(error: BaseException) -> bool:
+    """An error of the Bot API library (told by its module, so that the kernel stays free of
+    Telegram)."""
+    return any(kind.__module__.startswith("telegram.") for kind in type(error).__mro__)
+
+
 def safe_reason(error: BaseException) -> str | None:
     """The part of an error's message that can be logged: never the token or user text."""
-    if isinstance(error, InvalidToken):
+    if _from_telegram(error) and type(error).__name__ == "InvalidToken":
         return "the token was rejected"  # PTB's message contains the token
-    if isinstance(error, TelegramError):
-        return redact(error.message)[:300]  # Telegram's description, e.g. "Message is too long"
+    if _from_telegram(error) and isinstance(getattr(error, "message", None), str):
+        # Telegram's description, e.g. "Message is too long"
+        return redact(str(getattr(error, "message", "")))[:300]
     if isinstance(error, sqlite3.Error):
         return str(error)[:300]  # SQLite's messages never hold a statement's values
     if isinstance(error, OSError):

@@ -21,16 +21,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.attendance import event_venues
-from bot.format import date_text, zone_label
-from bot.i18n import Raw
-from bot.replies import Message, Outcome
+from bot.attendance.flows import event_venues
+from bot.kernel.format import date_text, zone_label
+from bot.kernel.i18n import Raw
+from bot.kernel.replies import Message, Outcome
 from config.event import AttendanceMode, Event
 from storage.registrations import Status
 from storage.stats import CountRow, StatsRepository
 
 if TYPE_CHECKING:
-    from bot.registration import RegistrationFlows, Who
+    from bot.registration.flows import RegistrationFlows, Who
 
 MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; keep a margin for entities
 

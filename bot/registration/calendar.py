@@ -6,7 +6,7 @@ import datetime as dt
 
 import icalendar
 
-from bot.format import time_text
+from bot.kernel.format import time_text
 from config.event import AttendanceMode, Event, EventConfig, Venue
 
 

@@ -11,11 +11,11 @@ import datetime as dt
 import html
 import time
 
-from bot.format import zone_label
-from bot.i18n import Raw, escape
-from bot.outbox import Outgoing, Prepared
-from bot.polls import CAPTION_MAX, PollService
-from bot.results import PollResult, Synthesis
+from bot.kernel.format import zone_label
+from bot.kernel.i18n import Raw, escape
+from bot.kernel.outbox import Outgoing, Prepared
+from bot.polls.results import PollResult, Synthesis
+from bot.polls.service import CAPTION_MAX, PollService
 from config.event import Event
 from storage.outbox import OutboxRow
 from storage.polls import Poll

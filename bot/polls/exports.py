@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.spreadsheet import Table, Value, to_csv, to_xlsx
+from bot.kernel.spreadsheet import Table, Value, to_csv, to_xlsx
 from storage.polls import VIEW_COLUMNS, PollRepository
 
 FORMATS = ("csv", "xlsx")

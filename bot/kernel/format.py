@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.i18n import Catalog, Raw, escape
+from bot.kernel.i18n import Catalog, Raw, escape
 from config.event import AgendaItem, AttendanceMode, Event, EventConfig, Venue
 
 

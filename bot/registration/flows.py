@@ -21,23 +21,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.attendance import CHECKIN_PREFIX, AttendanceFlows
-from bot.broadcasts import BroadcastFlows
-from bot.calendar import event_ics
-from bot.comuni import OutOfRange, describe_numbers, parse_zone_answer
-from bot.format import (
+from bot.attendance.flows import CHECKIN_PREFIX, AttendanceFlows
+from bot.broadcasts.flows import BroadcastFlows
+from bot.kernel.format import (
     agenda_block,
     date_text,
     event_label,
     venue_text,
     zone_label,
 )
-from bot.i18n import Raw, escape, language_for
-from bot.links import LinkFlows
-from bot.organisers import INVITE_PREFIX, StaffFlows
-from bot.outbox import Outgoing, Prepared
-from bot.replies import Button, Document, Keyboard, Message, Outcome, Reply
+from bot.kernel.i18n import Raw, escape, language_for
+from bot.kernel.outbox import Outgoing, Prepared
+from bot.kernel.replies import Button, Document, Keyboard, Message, Outcome, Reply
+from bot.registration.calendar import event_ics
+from bot.registration.comuni import OutOfRange, describe_numbers, parse_zone_answer
+from bot.reminders.links import LinkFlows
 from bot.services import Services
+from bot.staff.flows import INVITE_PREFIX, StaffFlows
 from config.event import AttendanceMode, Event
 from storage.conversations import Conversation
 from storage.outbox import PERSON, OutboxRow, Planned

@@ -24,18 +24,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.format import zone_label
-from bot.i18n import language_for
-from bot.outbox import Outgoing, Prepared
-from bot.replies import Button, Copy, Message, Outcome, Reply
-from bot.spreadsheet import Table, Value, to_csv
+from bot.kernel.format import zone_label
+from bot.kernel.i18n import language_for
+from bot.kernel.outbox import Outgoing, Prepared
+from bot.kernel.replies import Button, Copy, Message, Outcome, Reply
+from bot.kernel.spreadsheet import Table, Value, to_csv
 from config.event import AttendanceMode
 from storage.broadcasts import Broadcast, Recipient
 from storage.conversations import Conversation
 from storage.outbox import OutboxRow, Planned
 
 if TYPE_CHECKING:
-    from bot.registration import RegistrationFlows, Who
+    from bot.registration.flows import RegistrationFlows, Who
     from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import segno
 
-from bot.attendance import checkin_link, zone_link
+from bot.attendance.flows import checkin_link, zone_link
 from config.event import EventConfig
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")

@@ -17,15 +17,15 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
 
-from bot.commands import FACILITATOR_COMMANDS, REFERENT_COMMANDS, Command, role_commands
-from bot.format import zone_label
-from bot.i18n import Raw
-from bot.replies import Button, Message, Outcome
-from bot.roles import FACILITATOR, REFERENT
+from bot.kernel.commands import FACILITATOR_COMMANDS, REFERENT_COMMANDS, Command, role_commands
+from bot.kernel.format import zone_label
+from bot.kernel.i18n import Raw
+from bot.kernel.replies import Button, Message, Outcome
+from bot.staff.roles import FACILITATOR, REFERENT
 from storage.registrations import Registration
 
 if TYPE_CHECKING:
-    from bot.registration import RegistrationFlows, Who
+    from bot.registration.flows import RegistrationFlows, Who
 
 INVITE_VALIDITY = dt.timedelta(days=7)
 INVITE_PREFIX = "inv_"
@@ -184,7 +184,10 @@ class StaffFlows:
 
     async def redeem(self, who: Who, token: str) -> Outcome:
         """``/start inv_<token>``: take the role the invitation offers, if it is still valid."""
-        from bot.registration import NAME_MAX, clean_text  # here: bot.registration imports us
+        from bot.registration.flows import (  # here: bot.registration.flows imports us
+            NAME_MAX,
+            clean_text,
+        )
 
         language = await self.flows.language(who)
         t = self.flows.t

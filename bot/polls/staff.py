@@ -27,11 +27,12 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
 
-from bot.exports import FORMATS, export_results
-from bot.format import zone_label
-from bot.i18n import Raw, escape, language_for
-from bot.poll_texts import ResultsPresenter
-from bot.polls import (
+from bot.kernel.format import zone_label
+from bot.kernel.i18n import Raw, escape, language_for
+from bot.kernel.replies import Button, Document, Keyboard, Message, Outcome, Photo
+from bot.polls.exports import FORMATS, export_results
+from bot.polls.results import manual_respondents, pooled
+from bot.polls.service import (
     BY_FACILITATOR,
     DEFAULT_CHOICES,
     MAX_CHOICES,
@@ -43,14 +44,13 @@ from bot.polls import (
     Session,
     parse_quick,
 )
-from bot.replies import Button, Document, Keyboard, Message, Outcome, Photo
-from bot.results import manual_respondents, pooled
+from bot.polls.texts import ResultsPresenter
 from config.event import AttendanceMode, Event
 from storage.outbox import Planned
 from storage.polls import PRIORITY, QUICK, Draft, Poll
 
 if TYPE_CHECKING:
-    from bot.registration import Who
+    from bot.registration.flows import Who
     from bot.services import Services
 
 DRAFT_TTL = dt.timedelta(hours=1)

@@ -23,11 +23,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
-from bot.i18n import Raw
-from bot.outbox import Blocked, DeliveryFailed, Outgoing, RetryLater
-from bot.ratelimit import BULK, Pace, retry_seconds
-from bot.replies import Copy, Document, Keyboard, Message, Photo, Reply, VenuePin
-from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html
+from bot.kernel.i18n import Raw
+from bot.kernel.outbox import Blocked, DeliveryFailed, Outgoing, RetryLater
+from bot.kernel.replies import Copy, Document, Keyboard, Message, Photo, Reply, VenuePin
+from bot.kernel.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html
+from handlers.ratelimit import BULK, Pace, retry_seconds
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _NOT_MODIFIED = "message is not modified"

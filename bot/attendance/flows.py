@@ -34,16 +34,16 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.comuni import normalise
-from bot.format import date_text, time_text, zone_label
-from bot.replies import Button, Keyboard, Message, Outcome
+from bot.kernel.format import date_text, time_text, zone_label
+from bot.kernel.replies import Button, Keyboard, Message, Outcome
+from bot.registration.comuni import normalise
 from config.event import AttendanceMode, Event, EventConfig
 from storage.attendance import AttendanceRepository, Attendee
 from storage.conversations import Conversation
 from storage.registrations import Status
 
 if TYPE_CHECKING:
-    from bot.registration import RegistrationFlows, Who
+    from bot.registration.flows import RegistrationFlows, Who
 
 log = logging.getLogger(__name__)
 

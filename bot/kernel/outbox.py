@@ -26,9 +26,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.clock import Clock
-from bot.logs import describe, log_task_failure
-from bot.replies import Keyboard
+from bot.kernel.clock import Clock
+from bot.kernel.logs import describe, log_task_failure
+from bot.kernel.replies import Keyboard
 from storage.outbox import OutboxRepository, OutboxRow
 from storage.users import UserRepository
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.registration import RegistrationFlows
+from bot.registration.flows import RegistrationFlows
 from bot.services import Services
 
 

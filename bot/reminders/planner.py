@@ -14,9 +14,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.format import date_text, time_text
-from bot.i18n import Catalog, escape
-from bot.outbox import Outgoing, Prepared
+from bot.kernel.format import date_text, time_text
+from bot.kernel.i18n import Catalog, escape
+from bot.kernel.outbox import Outgoing, Prepared
 from config.event import (
     AgendaItem,
     AttendanceMode,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.comuni import BadZone, Comune, ComuneIndex, ZoneParser, normalise
+from bot.registration.comuni import BadZone, Comune, ComuneIndex, ZoneParser, normalise
 
 __all__ = [
     "ComuniFileError",

@@ -32,13 +32,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.charts import Bar, HeatRow, bar_chart, heatmap
-from bot.clock import Clock
-from bot.format import date_text, time_text, zone_label
-from bot.i18n import Catalog, Raw, escape, language_for
-from bot.outbox import Outgoing, Prepared
-from bot.replies import Button, Keyboard, Message, Outcome
-from bot.results import PollResult, Synthesis, Tally, compute_synthesis, poll_result
+from bot.kernel.clock import Clock
+from bot.kernel.format import date_text, time_text, zone_label
+from bot.kernel.i18n import Catalog, Raw, escape, language_for
+from bot.kernel.outbox import Outgoing, Prepared
+from bot.kernel.replies import Button, Keyboard, Message, Outcome
+from bot.polls.charts import Bar, HeatRow, bar_chart, heatmap
+from bot.polls.results import PollResult, Synthesis, Tally, compute_synthesis, poll_result
 from config.event import AgendaItem, AgendaKind, AttendanceMode, Event, EventConfig
 from storage.outbox import OutboxRow, Planned
 from storage.polls import (

@@ -21,16 +21,16 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.format import date_text, time_text
-from bot.i18n import Raw
-from bot.reminders import PersonalLink, hybrid_sessions, link_opens
-from bot.replies import Button, Message, Outcome
+from bot.kernel.format import date_text, time_text
+from bot.kernel.i18n import Raw
+from bot.kernel.replies import Button, Message, Outcome
+from bot.reminders.planner import PersonalLink, hybrid_sessions, link_opens
 from config.event import AttendanceMode, Event, check_link
 from storage.conversations import Conversation
 from storage.registrations import Status
 
 if TYPE_CHECKING:
-    from bot.registration import RegistrationFlows, Who
+    from bot.registration.flows import RegistrationFlows, Who
 
 SET_LINK = "set_link"
 IMPORT_LINKS = "import_links"

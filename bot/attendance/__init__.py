@@ -1,0 +1,1 @@
+"""Attendance check-in at the venues, and the printable QR codes."""

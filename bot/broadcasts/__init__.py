@@ -1,0 +1,1 @@
+"""Broadcasts from organisers."""

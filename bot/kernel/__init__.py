@@ -1,0 +1,1 @@
+"""The shared kernel every capability uses: replies, texts, clock, outbox, formats."""

@@ -1,0 +1,1 @@
+"""Polls at the zone tables: ballots, staff panels, results, charts, exports."""

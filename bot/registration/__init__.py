@@ -1,0 +1,1 @@
+"""Registration: the wizard, managing a registration, comuni and zones, the calendar file."""

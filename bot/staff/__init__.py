@@ -1,0 +1,1 @@
+"""Staff: roles, invitations, the staff list and its erasure."""

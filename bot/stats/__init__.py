@@ -1,0 +1,1 @@
+"""Figures and the registrations export for organisers."""

@@ -1,0 +1,64 @@
+"""The command menus: the participants' default menu in both languages, each staff member's own."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest
+
+from bot.kernel.commands import menu
+from bot.kernel.i18n import LANGUAGES, Catalog
+from bot.services import Services
+from handlers.context import PsmApplication
+
+log = logging.getLogger(__name__)
+
+
+def menu_commands(
+    catalog: Catalog, language: str, roles: set[str] | None = None
+) -> list[BotCommand]:
+    """The command menu in ``language`` for a user with these roles."""
+    return [BotCommand(name, catalog(language, key)) for name, key in menu(language, roles)]
+
+
+async def set_menus(application: PsmApplication) -> None:
+    """The participant menu in Italian (default) and English; staff get their own menus."""
+    services = application.bot_data.services
+    assert services is not None
+    for language in LANGUAGES:
+        await application.bot.set_my_commands(
+            menu_commands(services.catalog, language),
+            scope=BotCommandScopeDefault(),
+            language_code=None if language == "it" else language,
+        )
+    staff = set(services.settings.organisers) | {
+        grant.user_id for grant in await services.roles.store.grants()
+    }
+    for user_id in staff:
+        await set_user_menu(application.bot, services, user_id)
+
+
+async def set_user_menu(bot: Bot, services: Services, user_id: int) -> None:
+    """Show this user the menu of their roles, in their chosen language or in both."""
+    roles = await services.roles.names(user_id)
+    user = await services.users.get(user_id)
+    chosen = user.language if user else None
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if chosen is not None:  # one menu, whatever the client language
+            await bot.set_my_commands(menu_commands(services.catalog, chosen, roles), scope=scope)
+            await bot.delete_my_commands(scope=scope, language_code="en")
+            return
+        for language in LANGUAGES:
+            code = None if language == "it" else language
+            if roles:
+                await bot.set_my_commands(
+                    menu_commands(services.catalog, language, roles),
+                    scope=scope,
+                    language_code=code,
+                )
+            else:  # back to the default participant menu
+                await bot.delete_my_commands(scope=scope, language_code=code)
+    except BadRequest:  # no chat with this user yet
+        log.info("menu not set for one user: no chat with the bot yet")
