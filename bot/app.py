@@ -26,7 +26,6 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.logs import install_redaction, safe_reason
-from bot.registration.flows import OUTBOX_KINDS, RegistrationFlows
 from bot.services import Services
 from config.event import EventConfig
 from config.settings import Settings
@@ -59,11 +58,8 @@ def build_application(
     async def post_init(application: PsmApplication) -> None:
         services = await Services.start(settings, config, clock)
         application.bot_data.services = services
-        flows = application.bot_data.flows = RegistrationFlows(services)
         await set_menus(application)
-        sender = await services.start_sender(TelegramTransport(application.bot))
-        for kind in OUTBOX_KINDS:
-            sender.register(kind, flows.render_outbox)
+        await services.start_sender(TelegramTransport(application.bot))
         assert application.job_queue is not None
         application.job_queue.run_repeating(
             outbox_tick, interval=settings.outbox_interval, first=0, name="outbox"
@@ -74,7 +70,6 @@ def build_application(
         if services is not None:
             await services.stop_ticking()
             application.bot_data.services = None
-            application.bot_data.flows = None
             await services.close()
 
     builder = (

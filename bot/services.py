@@ -1,20 +1,27 @@
-"""The services a running bot shares: settings, event configuration, storage, clock, texts.
+"""The composition root of the domain: every repository, service and flow, built once.
 
-Created in the Application's ``post_init`` (see :mod:`bot.app`) and closed in
-``post_shutdown``; handlers reach them through the typed context, never by string key.
+:class:`Services` builds each repository on the one database connection, then each service
+and each capability's flows, handing each only the collaborators it uses (no flow receives
+the whole); it owns their lifecycle — created in the Application's ``post_init``
+(:mod:`bot.app`), ticking while the bot runs, closed in ``post_shutdown`` — and is what the
+command line uses without Telegram. Handlers reach the flows through :class:`Flows`, on the
+typed context.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bot.broadcasts.flows import BroadcastService
+from bot.attendance.flows import AttendanceFlows
+from bot.broadcasts.flows import BroadcastFlows, BroadcastService
 from bot.kernel.clock import Clock
+from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog
 from bot.kernel.logs import log_task_failure
 from bot.kernel.outbox import OutboxSender, Transport
+from bot.kernel.people import Languages
 from bot.polls.service import PollService
 from bot.polls.texts import ResultsPresenter
 from bot.registration.comuni import (
@@ -24,10 +31,21 @@ from bot.registration.comuni import (
     normalise,
     refresh_from_bundled,
 )
+from bot.registration.confirmation import OUTBOX_KINDS, Confirmations
+from bot.registration.manage import Manage
+from bot.registration.participant import Participant
+from bot.registration.texts import RegistrationTexts
+from bot.registration.wizard import RegistrationFlow
+from bot.registration.zones import ZoneQuestion
+from bot.reminders.links import LinkFlows
 from bot.reminders.planner import Links, ReminderPlanner, ReminderRenderer
+from bot.staff.flows import StaffFlows
 from bot.staff.roles import Roles
+from bot.stats.export import ExportFlows
+from bot.stats.figures import StatsFlows
 from config.event import EventConfig
 from config.settings import Settings
+from storage.attendance import AttendanceRepository
 from storage.broadcasts import BroadcastRepository
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.conversations import ConversationRepository
@@ -37,46 +55,165 @@ from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
+from storage.stats import StatsRepository
 from storage.users import UserRepository
 
 
-@dataclass
+@dataclass(frozen=True)
+class Flows:
+    """What handlers call: each capability's entry points."""
+
+    conversations: Conversations  # the engine every multi-step flow runs on
+    participant: Participant  # /start, /programma, /aiuto, /lingua, fallbacks
+    manage: Manage  # a registration once made: change, cancel, erase
+    links: LinkFlows
+    staff: StaffFlows
+    attendance: AttendanceFlows
+    broadcasts: BroadcastFlows
+    stats: StatsFlows
+    exports: ExportFlows
+
+
 class Services:
-    """Everything a handler needs, created once per running bot."""
+    """The running bot's repositories, services and flows (see the module doc)."""
 
-    settings: Settings
-    config: EventConfig
-    clock: Clock
-    db: Database
-    catalog: Catalog
-    users: UserRepository
-    conversations: ConversationRepository
-    registrations: RegistrationRepository
-    comuni_store: ComuniRepository
-    outbox: OutboxRepository
-    links: Links
-    planner: ReminderPlanner
-    reminders: ReminderRenderer
-    roles: Roles
-    broadcasts_store: BroadcastRepository
-    comuni: ComuneIndex = field(default_factory=lambda: ComuneIndex([]))
-    sender: OutboxSender | None = None
-    broadcasts: BroadcastService = field(init=False)
-    polls: PollService = field(init=False)  # polls at the zone tables (bot/polls.py)
-    poll_texts: ResultsPresenter = field(init=False)  # their results, texts and charts
-    _tick_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.broadcasts = BroadcastService(self)
-        self.polls = PollService(
-            self.config,
-            self.catalog,
-            self.clock,
-            PollRepository(self.db),
+    def __init__(
+        self, settings: Settings, config: EventConfig, clock: Clock, db: Database, catalog: Catalog
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.clock = clock
+        self.db = db
+        self.catalog = catalog
+        # storage
+        self.users = UserRepository(db)
+        self.conversations = ConversationRepository(db)
+        self.registrations = RegistrationRepository(db)
+        self.comuni_store = ComuniRepository(db)
+        self.outbox = OutboxRepository(db)
+        self.broadcasts_store = BroadcastRepository(db)
+        self.roles = Roles(settings.organisers, RoleRepository(db))
+        # services
+        self.comuni = ComuneIndex([])
+        self.sender: OutboxSender | None = None
+        self.links = Links(config, LinkRepository(db), self.registrations, self.outbox)
+        self.planner = ReminderPlanner(config, self.outbox, self.registrations)
+        self.reminders = ReminderRenderer(config, catalog, self.links, self.registrations)
+        self.broadcasts = BroadcastService(
+            config,
+            catalog,
+            clock,
+            self.broadcasts_store,
+            self.outbox,
             self.registrations,
             self.users,
         )
+        self.polls = PollService(
+            config, catalog, clock, PollRepository(db), self.registrations, self.users
+        )
         self.poll_texts = ResultsPresenter(self.polls)
+        self.flows = self._flows()
+        self._tick_task: asyncio.Task[None] | None = None
+
+    def _flows(self) -> Flows:
+        """Every capability's flows, each with what it uses."""
+        config, catalog, clock = self.config, self.catalog, self.clock
+        languages = Languages(self.users)
+        conversations = Conversations(self.conversations, languages, catalog, clock)
+        texts = RegistrationTexts(config, catalog, self.registrations)
+        self.confirmations = Confirmations(
+            config, catalog, clock, texts, self.registrations, self.outbox
+        )
+        zones = ZoneQuestion(config, catalog, lambda: self.comuni)
+        wizard = RegistrationFlow(
+            conversations,
+            config,
+            catalog,
+            clock,
+            texts,
+            zones,
+            self.confirmations,
+            self.db,
+            self.registrations,
+            self.users,
+            self.planner,
+        )
+        conversations.add(wizard)
+        staff = StaffFlows(
+            languages, config, catalog, clock, self.roles, self.registrations, self.broadcasts_store
+        )
+        manage = Manage(
+            conversations,
+            languages,
+            config,
+            catalog,
+            clock,
+            texts,
+            zones,
+            self.confirmations,
+            self.registrations,
+            self.planner,
+            wizard,
+            staff,
+        )
+        participant = Participant(
+            conversations,
+            languages,
+            config,
+            catalog,
+            clock,
+            texts,
+            wizard,
+            manage,
+            self.registrations,
+            self.users,
+            staff.help_sections,
+        )
+        stats_store = StatsRepository(self.db)
+        return Flows(
+            conversations=conversations,
+            participant=participant,
+            manage=manage,
+            links=LinkFlows(
+                conversations,
+                languages,
+                config,
+                catalog,
+                clock,
+                self.links,
+                self.registrations,
+                self.roles.is_organiser,
+                self._wake_outbox,
+            ),
+            staff=staff,
+            attendance=AttendanceFlows(
+                conversations,
+                languages,
+                config,
+                catalog,
+                clock,
+                self.roles,
+                AttendanceRepository(self.db),
+                self.registrations,
+            ),
+            broadcasts=BroadcastFlows(
+                conversations,
+                languages,
+                config,
+                catalog,
+                clock,
+                self.roles,
+                self.broadcasts,
+                self.broadcasts_store,
+            ),
+            stats=StatsFlows(languages, config, catalog, clock, self.roles, stats_store),
+            exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
+        )
+
+    async def _wake_outbox(self) -> None:
+        """Start delivering what was just put in the outbox."""
+        if self.sender is not None:
+            await self.sender.drain_soon()
 
     @classmethod
     async def start(cls, settings: Settings, config: EventConfig, clock: Clock) -> Services:
@@ -92,27 +229,7 @@ class Services:
     async def _start(
         cls, settings: Settings, config: EventConfig, clock: Clock, db: Database
     ) -> Services:
-        catalog = Catalog.load()
-        registrations = RegistrationRepository(db)
-        outbox = OutboxRepository(db)
-        links = Links(config, LinkRepository(db), registrations, outbox)
-        services = cls(
-            settings=settings,
-            config=config,
-            clock=clock,
-            db=db,
-            catalog=catalog,
-            users=UserRepository(db),
-            conversations=ConversationRepository(db),
-            registrations=registrations,
-            comuni_store=ComuniRepository(db),
-            outbox=outbox,
-            links=links,
-            planner=ReminderPlanner(config, outbox, registrations),
-            reminders=ReminderRenderer(config, catalog, links, registrations),
-            roles=Roles(settings.organisers, RoleRepository(db)),
-            broadcasts_store=BroadcastRepository(db),
-        )
+        services = cls(settings, config, clock, db, Catalog.load())
         await services.reload_comuni()
         return services
 
@@ -126,9 +243,11 @@ class Services:
         sender.register("poll_closed", self.polls.render_closed)
         sender.register("poll_staff", self.polls.render_staff)
         sender.register("results", self.poll_texts.render)
+        for kind in OUTBOX_KINDS:
+            sender.register(kind, self.confirmations.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
-        self.sender = sender
+        self.sender = self.broadcasts.sender = sender
         return sender
 
     async def tick(self) -> None:

@@ -12,6 +12,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.attendance.flows import CheckinButton
+from bot.broadcasts.flows import BroadcastButton
 from bot.kernel.commands import (
     FACILITATOR_COMMANDS,
     ORGANISER_COMMANDS,
@@ -19,6 +21,9 @@ from bot.kernel.commands import (
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
 )
+from bot.registration.manage import ManageButton
+from bot.registration.participant import LanguageButton
+from bot.stats.export import ExportButton
 from handlers import (
     attendance,
     broadcasts,
@@ -72,13 +77,9 @@ def register(application: PsmApplication) -> None:
     private = filters.ChatType.PRIVATE
     new_messages = filters.UpdateType.MESSAGE  # edits of old messages are ignored
 
-    # 0. Before anything else (group -1): the message an organiser asked to broadcast, which
-    #    may be any text or media. It stops the other handlers only when it was expected.
-    application.add_handler(
-        MessageHandler(private & new_messages & ~filters.COMMAND, broadcasts.capture), group=-1
-    )
-    # Polls (group -2, before that): the text a poll set-up waits for (a quick question, a
-    # count) and /annulla during one; both stop the other handlers only when a set-up is open.
+    # 0. Polls (group -2, before everything): the text a poll set-up waits for (a quick
+    #    question, a count) and /annulla during one; both stop the other handlers only when a
+    #    set-up is open.
     application.add_handler(
         MessageHandler(private & new_messages & filters.TEXT & ~filters.COMMAND, polls.text),
         group=-2,
@@ -102,25 +103,36 @@ def register(application: PsmApplication) -> None:
         application.add_handler(
             CommandHandler(list(command.names), callbacks[command.canonical], filters=private)
         )
-    # 2. Buttons: the language choice has its own prefix; everything else, including stale
-    #    and forged data, goes to the flows, which answer invalid data with an alert.
-    application.add_handler(CallbackQueryHandler(registration.language_button, pattern=r"^l\|"))
+    # 2. Buttons, routed by the prefix of their family's codec; the last handler takes
+    #    everything else (a conversation's buttons, and stale or forged data, answered with an
+    #    alert by the conversation engine).
+    application.add_handler(
+        CallbackQueryHandler(registration.language_button, pattern=LanguageButton.pattern())
+    )
+    application.add_handler(
+        CallbackQueryHandler(registration.manage_button, pattern=ManageButton.pattern())
+    )
     application.add_handler(CallbackQueryHandler(organisers.staff_button, pattern=r"^o\|"))
-    application.add_handler(CallbackQueryHandler(broadcasts.cancel_button, pattern=r"^b\|"))
-    application.add_handler(CallbackQueryHandler(attendance.checkin_button, pattern=r"^ci\|"))
-    application.add_handler(CallbackQueryHandler(stats.export_button, pattern=r"^xr\|"))
+    application.add_handler(
+        CallbackQueryHandler(broadcasts.cancel_button, pattern=BroadcastButton.pattern())
+    )
+    application.add_handler(
+        CallbackQueryHandler(attendance.checkin_button, pattern=CheckinButton.pattern())
+    )
+    application.add_handler(
+        CallbackQueryHandler(stats.export_button, pattern=ExportButton.pattern())
+    )
     # Polls: ballots (p|<poll>|...) and staff actions (p|f|...).
     application.add_handler(CallbackQueryHandler(polls.button, pattern=r"^p\|"))
     application.add_handler(CallbackQueryHandler(registration.button))
-    # 3. Free input in private chats: unknown commands, then text, then anything else.
+    # 3. Free input in private chats: unknown commands, then text, then anything else (a
+    #    photo, a file...: the conversation engine gives it to the open flow, e.g. the
+    #    message a broadcast copies or the CSV of personal links).
     application.add_handler(
         MessageHandler(private & new_messages & filters.COMMAND, registration.unknown_command)
     )
     application.add_handler(
         MessageHandler(private & new_messages & filters.TEXT, registration.text)
-    )
-    application.add_handler(
-        MessageHandler(private & new_messages & filters.Document.ALL, links.document)
     )
     application.add_handler(MessageHandler(private & new_messages, registration.other_content))
     # 4. Groups: the bot only works in private chats.

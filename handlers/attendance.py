@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.attendance.flows import CheckinButton
 from handlers.context import PsmContext
 from handlers.render import render, who
 
@@ -17,5 +18,5 @@ async def checkin(update: Update, context: PsmContext) -> None:
 async def checkin_button(update: Update, context: PsmContext) -> None:
     """A name under /presenze: mark that registration present (role and venue re-checked)."""
     assert update.callback_query is not None
-    data = update.callback_query.data or ""
-    await render(context, update, await context.flows.attendance.button(who(update), data))
+    button = CheckinButton.unpack(update.callback_query.data)
+    await render(context, update, await context.flows.attendance.button(who(update), button))

@@ -1,4 +1,8 @@
-"""Typed callback context: handlers reach the services as attributes, not by string key."""
+"""Typed callback context: handlers reach the flows and services as attributes, not by key.
+
+Per-bot state lives on :class:`BotData` too (the pending ballot edits of
+:mod:`handlers.edits`), never in module globals.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.registration.flows import RegistrationFlows
-from bot.services import Services
+from bot.services import Flows, Services
+from handlers.edits import LatestEdits
 
 
 class BotData:
@@ -15,11 +19,11 @@ class BotData:
 
     def __init__(self) -> None:
         self.services: Services | None = None
-        self.flows: RegistrationFlows | None = None
+        self.ballot_edits = LatestEdits()  # ballot messages waiting for their new look
 
 
 class PsmContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """Callback context with typed access to the running services."""
+    """Callback context with typed access to the running services and flows."""
 
     @property
     def services(self) -> Services:
@@ -30,12 +34,9 @@ class PsmContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return services
 
     @property
-    def flows(self) -> RegistrationFlows:
-        """The registration flows."""
-        flows = self.bot_data.flows
-        if flows is None:
-            raise RuntimeError("psm-bot services are not started")
-        return flows
+    def flows(self) -> Flows:
+        """Every capability's flows."""
+        return self.services.flows
 
 
 PsmApplication = Application[ExtBot[None], PsmContext, dict[Any, Any], dict[Any, Any], BotData, Any]

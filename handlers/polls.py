@@ -7,79 +7,16 @@ the previous edit, which the rate limiter may hold back when a whole room taps a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import weakref
-from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ExtBot
+from telegram.ext import ApplicationHandlerStop
 
-from bot.kernel.replies import Message
 from bot.polls.staff import PollStaffFlows
-from handlers.bot_api import inline_keyboard
 from handlers.context import PsmContext
-from handlers.ratelimit import BULK
-from handlers.render import NO_PREVIEW, render, who
+from handlers.render import render, who
 
 log = logging.getLogger(__name__)
-
-EDIT_DEBOUNCE = 0.5  # seconds a ballot edit waits for more taps of the same person
-
-
-class LatestEdits:
-    """Per message, the latest wanted text and buttons; one edit in flight at a time.
-
-    An edit waits :data:`EDIT_DEBOUNCE` seconds first, so a participant's quick taps become
-    one edit (fewer calls against Telegram's ~30 a second).
-    """
-
-    def __init__(self) -> None:
-        self._wanted: dict[tuple[int, int], Message] = {}
-        self._running: set[tuple[int, int]] = set()
-
-    def submit(self, context: PsmContext, chat_id: int, message_id: int, message: Message) -> None:
-        """Ask for ``message_id`` to show ``message`` (replacing any edit not yet made)."""
-        key = (chat_id, message_id)
-        self._wanted[key] = message
-        if key not in self._running:
-            self._running.add(key)
-            context.application.create_task(self._run(context.bot, key))
-
-    async def _run(self, bot: ExtBot[Any], key: tuple[int, int]) -> None:
-        try:
-            while key in self._wanted:
-                await asyncio.sleep(EDIT_DEBOUNCE)
-                message = self._wanted.pop(key)
-                with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
-                    await bot.edit_message_text(
-                        message.text,
-                        chat_id=key[0],
-                        message_id=key[1],
-                        parse_mode=ParseMode.HTML,
-                        link_preview_options=NO_PREVIEW,
-                        reply_markup=inline_keyboard(message.buttons),
-                        # the tap was already answered: the ballot's new look is paced
-                        # with the other bulk traffic, not ahead of the room's presses
-                        rate_limit_args=BULK,
-                    )
-        except TelegramError as exc:
-            log.warning("could not update a ballot: %s", type(exc).__name__)
-        finally:
-            self._running.discard(key)
-
-
-_EDITS: weakref.WeakKeyDictionary[Any, LatestEdits] = weakref.WeakKeyDictionary()
-
-
-def _edits(context: PsmContext) -> LatestEdits:
-    found = _EDITS.get(context.application)
-    if found is None:
-        found = _EDITS[context.application] = LatestEdits()
-    return found
 
 
 def _flows(context: PsmContext) -> PollStaffFlows:
@@ -127,7 +64,9 @@ async def button(update: Update, context: PsmContext) -> None:
         edit, outcome.edit = outcome.edit, None
         outcome.close_keyboard = False
         await render(context, update, outcome)
-        _edits(context).submit(context, query.message.chat.id, query.message.message_id, edit)
+        context.bot_data.ballot_edits.submit(
+            context, query.message.chat.id, query.message.message_id, edit
+        )
         return
     await render(context, update, outcome)
 

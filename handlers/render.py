@@ -8,8 +8,8 @@ from telegram import CallbackQuery, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.kernel.i18n import Raw
+from bot.kernel.people import Who
 from bot.kernel.replies import Message, Outcome, Reply
-from bot.registration.flows import Who
 from handlers.bot_api import NO_PREVIEW, BotApi
 from handlers.context import PsmContext
 from handlers.menus import set_user_menu

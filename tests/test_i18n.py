@@ -29,7 +29,7 @@ from bot.kernel.i18n import (
     placeholders,
     plural_form,
 )
-from bot.registration.flows import CATEGORIES
+from bot.registration.wizard import CATEGORIES
 from bot.staff.roles import FACILITATOR, REFERENT
 
 ROOT = Path(bot.__file__).resolve().parent.parent

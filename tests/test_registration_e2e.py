@@ -452,12 +452,12 @@ async def test_unexpected_error_is_logged_without_personal_data(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bot.registration.flows import RegistrationFlows
+    from bot.registration.participant import Participant
 
-    async def broken(self: RegistrationFlows, who: Any, text: str) -> Any:
+    async def broken(self: Participant, who: Any, text: str, message: Any = None) -> Any:
         raise ValueError(f"cannot handle {text} from {who.full_name}")
 
-    monkeypatch.setattr(RegistrationFlows, "text", broken)
+    monkeypatch.setattr(Participant, "text", broken)
     user = api.user(1090, "Segreta", "Persona", language_code="en")
     with caplog.at_level("INFO"):
         await user.send("my secret comune")

@@ -31,29 +31,53 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
 
+from bot.kernel.buttons import ButtonData
+from bot.kernel.clock import Clock
+from bot.kernel.conversation import NEXT, Content, Conversations, FlowData, Handled, Talk
 from bot.kernel.format import date_text, time_text, zone_label
-from bot.kernel.replies import Button, Keyboard, Message, Outcome
+from bot.kernel.i18n import Catalog, Raw
+from bot.kernel.people import Languages, Who
+from bot.kernel.replies import Button, Keyboard, Message, Outcome, Reply
 from bot.registration.comuni import normalise
+from bot.staff.roles import Roles
 from config.event import AttendanceMode, Event, EventConfig
 from storage.attendance import AttendanceRepository, Attendee
-from storage.conversations import Conversation
-from storage.registrations import Status
-
-if TYPE_CHECKING:
-    from bot.registration.flows import RegistrationFlows, Who
+from storage.registrations import RegistrationRepository, Status
 
 log = logging.getLogger(__name__)
 
 CHECKIN_PREFIX = "ci_"
 CHECKIN_LEAD = dt.timedelta(hours=2)
 CHECKIN = "checkin"  # the conversation of /presenze
-VENUE, NAME = "venue", "name"
 MAX_MATCHES = 10
 MIN_QUERY = 2
-BUTTON_PREFIX = "ci|"
+
+
+class CheckinStep(StrEnum):
+    """The steps of ``/presenze``."""
+
+    VENUE = "venue"
+    NAME = "name"
+
+
+@dataclass
+class CheckinData(FlowData):
+    """The venues the staff member may work at, and the one chosen."""
+
+    venues: list[str] = field(default_factory=list)
+    venue_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckinButton(ButtonData, prefix="ci"):
+    """A name found by ``/presenze``: mark that registration present."""
+
+    action: str  # "m"
+    registration_id: int
 
 
 # --- links and days -----------------------------------------------------------------------
@@ -126,36 +150,101 @@ def name_matches(query: str, name: str | None) -> bool:
     return all(word in target for word in normalise(query).split())
 
 
+class CheckinFlow:
+    """``/presenze``: the venue (when there is a choice), then names to search."""
+
+    name: ClassVar[str] = CHECKIN
+    data_type = CheckinData
+    text_steps: frozenset[str] = frozenset({CheckinStep.NAME})
+
+    def __init__(self, attendance: AttendanceFlows) -> None:
+        self.a = attendance
+
+    def stopped(self, talk: Talk[CheckinData]) -> str:
+        """``/annulla`` ends the search."""
+        return "abort.done"
+
+    async def next_step(self, talk: Talk[CheckinData], who: Who | None) -> str:
+        """Venue first (when there is a choice), then names."""
+        return CheckinStep.NAME if talk.data.venue_id else CheckinStep.VENUE
+
+    async def question(self, talk: Talk[CheckinData], who: Who | None) -> list[Reply]:
+        """Which venue, or: type a name (with how many are present so far)."""
+        return [await self.a.question(talk)]
+
+    async def on_button(
+        self, talk: Talk[CheckinData], action: str, value: str, who: Who, pressed: int | None
+    ) -> Handled:
+        """The venue button."""
+        if talk.step == CheckinStep.VENUE and action == "v" and value in talk.data.venues:
+            talk.data.venue_id = value
+            return NEXT
+        return None
+
+    async def on_text(self, talk: Talk[CheckinData], text: str, who: Who) -> Handled:
+        """A name (or part of it): buttons for the matching registrations."""
+        if talk.step != CheckinStep.NAME:
+            return None
+        return await self.a.search(talk, text, who)
+
+    async def on_content(self, talk: Talk[CheckinData], content: Content, who: Who) -> Handled:
+        """Names are typed."""
+        return None
+
+    def takes_any_message(self, talk: Talk[CheckinData]) -> bool:
+        """Only typed answers or buttons here."""
+        return False
+
+
 class AttendanceFlows:
     """Self check-in at the desk and ``/presenze`` for referents and organisers."""
 
-    flows_handled: tuple[str, ...] = (CHECKIN,)
+    def __init__(
+        self,
+        conversations: Conversations,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        roles: Roles,
+        store: AttendanceRepository,
+        registrations: RegistrationRepository,
+    ) -> None:
+        self.conversations = conversations
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.roles = roles
+        self.store = store
+        self.registrations = registrations
+        self.flow = CheckinFlow(self)
+        conversations.add(self.flow)
 
-    def __init__(self, flows: RegistrationFlows) -> None:
-        self.flows = flows
-        self.s = flows.s
-        self.store = AttendanceRepository(flows.s.db)
+    def t(self, language: str, key: str, /, **params: object) -> Raw:
+        """A catalog message."""
+        return self.catalog(language, key, **params)
 
     def _local(self, when: dt.datetime) -> str:
-        return time_text(when.astimezone(self.s.config.tz).time())
+        return time_text(when.astimezone(self.config.tz).time())
 
     def _venue_name(self, venue_id: str | None) -> str:
         try:
-            return self.s.config.venue(venue_id or "").name
+            return self.config.venue(venue_id or "").name
         except KeyError:
             return venue_id or "?"
 
     # --- participants at the desk ---------------------------------------------------------
     async def desk(self, who: Who, venue_id: str) -> Outcome:
         """``/start ci_<venue>``: mark the participant present, or say clearly why not."""
-        language = await self.flows.language(who)
-        t = self.flows.t
+        language = await self.languages.of(who)
+        t = self.t
         out = Outcome()
-        config = self.s.config
+        config = self.config
         if venue_id not in {venue.id for venue in config.venues}:
             return out.add(Message(t(language, "checkin.unknown_link")))
         venue = config.venue(venue_id)
-        now = self.s.clock.now()
+        now = self.clock.now()
         event = event_today(config, venue_id, now)
         if event is None:
             upcoming = next_event(config, venue_id, now)
@@ -169,7 +258,7 @@ class AttendanceFlows:
                         "checkin.wrong_day",
                         venue=venue.name,
                         event=upcoming.title.get(language),
-                        date=date_text(self.s.catalog, language, opens.date()),
+                        date=date_text(self.catalog, language, opens.date()),
                         time=time_text(opens.time()),
                     )
                 )
@@ -190,7 +279,7 @@ class AttendanceFlows:
             )
         if now >= closes:
             return out.add(Message(t(language, "checkin.closed", event=title, venue=venue.name)))
-        registration = await self.s.registrations.active(event.id, who.user_id)
+        registration = await self.registrations.active(event.id, who.user_id)
         if registration is None:
             return out.add(Message(t(language, "checkin.not_registered", event=title)))
         if registration.mode != AttendanceMode.IN_PERSON.value:
@@ -207,7 +296,7 @@ class AttendanceFlows:
                 )
             )
         if registration.status is Status.WAITLISTED:
-            position = await self.s.registrations.waitlist_position(registration)
+            position = await self.registrations.waitlist_position(registration)
             return out.add(
                 Message(
                     t(
@@ -247,52 +336,45 @@ class AttendanceFlows:
     # --- staff: /presenze ------------------------------------------------------------------
     async def _allowed_venues(self, user_id: int) -> set[str] | None:
         """Venues the user may mark people present at (None: not allowed at all)."""
-        if self.s.roles.is_organiser(user_id):
-            return {venue.id for venue in self.s.config.venues}
-        venues = await self.s.roles.referent_venues(user_id)
+        if self.roles.is_organiser(user_id):
+            return {venue.id for venue in self.config.venues}
+        venues = await self.roles.referent_venues(user_id)
         return venues or None
 
     async def start(self, who: Who, typed: str | None = None) -> Outcome:
         """``/presenze [name]``: pick the venue if needed, then search names to mark present."""
-        language = await self.flows.language(who)
-        t = self.flows.t
+        language = await self.languages.of(who)
+        t = self.t
         allowed = await self._allowed_venues(who.user_id)
         if allowed is None:
             return Outcome().add(Message(t(language, "checkin.staff_only")))
-        now = self.s.clock.now()
+        now = self.clock.now()
         venues = [
             venue.id
-            for venue in self.s.config.venues
-            if venue.id in allowed and event_today(self.s.config, venue.id, now) is not None
+            for venue in self.config.venues
+            if venue.id in allowed and event_today(self.config, venue.id, now) is not None
         ]
         if not venues:
             return Outcome().add(Message(t(language, "checkin.no_event_today")))
-        data: dict[str, Any] = {"venues": venues}
-        if len(venues) == 1:
-            data["venue_id"] = venues[0]
-        conversation = Conversation(who.user_id, CHECKIN, VENUE, "", data)
-        out = await self.flows.advance(conversation, language, Outcome(), who)
-        if typed and conversation.step == NAME:
-            return await self.on_text(conversation, language, typed, out, who)
+        data = CheckinData(venues=venues, venue_id=venues[0] if len(venues) == 1 else None)
+        out = await self.conversations.begin(who, self.flow, data, language=language)
+        if typed and data.venue_id is not None:
+            talk = await self.conversations.open(who, language=language, out=out)
+            if talk is not None:
+                return await self.search(talk, typed, who)
         return out
 
-    def next_step(self, conversation: Conversation) -> str:
-        """Venue first (when there is a choice), then names."""
-        return NAME if "venue_id" in conversation.data else VENUE
-
-    async def question(
-        self, conversation: Conversation, language: str, button: Callable[..., Button]
-    ) -> Message:
+    async def question(self, talk: Talk[CheckinData]) -> Message:
         """Which venue, or: type a name (with how many are present so far)."""
-        t = self.flows.t
-        if conversation.step == VENUE:
-            venues = [self.s.config.venue(v) for v in conversation.data.get("venues", [])]
+        t, language = self.t, talk.language
+        if talk.step == CheckinStep.VENUE:
+            venues = [self.config.venue(v) for v in talk.data.venues]
             return Message(
                 t(language, "checkin.ask_venue"),
-                [[button(venue.name, "v", venue.id)] for venue in venues],
+                [[talk.button(venue.name, "v", venue.id)] for venue in venues],
             )
-        venue_id = str(conversation.data["venue_id"])
-        event = event_today(self.s.config, venue_id, self.s.clock.now())
+        venue_id = str(talk.data.venue_id)
+        event = event_today(self.config, venue_id, self.clock.now())
         if event is None:
             return Message(t(language, "checkin.no_event_today"))
         expected = await self.store.at_venue(event.id, venue_id)
@@ -309,35 +391,17 @@ class AttendanceFlows:
             )
         )
 
-    async def on_button(self, conversation: Conversation, action: str, value: str) -> bool:
-        """The venue button."""
-        if conversation.step == VENUE and action == "v":
-            if value not in conversation.data.get("venues", []):
-                return False
-            conversation.data["venue_id"] = value
-            return True
-        return False
-
-    async def finish(self, conversation: Conversation, language: str, who: Who) -> Outcome | None:
-        """The venue button leads to the name question: never over after a button."""
-        return None
-
-    async def on_text(
-        self, conversation: Conversation, language: str, text: str, out: Outcome, who: Who
-    ) -> Outcome:
+    async def search(self, talk: Talk[CheckinData], text: str, who: Who) -> Outcome:
         """A name (or part of it): buttons for the matching registrations."""
-        t = self.flows.t
-        if conversation.step != NAME:
-            out.add(Message(t(language, "flow.use_buttons")))
-            return await self.flows.ask(conversation, language, out, who)
-        venue_id = str(conversation.data["venue_id"])
+        t, language, out = self.t, talk.language, talk.out
+        venue_id = str(talk.data.venue_id)
         allowed = await self._allowed_venues(who.user_id)
         if allowed is None or venue_id not in allowed:  # the role was removed meanwhile
-            await self.s.conversations.delete(who.user_id)
+            await self.conversations.end(who.user_id)
             return out.add(Message(t(language, "checkin.staff_only")))
-        event = event_today(self.s.config, venue_id, self.s.clock.now())
+        event = event_today(self.config, venue_id, self.clock.now())
         if event is None:  # the day is over
-            await self.s.conversations.delete(who.user_id)
+            await self.conversations.end(who.user_id)
             return out.add(Message(t(language, "checkin.no_event_today")))
         query = " ".join(text.split())[:60]
         if len(normalise(query).replace(" ", "")) < MIN_QUERY:
@@ -350,7 +414,9 @@ class AttendanceFlows:
         key = normalise(query)
         matches.sort(key=lambda a: (not normalise(a.display_name or "").startswith(key),))
         shown = matches[:MAX_MATCHES]
-        buttons: Keyboard = [[Button(self._label(a), f"{BUTTON_PREFIX}m|{a.id}")] for a in shown]
+        buttons: Keyboard = [
+            [Button(self._label(a), CheckinButton("m", a.id).pack())] for a in shown
+        ]
         text_key = "checkin.matches" if len(matches) <= MAX_MATCHES else "checkin.too_many"
         return out.add(
             Message(
@@ -362,19 +428,18 @@ class AttendanceFlows:
     def _label(self, attendee: Attendee) -> str:
         mark = "✅ " if attendee.present else "⏳ " if attendee.status is Status.WAITLISTED else ""
         name = (attendee.display_name or "")[:40]
-        return f"{mark}{name} · {zone_label(self.s.config, attendee.zone)}"[:64]
+        return f"{mark}{name} · {zone_label(self.config, attendee.zone)}"[:64]
 
-    async def button(self, who: Who, data: str) -> Outcome:
-        """``ci|m|<registration id>``: mark present, re-checking role, venue and day."""
-        language = await self.flows.language(who)
-        t = self.flows.t
+    async def button(self, who: Who, button: CheckinButton | None) -> Outcome:
+        """A name's button: mark present, re-checking role, venue and day."""
+        language = await self.languages.of(who)
+        t = self.t
         allowed = await self._allowed_venues(who.user_id)
         if allowed is None:
             return Outcome(alert=t(language, "checkin.staff_only"), close_keyboard=False)
-        parts = data.split("|")
-        if len(parts) != 3 or parts[1] != "m" or not parts[2].isdigit() or len(parts[2]) > 12:
+        if button is None or button.action != "m":
             return Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
-        attendee = await self.store.get(int(parts[2]))
+        attendee = await self.store.get(button.registration_id)
         if (
             attendee is None
             or attendee.venue_id not in allowed
@@ -382,8 +447,8 @@ class AttendanceFlows:
             or attendee.status not in (Status.CONFIRMED, Status.WAITLISTED)
         ):
             return Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
-        now = self.s.clock.now()
-        event = event_today(self.s.config, attendee.venue_id or "", now)
+        now = self.clock.now()
+        event = event_today(self.config, attendee.venue_id or "", now)
         if event is None or event.id != attendee.event_id:
             return Outcome(alert=t(language, "checkin.not_today"), close_keyboard=False)
         done = await self.store.check_in(attendee.id, who.user_id, now)
@@ -393,7 +458,7 @@ class AttendanceFlows:
         assert marked.checked_in_at is not None
         params = {
             "name": marked.display_name or "",
-            "zone": zone_label(self.s.config, marked.zone),
+            "zone": zone_label(self.config, marked.zone),
             "time": self._local(marked.checked_in_at),
         }
         if not done.new:

@@ -21,36 +21,74 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
 
+from bot.kernel.buttons import ButtonData
+from bot.kernel.clock import Clock
+from bot.kernel.conversation import NEXT, Content, Conversations, FlowData, Handled, Talk
 from bot.kernel.format import zone_label
-from bot.kernel.i18n import language_for
-from bot.kernel.outbox import Outgoing, Prepared
+from bot.kernel.i18n import Catalog, Raw, language_for
+from bot.kernel.outbox import OutboxSender, Outgoing, Prepared
+from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Button, Copy, Message, Outcome, Reply
 from bot.kernel.spreadsheet import Table, Value, to_csv
-from config.event import AttendanceMode
-from storage.broadcasts import Broadcast, Recipient
-from storage.conversations import Conversation
-from storage.outbox import OutboxRow, Planned
-
-if TYPE_CHECKING:
-    from bot.registration.flows import RegistrationFlows, Who
-    from bot.services import Services
+from bot.staff.roles import Roles
+from config.event import EventConfig
+from storage.broadcasts import Broadcast, BroadcastRepository, Recipient
+from storage.outbox import OutboxRepository, OutboxRow, Planned
+from storage.registrations import RegistrationRepository
+from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
 BROADCAST = "broadcast"
-CAPTURE, EVENT, AUDIENCE, ZONE, VENUE, CONFIRM, WHEN, SCHEDULED = (
-    "capture",
-    "event",
-    "audience",
-    "zone",
-    "venue",
-    "confirm",
-    "when",
-    "scheduled",
-)
+
+
+class Step(StrEnum):
+    """The steps of composing a broadcast."""
+
+    CAPTURE = "capture"  # the message to copy
+    EVENT = "event"
+    AUDIENCE = "audience"
+    ZONE = "zone"
+    VENUE = "venue"
+    CONFIRM = "confirm"
+    WHEN = "when"
+    SCHEDULED = "scheduled"
+
+
+@dataclass
+class BroadcastData(FlowData):
+    """The broadcast being composed."""
+
+    facilitator_zones: list[int] | None = None  # None: an organiser (every zone)
+    source_chat: int | None = None
+    source_message: int | None = None
+    content: str | None = None
+    event: str | None = None
+    kind: str | None = None
+    zone: int | None = None
+    venue: str | None = None
+    schedule: bool = False
+    scheduled_at: str | None = None
+    decision: str | None = None
+
+    def audience(self) -> dict[str, Any]:
+        """Who it goes to, as stored with the broadcast."""
+        found = {"event": self.event, "kind": self.kind, "zone": self.zone, "venue": self.venue}
+        return {key: value for key, value in found.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class BroadcastButton(ButtonData, prefix="b"):
+    """The cancel button of a broadcast."""
+
+    action: str  # "cancel"
+    broadcast_id: int
+
+
 AUDIENCES = ("all", "zone", "venue", "in_person", "online", "present", "absent")
 CONTENT_KINDS = ("text", "photo", "document", "video", "audio", "voice", "animation")
 MISSING_COLUMNS = ("registration_id", "name", "zone", "mode", "status", "reason")
@@ -94,30 +132,46 @@ def audience_filters(audience: dict[str, Any]) -> dict[str, Any]:
 class BroadcastService:
     """Starts due broadcasts, shows their progress, reports, cancels; renders outbox rows."""
 
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(
+        self,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        broadcasts_store: BroadcastRepository,
+        outbox: OutboxRepository,
+        registrations: RegistrationRepository,
+        users: UserRepository,
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.broadcasts_store = broadcasts_store
+        self.outbox = outbox
+        self.registrations = registrations
+        self.users = users
+        self.sender: OutboxSender | None = None  # set once the outbox sender runs
         self._edited: dict[int, tuple[float, str]] = {}  # id -> (monotonic time, text)
 
     async def recipients(self, audience: dict[str, Any]) -> list[Recipient]:
         """Who an audience reaches now."""
-        return await self.s.broadcasts_store.recipients(
+        return await self.broadcasts_store.recipients(
             str(audience["event"]), **audience_filters(audience)
         )
 
     async def _language(self, user_id: int) -> str:
-        user = await self.s.users.get(user_id)
+        user = await self.users.get(user_id)
         return language_for(None, user.language if user else None)
 
     def describe(self, language: str, audience: dict[str, Any]) -> str:
         """The audience in words."""
-        t = self.s.catalog
-        event = self.s.config.event(str(audience["event"]))
+        t = self.catalog
+        event = self.config.event(str(audience["event"]))
         kind = audience.get("kind", "all")
         detail = ""
         if kind == "zone":
-            detail = zone_label(self.s.config, int(audience["zone"]))
+            detail = zone_label(self.config, int(audience["zone"]))
         elif kind == "venue":
-            detail = self.s.config.venue(str(audience["venue"])).name
+            detail = self.config.venue(str(audience["venue"])).name
         return str(
             t(
                 language,
@@ -129,18 +183,18 @@ class BroadcastService:
 
     async def tick(self) -> None:
         """Start the broadcasts that are due, update progress, finish the completed ones."""
-        now = self.s.clock.now()
-        for broadcast in await self.s.broadcasts_store.with_status("scheduled"):
+        now = self.clock.now()
+        for broadcast in await self.broadcasts_store.with_status("scheduled"):
             if broadcast.scheduled_at <= now:
                 await self._start(broadcast, now)
-        for broadcast in await self.s.broadcasts_store.unreported():
+        for broadcast in await self.broadcasts_store.unreported():
             await self._progress(broadcast, now)
 
     async def _start(self, broadcast: Broadcast, now: dt.datetime) -> None:
-        if not await self.s.broadcasts_store.move(broadcast.id, ("scheduled",), "sending", now):
+        if not await self.broadcasts_store.move(broadcast.id, ("scheduled",), "sending", now):
             return
         recipients = await self.recipients(broadcast.audience)
-        await self.s.outbox.add(
+        await self.outbox.add(
             [
                 Planned(
                     dedupe_key=f"broadcast:{broadcast.id}:{r.registration_id}",
@@ -155,14 +209,14 @@ class BroadcastService:
             ],
             now,
         )
-        await self.s.broadcasts_store.set_total(broadcast.id, len(recipients))
+        await self.broadcasts_store.set_total(broadcast.id, len(recipients))
         log.info(
             "broadcast %d started: event=%s recipients=%d",
             broadcast.id,
             broadcast.audience.get("event"),
             len(recipients),
         )
-        sender = self.s.sender
+        sender = self.sender
         if sender is not None:
             language = await self._language(broadcast.created_by)
             text, buttons = self._progress_message(language, broadcast.id, 0, len(recipients))
@@ -172,7 +226,7 @@ class BroadcastService:
                 )
             except Exception:  # the broadcast goes on without a progress message
                 return
-            await self.s.broadcasts_store.set_progress_message(
+            await self.broadcasts_store.set_progress_message(
                 broadcast.id, broadcast.created_by, message_id
             )
             self._edited[broadcast.id] = (time.monotonic(), text)
@@ -181,18 +235,18 @@ class BroadcastService:
     def _progress_message(
         self, language: str, broadcast_id: int, done: int, total: int
     ) -> tuple[str, list[list[Button]]]:
-        t = self.s.catalog
+        t = self.catalog
         text = str(t(language, "broadcast.progress", done=done, total=total, id=broadcast_id))
         return text, [
             [Button(str(t(language, "broadcast.cancel_button")), f"b|cancel|{broadcast_id}")]
         ]
 
     async def _progress(self, broadcast: Broadcast, now: dt.datetime) -> None:
-        counts = await self.s.outbox.broadcast_counts(broadcast.id)
+        counts = await self.outbox.broadcast_counts(broadcast.id)
         in_progress = counts.get("pending", 0) + counts.get("sending", 0)
         if in_progress == 0:
-            await self.s.broadcasts_store.move(broadcast.id, ("sending",), "done", now)
-            if await self.s.broadcasts_store.mark_reported(broadcast.id, now):
+            await self.broadcasts_store.move(broadcast.id, ("sending",), "done", now)
+            if await self.broadcasts_store.mark_reported(broadcast.id, now):
                 await self._report(broadcast, counts)
             return
         if broadcast.status == "cancelled":
@@ -207,7 +261,7 @@ class BroadcastService:
     async def _edit_progress(
         self, broadcast: Broadcast, text: str, buttons: list[list[Button]]
     ) -> None:
-        sender = self.s.sender
+        sender = self.sender
         if sender is None or broadcast.progress_chat is None or broadcast.progress_message is None:
             return
         self._edited[broadcast.id] = (time.monotonic(), text)
@@ -222,8 +276,8 @@ class BroadcastService:
 
     async def _report(self, broadcast: Broadcast, counts: dict[str, int]) -> None:
         language = await self._language(broadcast.created_by)
-        t = self.s.catalog
-        final = await self.s.broadcasts_store.get(broadcast.id) or broadcast
+        t = self.catalog
+        final = await self.broadcasts_store.get(broadcast.id) or broadcast
         key = "broadcast.cancelled_report" if final.status == "cancelled" else "broadcast.report"
         log.info(
             "broadcast %d %s: recipients=%d delivered=%d blocked=%d failed=%d skipped=%d "
@@ -250,11 +304,11 @@ class BroadcastService:
             )
         )
         await self._edit_progress(broadcast, text, [])
-        missing = await self.s.outbox.not_reached(broadcast.id)
+        missing = await self.outbox.not_reached(broadcast.id)
         document = None
         if missing:
             document = (f"non-raggiunti-{broadcast.id}.csv", await self._missing_csv(missing))
-        sender = self.s.sender
+        sender = self.sender
         if sender is None:
             return
         try:
@@ -269,7 +323,7 @@ class BroadcastService:
         cells: list[list[Value]] = []
         for row in rows:
             registration = (
-                await self.s.registrations.get(row.registration_id) if row.registration_id else None
+                await self.registrations.get(row.registration_id) if row.registration_id else None
             )
             cells.append(
                 [
@@ -282,28 +336,26 @@ class BroadcastService:
                 ]
             )
         table = Table("non-raggiunti", MISSING_COLUMNS, cells)
-        return to_csv(table, self.s.config.tz)
+        return to_csv(table, self.config.tz)
 
     async def cancel(self, broadcast_id: int) -> Broadcast | None:
         """Cancel a scheduled or running broadcast; sent messages stay sent."""
-        now = self.s.clock.now()
-        if not await self.s.broadcasts_store.move(
+        now = self.clock.now()
+        if not await self.broadcasts_store.move(
             broadcast_id, ("scheduled", "sending"), "cancelled", now
         ):
             return None
-        await self.s.outbox.cancel_pending(broadcast_id=broadcast_id, reason="cancelled", now=now)
+        await self.outbox.cancel_pending(broadcast_id=broadcast_id, reason="cancelled", now=now)
         await self.tick()  # reports at once unless messages are still in flight
-        return await self.s.broadcasts_store.get(broadcast_id)
+        return await self.broadcasts_store.get(broadcast_id)
 
     async def render(self, row: OutboxRow, now: dt.datetime) -> Prepared:
         """Outbox renderer: a copy of the broadcast message, unless cancelled meanwhile."""
-        broadcast = (
-            await self.s.broadcasts_store.get(row.broadcast_id) if row.broadcast_id else None
-        )
+        broadcast = await self.broadcasts_store.get(row.broadcast_id) if row.broadcast_id else None
         if broadcast is None or broadcast.status == "cancelled":
             return Prepared(None, skip="cancelled")
         registration = (
-            await self.s.registrations.get(row.registration_id) if row.registration_id else None
+            await self.registrations.get(row.registration_id) if row.registration_id else None
         )
         if registration is None or not registration.active:
             return Prepared(None, skip="registration_inactive")
@@ -312,136 +364,96 @@ class BroadcastService:
         )
 
 
-class BroadcastFlows:
-    """The ``/messaggio`` conversation, on the shared conversation machinery."""
+class BroadcastFlow:
+    """The ``/messaggio`` conversation."""
 
-    flows_handled: tuple[str, ...] = (BROADCAST,)
+    name: ClassVar[str] = BROADCAST
+    data_type = BroadcastData
+    text_steps: frozenset[str] = frozenset({Step.WHEN})
 
-    def __init__(self, flows: RegistrationFlows) -> None:
-        self.flows = flows
-        self.s = flows.s
+    def __init__(self, broadcasts: BroadcastFlows) -> None:
+        self.b = broadcasts
 
-    async def _zones_of(self, user_id: int) -> list[int] | None:
-        """None for organisers (every zone), else the facilitator's zones."""
-        if self.s.roles.is_organiser(user_id):
-            return None
-        return sorted(await self.s.roles.facilitator_zones(user_id))
+    def stopped(self, talk: Talk[BroadcastData]) -> str:
+        """``/annulla`` while composing."""
+        return "abort.done"
 
-    async def start(self, who: Who) -> Outcome:
-        """``/messaggio``: organisers and facilitators; ask for the message to send."""
-        language = await self.flows.language(who)
-        zones = await self._zones_of(who.user_id)
-        if zones == []:
-            return Outcome().add(Message(self.flows.t(language, "broadcast.not_allowed")))
-        data: dict[str, Any] = {}
-        if zones is not None:
-            data["facilitator_zones"] = zones
-        conversation = Conversation(who.user_id, BROADCAST, CAPTURE, "", data)
-        return await self.flows.advance(conversation, language, Outcome(), who)
+    def takes_any_message(self, talk: Talk[BroadcastData]) -> bool:
+        """The first step takes the message to broadcast, whatever it is."""
+        return talk.step == Step.CAPTURE
 
-    async def captured(self, who: Who, chat_id: int, message_id: int, kind: str) -> Outcome:
-        """The message to broadcast arrived (any supported content)."""
-        language = await self.flows.language(who)
-        conversation = await self.s.conversations.get(who.user_id)
-        assert conversation is not None
-        out = Outcome()
-        if kind not in CONTENT_KINDS:
-            out.add(Message(self.flows.t(language, "broadcast.unsupported")))
-            return await self.flows.ask(conversation, language, out, who)
-        conversation.data.update(source_chat=chat_id, source_message=message_id, content=kind)
-        return await self.flows.advance(conversation, language, out, who)
-
-    async def wants_capture(self, user_id: int) -> bool:
-        """Whether the user's next message is the one to broadcast."""
-        conversation = await self.s.conversations.get(user_id)
-        return (
-            conversation is not None
-            and conversation.flow == BROADCAST
-            and conversation.step == CAPTURE
-        )
-
-    def next_step(self, conversation: Conversation) -> str:
+    async def next_step(self, talk: Talk[BroadcastData], who: Who | None) -> str:
         """The first unanswered step of the broadcast conversation."""
-        data = conversation.data
-        if "source_message" not in data:
-            return CAPTURE
-        if "event" not in data:
-            if len(self.s.config.events) != 1:
-                return EVENT
-            data["event"] = self.s.config.events[0].id
-        zones = data.get("facilitator_zones")
-        if "kind" not in data:
+        data, config = talk.data, self.b.config
+        if data.source_message is None:
+            return Step.CAPTURE
+        if data.event is None:
+            if len(config.events) != 1:
+                return Step.EVENT
+            data.event = config.events[0].id
+        zones = data.facilitator_zones
+        if data.kind is None:
             if zones is None:
-                return AUDIENCE
-            data["kind"] = "zone"
-        if data["kind"] == "zone" and "zone" not in data:
+                return Step.AUDIENCE
+            data.kind = "zone"
+        if data.kind == "zone" and data.zone is None:
             if zones is not None and len(zones) == 1:
-                data["zone"] = zones[0]
+                data.zone = zones[0]
             else:
-                return ZONE
-        if data["kind"] == "venue" and "venue" not in data:
-            return VENUE
-        if data.get("schedule") and "scheduled_at" not in data:
-            return WHEN
-        if "scheduled_at" in data:
-            return SCHEDULED
-        return CONFIRM
+                return Step.ZONE
+        if data.kind == "venue" and data.venue is None:
+            return Step.VENUE
+        if data.schedule and data.scheduled_at is None:
+            return Step.WHEN
+        if data.scheduled_at is not None:
+            return Step.SCHEDULED
+        return Step.CONFIRM
 
-    def _audience(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {key: data[key] for key in ("event", "kind", "zone", "venue") if key in data}
-
-    async def question(
-        self, conversation: Conversation, language: str, button: Callable[..., Button]
-    ) -> Message | list[Reply]:
+    async def question(self, talk: Talk[BroadcastData], who: Who | None) -> list[Reply]:
         """The question of the current step (with the preview before the confirmation)."""
-        t = self.flows.t
-        data, step = conversation.data, conversation.step
-        if step == CAPTURE:
-            return Message(t(language, "broadcast.ask_message"))
-        if step == EVENT:
-            return Message(
-                t(language, "broadcast.ask_event"),
-                [[button(e.title.get(language), "ev", e.id)] for e in self.s.config.events],
+        t, language, data, button = self.b.t, talk.language, talk.data, talk.button
+        config, step = self.b.config, talk.step
+        if step == Step.CAPTURE:
+            return [Message(t(language, "broadcast.ask_message"))]
+        if step == Step.EVENT:
+            buttons = [[button(e.title.get(language), "ev", e.id)] for e in config.events]
+            return [Message(t(language, "broadcast.ask_event"), buttons)]
+        if step == Step.AUDIENCE:
+            buttons = [
+                [button(t(language, f"broadcast.kind_{kind}"), "au", kind)] for kind in AUDIENCES
+            ]
+            return [Message(t(language, "broadcast.ask_audience"), buttons)]
+        if step == Step.ZONE:
+            zones = data.facilitator_zones or [z.number for z in config.zones]
+            buttons = [[button(zone_label(config, zone), "zo", str(zone))] for zone in zones]
+            return [Message(t(language, "broadcast.ask_zone"), buttons)]
+        if step == Step.VENUE:
+            buttons = [[button(v.name, "ve", v.id)] for v in config.venues]
+            return [Message(t(language, "broadcast.ask_venue"), buttons)]
+        if step == Step.WHEN:
+            return [Message(t(language, "broadcast.ask_when"))]
+        audience = data.audience()
+        count = len(await self.b.service.recipients(audience))
+        described = self.b.service.describe(language, audience)
+        if step == Step.SCHEDULED:
+            assert data.scheduled_at is not None
+            when = dt.datetime.fromisoformat(data.scheduled_at).astimezone(config.tz)
+            text = t(
+                language,
+                "broadcast.confirm_schedule",
+                audience=described,
+                count=count,
+                when=f"{when:%d/%m/%Y %H:%M}",
             )
-        if step == AUDIENCE:
-            return Message(
-                t(language, "broadcast.ask_audience"),
-                [[button(t(language, f"broadcast.kind_{kind}"), "au", kind)] for kind in AUDIENCES],
-            )
-        if step == ZONE:
-            zones = data.get("facilitator_zones") or [z.number for z in self.s.config.zones]
-            return Message(
-                t(language, "broadcast.ask_zone"),
-                [[button(zone_label(self.s.config, zone), "zo", str(zone))] for zone in zones],
-            )
-        if step == VENUE:
-            return Message(
-                t(language, "broadcast.ask_venue"),
-                [[button(v.name, "ve", v.id)] for v in self.s.config.venues],
-            )
-        if step == WHEN:
-            return Message(t(language, "broadcast.ask_when"))
-        audience = self._audience(data)
-        count = len(await self.service.recipients(audience))
-        described = self.service.describe(language, audience)
-        if step == SCHEDULED:
-            when = dt.datetime.fromisoformat(str(data["scheduled_at"])).astimezone(self.s.config.tz)
-            return Message(
-                t(
-                    language,
-                    "broadcast.confirm_schedule",
-                    audience=described,
-                    count=count,
-                    when=f"{when:%d/%m/%Y %H:%M}",
-                ),
+            buttons = [
                 [
-                    [
-                        button(t(language, "broadcast.schedule_ok"), "ok"),
-                        button(t(language, "broadcast.stop"), "stop"),
-                    ]
-                ],
-            )
-        preview = Copy(int(data["source_chat"]), int(data["source_message"]))
+                    button(t(language, "broadcast.schedule_ok"), "ok"),
+                    button(t(language, "broadcast.stop"), "stop"),
+                ]
+            ]
+            return [Message(text, buttons)]
+        assert data.source_chat is not None and data.source_message is not None
+        preview = Copy(data.source_chat, data.source_message)
         question = Message(
             t(language, "broadcast.confirm", audience=described, count=count),
             [
@@ -452,79 +464,125 @@ class BroadcastFlows:
         )
         return [Message(t(language, "broadcast.preview")), preview, question]
 
-    @property
-    def service(self) -> BroadcastService:
-        """The delivery side."""
-        return self.s.broadcasts
-
-    async def on_button(self, conversation: Conversation, action: str, value: str) -> bool:
+    async def on_button(
+        self, talk: Talk[BroadcastData], action: str, value: str, who: Who, pressed: int | None
+    ) -> Handled:
         """Apply a button of the broadcast conversation."""
-        data, step = conversation.data, conversation.step
-        zones = data.get("facilitator_zones")
-        if step == EVENT and action == "ev" and value in {e.id for e in self.s.config.events}:
-            data["event"] = value
-        elif step == AUDIENCE and action == "au" and value in AUDIENCES and zones is None:
-            data["kind"] = value
-        elif step == ZONE and action == "zo" and value.isdigit():
-            allowed = zones if zones is not None else [z.number for z in self.s.config.zones]
+        data, step, config = talk.data, talk.step, self.b.config
+        zones = data.facilitator_zones
+        if step == Step.EVENT and action == "ev" and value in {e.id for e in config.events}:
+            data.event = value
+        elif step == Step.AUDIENCE and action == "au" and value in AUDIENCES and zones is None:
+            data.kind = value
+        elif step == Step.ZONE and action == "zo" and value.isdigit():
+            allowed = zones if zones is not None else [z.number for z in config.zones]
             if int(value) not in allowed:
-                return False
-            data["zone"] = int(value)
-        elif step == VENUE and action == "ve" and value in {v.id for v in self.s.config.venues}:
-            data["venue"] = value
-        elif step == CONFIRM and action == "later":
-            data["schedule"] = True
-        elif step in (CONFIRM, SCHEDULED) and action in ("now", "ok", "stop"):
-            data["decision"] = action
+                return None
+            data.zone = int(value)
+        elif step == Step.VENUE and action == "ve" and value in {v.id for v in config.venues}:
+            data.venue = value
+        elif step == Step.CONFIRM and action == "later":
+            data.schedule = True
+        elif step in (Step.CONFIRM, Step.SCHEDULED) and action in ("now", "ok", "stop"):
+            return await self.b.decide(talk, action, who)
         else:
-            return False
-        return True
-
-    async def on_text(
-        self, conversation: Conversation, language: str, text: str, out: Outcome, who: Who
-    ) -> Outcome:
-        """The date and time of a scheduled broadcast (other steps want buttons)."""
-        t = self.flows.t
-        if conversation.step != WHEN:
-            out.add(Message(t(language, "flow.use_buttons")))
-            return await self.flows.ask(conversation, language, out, who)
-        now = self.s.clock.now()
-        when = parse_when(text, now, self.s.config.tz)
-        if when is None or when <= now:
-            out.add(Message(t(language, "broadcast.bad_when")))
-            return await self.flows.ask(conversation, language, out, who)
-        conversation.data["scheduled_at"] = when.isoformat()
-        return await self.flows.advance(conversation, language, out, who)
-
-    async def finish(self, conversation: Conversation, language: str, who: Who) -> Outcome | None:
-        """After a button: send now, schedule, or stop; None to continue the conversation."""
-        decision = conversation.data.get("decision")
-        if decision is None:
             return None
-        t = self.flows.t
-        await self.s.conversations.delete(who.user_id)
-        out = Outcome()
+        return NEXT
+
+    async def on_text(self, talk: Talk[BroadcastData], text: str, who: Who) -> Handled:
+        """The date and time of a scheduled broadcast (other steps want buttons)."""
+        if talk.step != Step.WHEN:
+            return None
+        now = self.b.clock.now()
+        when = parse_when(text, now, self.b.config.tz)
+        if when is None or when <= now:
+            talk.say(self.b.t(talk.language, "broadcast.bad_when"))
+            return await self.b.conversations.ask(talk, who)
+        talk.data.scheduled_at = when.isoformat()
+        return NEXT
+
+    async def on_content(self, talk: Talk[BroadcastData], content: Content, who: Who) -> Handled:
+        """The message to broadcast (any supported content), at the first step."""
+        if talk.step != Step.CAPTURE or content.chat_id is None:
+            return None
+        if content.kind not in CONTENT_KINDS:
+            talk.say(self.b.t(talk.language, "broadcast.unsupported"))
+            return await self.b.conversations.ask(talk, who)
+        talk.data.source_chat, talk.data.source_message = content.chat_id, content.message_id
+        talk.data.content = content.kind
+        return NEXT
+
+
+class BroadcastFlows:
+    """Organisers' and facilitators' broadcasts from the chat: compose, list, cancel."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        roles: Roles,
+        service: BroadcastService,
+        broadcasts_store: BroadcastRepository,
+    ) -> None:
+        self.conversations = conversations
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.roles = roles
+        self.service = service
+        self.broadcasts_store = broadcasts_store
+        self.flow = BroadcastFlow(self)
+        conversations.add(self.flow)
+
+    def t(self, language: str, key: str, /, **params: object) -> Raw:
+        """A catalog message."""
+        return self.catalog(language, key, **params)
+
+    async def _zones_of(self, user_id: int) -> list[int] | None:
+        """None for organisers (every zone), else the facilitator's zones."""
+        if self.roles.is_organiser(user_id):
+            return None
+        return sorted(await self.roles.facilitator_zones(user_id))
+
+    async def start(self, who: Who) -> Outcome:
+        """``/messaggio``: organisers and facilitators; ask for the message to send."""
+        language = await self.languages.of(who)
+        zones = await self._zones_of(who.user_id)
+        if zones == []:
+            return Outcome().add(Message(self.t(language, "broadcast.not_allowed")))
+        data = BroadcastData(facilitator_zones=zones)
+        return await self.conversations.begin(who, self.flow, data, language=language)
+
+    async def decide(self, talk: Talk[BroadcastData], decision: str, who: Who) -> Outcome:
+        """Send now, schedule, or stop."""
+        t, language, out = self.t, talk.language, talk.out
+        await self.conversations.end(who.user_id)
         if decision == "stop":
             return out.add(Message(t(language, "broadcast.stopped")))
         zones = await self._zones_of(who.user_id)  # roles may have changed meanwhile
-        data = conversation.data
-        if zones == [] or (zones is not None and int(data.get("zone", -1)) not in zones):
+        data = talk.data
+        if zones == [] or (
+            zones is not None and (data.zone if data.zone is not None else -1) not in zones
+        ):
             return out.add(Message(t(language, "broadcast.not_allowed")))
-        now = self.s.clock.now()
-        when = (
-            dt.datetime.fromisoformat(str(data["scheduled_at"])) if "scheduled_at" in data else now
-        )
-        broadcast = await self.s.broadcasts_store.create(
+        now = self.clock.now()
+        when = dt.datetime.fromisoformat(data.scheduled_at) if data.scheduled_at else now
+        assert data.source_chat is not None and data.source_message is not None
+        broadcast = await self.broadcasts_store.create(
             created_by=who.user_id,
-            source_chat=int(data["source_chat"]),
-            source_message=int(data["source_message"]),
-            content=str(data["content"]),
-            audience=self._audience(data),
+            source_chat=data.source_chat,
+            source_message=data.source_message,
+            content=str(data.content),
+            audience=data.audience(),
             scheduled_at=when,
             now=now,
         )
         if decision == "ok":
-            local = when.astimezone(self.s.config.tz)
+            local = when.astimezone(self.config.tz)
             return out.add(
                 Message(
                     t(
@@ -533,22 +591,28 @@ class BroadcastFlows:
                         id=broadcast.id,
                         when=f"{local:%d/%m/%Y %H:%M}",
                     ),
-                    [[Button(t(language, "broadcast.cancel_button"), f"b|cancel|{broadcast.id}")]],
+                    [
+                        [
+                            Button(
+                                t(language, "broadcast.cancel_button"),
+                                BroadcastButton("cancel", broadcast.id).pack(),
+                            )
+                        ]
+                    ],
                 )
             )
         await self.service.tick()
         return out.add(Message(t(language, "broadcast.started", id=broadcast.id)))
 
-    async def cancel_button(self, who: Who, data: str) -> Outcome:
-        """``b|cancel|<id>``: the creator or an organiser cancels a broadcast."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        parts = data.split("|")
-        if len(parts) != 3 or parts[1] != "cancel" or not parts[2].isdigit():
+    async def cancel_button(self, who: Who, button: BroadcastButton | None) -> Outcome:
+        """A broadcast's cancel button: its creator or an organiser cancels it."""
+        language = await self.languages.of(who)
+        t = self.t
+        if button is None or button.action != "cancel":
             return Outcome(alert=t(language, "button.invalid"))
-        broadcast = await self.s.broadcasts_store.get(int(parts[2]))
+        broadcast = await self.broadcasts_store.get(button.broadcast_id)
         allowed = broadcast is not None and (
-            broadcast.created_by == who.user_id or self.s.roles.is_organiser(who.user_id)
+            broadcast.created_by == who.user_id or self.roles.is_organiser(who.user_id)
         )
         if broadcast is None or not allowed:
             return Outcome(alert=t(language, "button.invalid"))
@@ -559,16 +623,16 @@ class BroadcastFlows:
 
     async def list_active(self, who: Who) -> Outcome:
         """``/messaggi``: scheduled and running broadcasts, each with a cancel button."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        if not self.s.roles.is_organiser(who.user_id):
+        language = await self.languages.of(who)
+        t = self.t
+        if not self.roles.is_organiser(who.user_id):
             return Outcome().add(Message(t(language, "roles.organisers_only")))
         out = Outcome()
-        active = await self.s.broadcasts_store.with_status("scheduled", "sending")
+        active = await self.broadcasts_store.with_status("scheduled", "sending")
         if not active:
             return out.add(Message(t(language, "broadcast.none_active")))
         for broadcast in active:
-            local = broadcast.scheduled_at.astimezone(self.s.config.tz)
+            local = broadcast.scheduled_at.astimezone(self.config.tz)
             out.add(
                 Message(
                     t(
@@ -579,10 +643,14 @@ class BroadcastFlows:
                         when=f"{local:%d/%m/%Y %H:%M}",
                         count=broadcast.total,
                     ),
-                    [[Button(t(language, "broadcast.cancel_button"), f"b|cancel|{broadcast.id}")]],
+                    [
+                        [
+                            Button(
+                                t(language, "broadcast.cancel_button"),
+                                BroadcastButton("cancel", broadcast.id).pack(),
+                            )
+                        ]
+                    ],
                 )
             )
         return out
-
-
-__all__ = ["AttendanceMode", "BroadcastFlows", "BroadcastService", "parse_when"]

@@ -50,7 +50,7 @@ from storage.outbox import Planned
 from storage.polls import PRIORITY, QUICK, Draft, Poll
 
 if TYPE_CHECKING:
-    from bot.registration.flows import Who
+    from bot.kernel.people import Who
     from bot.services import Services
 
 DRAFT_TTL = dt.timedelta(hours=1)

@@ -18,23 +18,39 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
 
+from bot.kernel.clock import Clock
+from bot.kernel.conversation import NEXT, Content, Conversations, FlowData, Handled, Talk
 from bot.kernel.format import date_text, time_text
-from bot.kernel.i18n import Raw
-from bot.kernel.replies import Button, Message, Outcome
-from bot.reminders.planner import PersonalLink, hybrid_sessions, link_opens
-from config.event import AttendanceMode, Event, check_link
-from storage.conversations import Conversation
-from storage.registrations import Status
+from bot.kernel.i18n import Catalog
+from bot.kernel.people import Languages, Who
+from bot.kernel.replies import Button, Message, Outcome, Reply
+from bot.reminders.planner import Links, PersonalLink, hybrid_sessions, link_opens
+from config.event import AttendanceMode, Event, EventConfig, check_link
+from storage.registrations import RegistrationRepository, Status
 
-if TYPE_CHECKING:
-    from bot.registration.flows import RegistrationFlows, Who
+MAX_CSV_BYTES = 2_000_000
 
-SET_LINK = "set_link"
-IMPORT_LINKS = "import_links"
-EVENT, SESSION, URL, FILE = "event", "session", "url", "file"
+
+class LinkStep(StrEnum):
+    """The steps of setting a link or importing personal links."""
+
+    EVENT = "event"
+    SESSION = "session"
+    URL = "url"
+    FILE = "file"
+
+
+@dataclass
+class LinkData(FlowData):
+    """The event (and session) a link is for."""
+
+    event_id: str | None = None
+    anchor: str | None = None  # "" for every session of the event
 
 
 class LinkFileError(Exception):
@@ -105,196 +121,247 @@ def parse_links_csv(data: bytes) -> list[LinkRow]:
     return found
 
 
-class LinkFlows:
-    """The link commands, plugged into the conversation machinery of :mod:`bot.registration`."""
+class _LinkFlow:
+    """What setting a link and importing personal links share: the event (and session)."""
 
-    flows_handled: tuple[str, ...] = (SET_LINK, IMPORT_LINKS)
+    name: ClassVar[str]
+    data_type = LinkData
+    text_steps: frozenset[str] = frozenset({LinkStep.URL})
 
-    def __init__(self, flows: RegistrationFlows) -> None:
-        self.flows = flows
-        self.s = flows.s
+    def __init__(self, links: LinkFlows) -> None:
+        self.f = links
 
-    def _events(self) -> list[Event]:
-        """Events with online attendance, for which links make sense."""
-        return [e for e in self.s.config.events if AttendanceMode.ONLINE in e.modes]
+    def stopped(self, talk: Talk[LinkData]) -> str:
+        """``/annulla`` during a link conversation."""
+        return "abort.done"
 
-    # --- organisers: /imposta_link and /importa_link -------------------------------------------
-    async def set_link(self, who: Who) -> Outcome:
-        """Start the conversation that sets an online link (organisers only)."""
-        language = await self.flows.language(who)
-        if not self.flows.is_organiser(who.user_id):
-            return Outcome().add(Message(self.flows.t(language, "roles.organisers_only")))
-        conversation = Conversation(who.user_id, SET_LINK, EVENT, "", {})
-        return await self.flows.advance(conversation, language, Outcome(), who)
-
-    async def import_links(self, who: Who) -> Outcome:
-        """Start the conversation that imports personal links (organisers only)."""
-        language = await self.flows.language(who)
-        if not self.flows.is_organiser(who.user_id):
-            return Outcome().add(Message(self.flows.t(language, "roles.organisers_only")))
-        conversation = Conversation(who.user_id, IMPORT_LINKS, EVENT, "", {})
-        return await self.flows.advance(conversation, language, Outcome(), who)
-
-    def next_step(self, conversation: Conversation) -> str:
-        """The first unanswered step of a link conversation."""
-        data = conversation.data
-        if "event_id" not in data:
-            events = self._events()
+    async def next_step(self, talk: Talk[LinkData], who: Who | None) -> str:
+        """The event (when there is a choice), the session, then the URL or the file."""
+        data = talk.data
+        if data.event_id is None:
+            events = self.f.events()
             if len(events) != 1:
-                return EVENT
-            data["event_id"] = events[0].id
-        if conversation.flow == IMPORT_LINKS:
-            return FILE
-        if "anchor" not in data:
-            event = self.s.config.event(data["event_id"])
-            if len(hybrid_sessions(self.s.config, event)) > 1:
-                return SESSION
-            data["anchor"] = ""  # one session: its link is the event's link
-        return URL
+                return LinkStep.EVENT
+            data.event_id = events[0].id
+        if self.name == IMPORT_LINKS:
+            return LinkStep.FILE
+        if data.anchor is None:
+            event = self.f.config.event(data.event_id)
+            if len(hybrid_sessions(self.f.config, event)) > 1:
+                return LinkStep.SESSION
+            data.anchor = ""  # one session: its link is the event's link
+        return LinkStep.URL
 
-    async def question(
-        self, conversation: Conversation, language: str, button: Callable[..., Button]
-    ) -> Message:
+    async def question(self, talk: Talk[LinkData], who: Who | None) -> list[Reply]:
         """The question of the current step."""
-        t = self.flows.t
-        if conversation.step == EVENT:
-            return Message(
-                t(language, "link.ask_event"),
-                [[button(e.title.get(language), "ev", e.id)] for e in self._events()],
-            )
-        event = self.s.config.event(conversation.data["event_id"])
-        if conversation.step == SESSION:
-            buttons = [[button(t(language, "link.all_sessions"), "ss", "")]]
-            for session in hybrid_sessions(self.s.config, event):
+        t, language, config = self.f.catalog, talk.language, self.f.config
+        if talk.step == LinkStep.EVENT:
+            buttons = [[talk.button(e.title.get(language), "ev", e.id)] for e in self.f.events()]
+            return [Message(t(language, "link.ask_event"), buttons)]
+        assert talk.data.event_id is not None
+        event = config.event(talk.data.event_id)
+        if talk.step == LinkStep.SESSION:
+            buttons = [[talk.button(t(language, "link.all_sessions"), "ss", "")]]
+            for session in hybrid_sessions(config, event):
                 label = f"{time_text(session.item.start)} {session.item.title.get(language)}"
-                buttons.append([button(label[:60], "ss", session.anchor)])
-            return Message(
-                t(language, "link.ask_session", event=event.title.get(language)), buttons
-            )
-        if conversation.step == FILE:
-            return Message(t(language, "link.ask_file", event=event.title.get(language)))
-        return Message(t(language, "link.ask_url", max=512))
+                buttons.append([talk.button(label[:60], "ss", session.anchor)])
+            text = t(language, "link.ask_session", event=event.title.get(language))
+            return [Message(text, buttons)]
+        if talk.step == LinkStep.FILE:
+            return [Message(t(language, "link.ask_file", event=event.title.get(language)))]
+        return [Message(t(language, "link.ask_url", max=512))]
 
-    async def on_button(self, conversation: Conversation, action: str, value: str) -> bool:
-        """Apply a button of a link conversation; False when it makes no sense here."""
-        if conversation.step == EVENT and action == "ev":
-            if value not in {e.id for e in self._events()}:
-                return False
-            conversation.data["event_id"] = value
-            return True
-        if conversation.step == SESSION and action == "ss":
-            event = self.s.config.event(conversation.data["event_id"])
-            if value and value not in {s.anchor for s in hybrid_sessions(self.s.config, event)}:
-                return False
-            conversation.data["anchor"] = value
-            return True
-        return False
-
-    async def finish(self, conversation: Conversation, language: str, who: Who) -> Outcome | None:
-        """Link conversations end with a text or a file, never with a button."""
+    async def on_button(
+        self, talk: Talk[LinkData], action: str, value: str, who: Who, pressed: int | None
+    ) -> Handled:
+        """The event or the session."""
+        data = talk.data
+        if talk.step == LinkStep.EVENT and action == "ev":
+            if value not in {e.id for e in self.f.events()}:
+                return None
+            data.event_id = value
+            return NEXT
+        if talk.step == LinkStep.SESSION and action == "ss" and data.event_id is not None:
+            event = self.f.config.event(data.event_id)
+            if value and value not in {s.anchor for s in hybrid_sessions(self.f.config, event)}:
+                return None
+            data.anchor = value
+            return NEXT
         return None
 
-    async def on_text(
-        self, conversation: Conversation, language: str, text: str, out: Outcome, who: Who
-    ) -> Outcome:
-        """The URL of /imposta_link (other steps want buttons or a file)."""
-        t = self.flows.t
-        if conversation.step != URL:
-            key = "link.send_file" if conversation.step == FILE else "flow.use_buttons"
-            out.add(Message(t(language, key)))
-            return await self.flows.ask(conversation, language, out, who)
+    async def on_text(self, talk: Talk[LinkData], text: str, who: Who) -> Handled:
+        """Only the URL step reads text (see :class:`SetLinkFlow`)."""
+        if talk.step == LinkStep.FILE:
+            talk.say(self.f.catalog(talk.language, "link.send_file"))
+            return await self.f.conversations.ask(talk, who)
+        return None
+
+    async def on_content(self, talk: Talk[LinkData], content: Content, who: Who) -> Handled:
+        """Only the file step takes a file (see :class:`ImportLinksFlow`)."""
+        return None
+
+    def takes_any_message(self, talk: Talk[LinkData]) -> bool:
+        """Only typed answers or buttons here."""
+        return False
+
+
+SET_LINK, IMPORT_LINKS = "set_link", "import_links"
+
+
+class SetLinkFlow(_LinkFlow):
+    """``/imposta_link``: event, session, URL."""
+
+    name: ClassVar[str] = SET_LINK
+
+    async def on_text(self, talk: Talk[LinkData], text: str, who: Who) -> Handled:
+        """The URL: stored at once; those who had another link get the corrected one."""
+        f, t, language = self.f, self.f.catalog, talk.language
+        if talk.step != LinkStep.URL or talk.data.event_id is None:
+            return await super().on_text(talk, text, who)
         try:
             url = check_link(text)
         except ValueError:
-            out.add(Message(t(language, "link.invalid_url", max=512)))
-            return await self.flows.ask(conversation, language, out, who)
-        event = self.s.config.event(conversation.data["event_id"])
-        anchor = str(conversation.data.get("anchor", ""))
-        now = self.s.clock.now()
-        await self.s.links.store.set_shared(event.id, anchor, url, who.user_id, now)
-        await self.s.conversations.delete(who.user_id)
-        fixes = await self.corrections(event, now)
+            talk.say(t(language, "link.invalid_url", max=512))
+            return await f.conversations.ask(talk, who)
+        event = f.config.event(talk.data.event_id)
+        anchor = talk.data.anchor or ""
+        now = f.clock.now()
+        await f.links.store.set_shared(event.id, anchor, url, who.user_id, now)
+        await f.conversations.end(who.user_id)
+        fixes = await f.corrections(event, now)
         online = sum(
-            1
-            for r in await self.s.registrations.for_event(event.id)
-            if r.mode == AttendanceMode.ONLINE
+            1 for r in await f.registrations.for_event(event.id) if r.mode == AttendanceMode.ONLINE
         )
         where = (
             t(language, "link.all_sessions")
             if not anchor
             else next(
                 s.item.title.get(language)
-                for s in hybrid_sessions(self.s.config, event)
+                for s in hybrid_sessions(f.config, event)
                 if s.anchor == anchor
             )
         )
-        return out.add(
-            Message(t(language, "link.saved", session=where, url=url, count=online, fixes=fixes))
-        )
+        talk.say(t(language, "link.saved", session=where, url=url, count=online, fixes=fixes))
+        return talk.out
 
-    async def import_file(self, who: Who, filename: str, data: bytes) -> Outcome:
-        """A CSV sent during /importa_link: store personal links, send corrections."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        out = Outcome()
-        conversation = await self.s.conversations.get(who.user_id)
-        if conversation is None or conversation.flow != IMPORT_LINKS or conversation.step != FILE:
-            return await self.flows.other_content(who)
-        event = self.s.config.event(conversation.data["event_id"])
+
+class ImportLinksFlow(_LinkFlow):
+    """``/importa_link``: event, then the CSV file of personal links."""
+
+    name: ClassVar[str] = IMPORT_LINKS
+
+    async def on_content(self, talk: Talk[LinkData], content: Content, who: Who) -> Handled:
+        """The CSV: personal links stored (all or none), corrections sent."""
+        f, t, language = self.f, self.f.catalog, talk.language
+        if talk.step != LinkStep.FILE or content.kind != "document" or content.download is None:
+            return None
+        if content.size is not None and content.size > MAX_CSV_BYTES:
+            return None
+        assert talk.data.event_id is not None
+        event = f.config.event(talk.data.event_id)
+        data = await content.download()
         try:
             rows = parse_links_csv(data)
-            stored, unknown = await self.s.links.store_personal(event, rows, self.s.clock.now())
+            stored, unknown = await f.links.store_personal(event, rows, f.clock.now())
         except LinkFileError as exc:
             errors = "\n".join(exc.errors[:15])
-            out.add(Message(t(language, "link.file_errors", errors=errors, count=len(exc.errors))))
-            return await self.flows.ask(conversation, language, out, who)
-        await self.s.conversations.delete(who.user_id)
-        fixes = await self.corrections(event, self.s.clock.now())
-        return out.add(
-            Message(
-                t(
-                    language,
-                    "link.imported",
-                    count=stored,
-                    unknown=", ".join(unknown) or "—",
-                    fixes=fixes,
-                )
+            talk.say(t(language, "link.file_errors", errors=errors, count=len(exc.errors)))
+            return await f.conversations.ask(talk, who)
+        await f.conversations.end(who.user_id)
+        fixes = await f.corrections(event, f.clock.now())
+        talk.say(
+            t(
+                language,
+                "link.imported",
+                count=stored,
+                unknown=", ".join(unknown) or "—",
+                fixes=fixes,
             )
         )
+        return talk.out
+
+
+class LinkFlows:
+    """The link commands: organisers set or import links, participants ask for theirs."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        links: Links,
+        registrations: RegistrationRepository,
+        is_organiser: Callable[[int], bool],
+        wake_outbox: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.conversations = conversations
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.links = links
+        self.registrations = registrations
+        self.is_organiser = is_organiser
+        self.wake_outbox = wake_outbox
+        self.set_link_flow = SetLinkFlow(self)
+        self.import_flow = ImportLinksFlow(self)
+        conversations.add(self.set_link_flow)
+        conversations.add(self.import_flow)
+
+    def events(self) -> list[Event]:
+        """Events with online attendance, for which links make sense."""
+        return [e for e in self.config.events if AttendanceMode.ONLINE in e.modes]
+
+    # --- organisers: /imposta_link and /importa_link -------------------------------------------
+    async def set_link(self, who: Who) -> Outcome:
+        """Start the conversation that sets an online link (organisers only)."""
+        return await self._begin(who, self.set_link_flow)
+
+    async def import_links(self, who: Who) -> Outcome:
+        """Start the conversation that imports personal links (organisers only)."""
+        return await self._begin(who, self.import_flow)
+
+    async def _begin(self, who: Who, flow: _LinkFlow) -> Outcome:
+        language = await self.languages.of(who)
+        if not self.is_organiser(who.user_id):
+            return Outcome().add(Message(self.catalog(language, "roles.organisers_only")))
+        return await self.conversations.begin(who, flow, LinkData(), language=language)
 
     async def corrections(self, event: Event, now: dt.datetime) -> int:
         """Queue link corrections and start delivering them at once."""
-        added = await self.s.links.corrections(event, now)
-        if added and self.s.sender is not None:
-            await self.s.sender.drain_soon()
+        added = await self.links.corrections(event, now)
+        if added:
+            await self.wake_outbox()
         return added
 
     # --- participants: /link ---------------------------------------------------------------
     async def link(self, who: Who) -> Outcome:
         """``/link``: the online link if a session is near or on, else when it will be."""
-        language = await self.flows.language(who)
-        t = self.flows.t
+        language = await self.languages.of(who)
+        t = self.catalog
         out = Outcome()
-        registrations = await self.s.registrations.active_for_user(who.user_id)
+        registrations = await self.registrations.active_for_user(who.user_id)
         if not registrations:
             return out.add(Message(t(language, "link.not_registered")))
-        now = self.s.clock.now()
+        now = self.clock.now()
         for registration in registrations:
-            event = self.s.config.event(registration.event_id)
+            event = self.config.event(registration.event_id)
             title = event.title.get(language)
             if registration.mode != AttendanceMode.ONLINE:
-                venue = self.s.config.venue(registration.venue_id or "")
+                venue = self.config.venue(registration.venue_id or "")
                 out.add(Message(t(language, "link.in_person", event=title, venue=venue.name)))
                 continue
             if registration.status is not Status.CONFIRMED:
                 continue
-            upcoming = [s for s in hybrid_sessions(self.s.config, event) if s.end > now]
+            upcoming = [s for s in hybrid_sessions(self.config, event) if s.end > now]
             if not upcoming:
                 out.add(Message(t(language, "link.over", event=title)))
                 continue
             session = upcoming[0]
-            opens, automatic = link_opens(self.s.config, event, session, registration)
-            local = self.s.config.tz
+            opens, automatic = link_opens(self.config, event, session, registration)
+            local = self.config.tz
             name = session.item.title.get(language)
             if now < opens:
                 out.add(
@@ -305,19 +372,17 @@ class LinkFlows:
                             session=name,
                             start=time_text(session.start.astimezone(local).time()),
                             event=title,
-                            date=date_text(
-                                self.s.catalog, language, opens.astimezone(local).date()
-                            ),
+                            date=date_text(self.catalog, language, opens.astimezone(local).date()),
                             time=time_text(opens.astimezone(local).time()),
                         )
                     )
                 )
                 continue
-            url = await self.s.links.for_registration(event, session.anchor, registration.id)
+            url = await self.links.for_registration(event, session.anchor, registration.id)
             if url is None:
                 out.add(Message(t(language, "link.not_set", session=name)))
                 continue
-            await self.s.links.given(registration, session.anchor, url, now)
+            await self.links.given(registration, session.anchor, url, now)
             out.add(
                 Message(
                     t(
@@ -332,6 +397,3 @@ class LinkFlows:
                 )
             )
         return out
-
-
-__all__ = ["LinkFileError", "LinkFlows", "LinkRow", "Raw", "parse_links_csv"]

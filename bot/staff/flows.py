@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import TYPE_CHECKING
 
+from bot.kernel.clock import Clock
 from bot.kernel.commands import FACILITATOR_COMMANDS, REFERENT_COMMANDS, Command, role_commands
 from bot.kernel.format import zone_label
-from bot.kernel.i18n import Raw
+from bot.kernel.i18n import Catalog, Raw
+from bot.kernel.people import NAME_MAX, Languages, Who, clean_text
 from bot.kernel.replies import Button, Message, Outcome
-from bot.staff.roles import FACILITATOR, REFERENT
-from storage.registrations import Registration
-
-if TYPE_CHECKING:
-    from bot.registration.flows import RegistrationFlows, Who
+from bot.staff.roles import FACILITATOR, REFERENT, Roles
+from config.event import EventConfig
+from storage.broadcasts import BroadcastRepository
+from storage.registrations import Registration, RegistrationRepository
 
 INVITE_VALIDITY = dt.timedelta(days=7)
 INVITE_PREFIX = "inv_"
@@ -34,65 +34,83 @@ INVITE_PREFIX = "inv_"
 class StaffFlows:
     """Invitations, staff list and role removal (organisers), and redeeming invitations."""
 
-    def __init__(self, flows: RegistrationFlows) -> None:
-        self.flows = flows
-        self.s = flows.s
+    def __init__(
+        self,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        roles: Roles,
+        registrations: RegistrationRepository,
+        broadcasts_store: BroadcastRepository,
+    ) -> None:
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.roles = roles
+        self.registrations = registrations
+        self.broadcasts_store = broadcasts_store
+
+    def t(self, language: str, key: str, /, **params: object) -> Raw:
+        """A catalog message."""
+        return self.catalog(language, key, **params)
 
     def _scope_label(self, role: str, scope: str) -> str:
-        if role == FACILITATOR and scope.isdigit() and self.s.config.has_zone(int(scope)):
-            return zone_label(self.s.config, int(scope))
+        if role == FACILITATOR and scope.isdigit() and self.config.has_zone(int(scope)):
+            return zone_label(self.config, int(scope))
         if role == REFERENT:
             try:
-                return self.s.config.venue(scope).name
+                return self.config.venue(scope).name
             except KeyError:
                 return scope
         return scope
 
     async def _refuse(self, who: Who) -> Outcome | None:
-        language = await self.flows.language(who)
-        if self.s.roles.is_organiser(who.user_id):
+        language = await self.languages.of(who)
+        if self.roles.is_organiser(who.user_id):
             return None
-        return Outcome(alert=None).add(Message(self.flows.t(language, "roles.organisers_only")))
+        return Outcome(alert=None).add(Message(self.t(language, "roles.organisers_only")))
 
     async def ask_invite(self, who: Who, role: str) -> Outcome:
         """``/invita_facilitatore`` / ``/invita_referente``: pick the zone or the venue."""
         refused = await self._refuse(who)
         if refused is not None:
             return refused
-        language = await self.flows.language(who)
-        t = self.flows.t
+        language = await self.languages.of(who)
+        t = self.t
         if role == FACILITATOR:
             buttons = [
-                [Button(zone_label(self.s.config, z.number), f"o|inv|f|{z.number}")]
-                for z in self.s.config.zones
+                [Button(zone_label(self.config, z.number), f"o|inv|f|{z.number}")]
+                for z in self.config.zones
             ]
             return Outcome().add(Message(t(language, "staff.pick_zone"), buttons))
-        buttons = [[Button(v.name, f"o|inv|r|{v.id}")] for v in self.s.config.venues]
+        buttons = [[Button(v.name, f"o|inv|r|{v.id}")] for v in self.config.venues]
         return Outcome().add(Message(t(language, "staff.pick_venue"), buttons))
 
     async def button(self, who: Who, data: str, bot_username: str) -> Outcome:
         """Organiser buttons: create an invitation, revoke one, remove a role."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        if not self.s.roles.is_organiser(who.user_id):
+        language = await self.languages.of(who)
+        t = self.t
+        if not self.roles.is_organiser(who.user_id):
             return Outcome(alert=t(language, "roles.organisers_only"))
         parts = data.split("|")
-        now = self.s.clock.now()
+        now = self.clock.now()
         if len(parts) == 4 and parts[1] == "inv" and parts[2] in ("f", "r"):
             role = FACILITATOR if parts[2] == "f" else REFERENT
             scope = parts[3]
             valid = (
-                scope.isdigit() and self.s.config.has_zone(int(scope))
+                scope.isdigit() and self.config.has_zone(int(scope))
                 if role == FACILITATOR
-                else scope in {v.id for v in self.s.config.venues}
+                else scope in {v.id for v in self.config.venues}
             )
             if not valid:
                 return Outcome(alert=t(language, "button.invalid"))
             token = secrets.token_urlsafe(12)
             expires = now + INVITE_VALIDITY
-            await self.s.roles.store.create_invite(token, role, scope, who.user_id, now, expires)
+            await self.roles.store.create_invite(token, role, scope, who.user_id, now, expires)
             link = f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"
-            local = expires.astimezone(self.s.config.tz)
+            local = expires.astimezone(self.config.tz)
             text = t(
                 language,
                 f"staff.invite_{role}",
@@ -104,7 +122,7 @@ class StaffFlows:
                 Message(text, [[Button(t(language, "staff.revoke"), f"o|rev|{token}")]])
             )
         if len(parts) == 3 and parts[1] == "rev":
-            if await self.s.roles.store.revoke_invite(parts[2], now):
+            if await self.roles.store.revoke_invite(parts[2], now):
                 return Outcome(toast=t(language, "staff.revoked")).add(
                     Message(t(language, "staff.revoked"))
                 )
@@ -113,7 +131,7 @@ class StaffFlows:
             user_id, role, scope = int(parts[2]), parts[3], parts[4]
             if role not in (FACILITATOR, REFERENT):
                 return Outcome(alert=t(language, "button.invalid"))
-            if not await self.s.roles.store.revoke(user_id, role, scope):
+            if not await self.roles.store.revoke(user_id, role, scope):
                 return Outcome(alert=t(language, "button.stale"))
             out = Outcome(refresh_menus=[user_id])
             return out.add(
@@ -131,7 +149,7 @@ class StaffFlows:
     async def _name(self, user_id: int, telegram_name: str | None) -> str | None:
         """How /staff names someone: the name they registered with, else their Telegram name
         when they accepted the invitation."""
-        for registration in await self.s.registrations.active_for_user(user_id):
+        for registration in await self.registrations.active_for_user(user_id):
             if registration.display_name:
                 return registration.display_name
         return telegram_name
@@ -141,10 +159,10 @@ class StaffFlows:
         refused = await self._refuse(who)
         if refused is not None:
             return refused
-        language = await self.flows.language(who)
-        t = self.flows.t
+        language = await self.languages.of(who)
+        t = self.t
         out = Outcome()
-        grants = await self.s.roles.store.grants()
+        grants = await self.roles.store.grants()
         if not grants:
             out.add(Message(t(language, "staff.none")))
         for grant in grants:
@@ -170,8 +188,8 @@ class StaffFlows:
                     ],
                 )
             )
-        for invite in await self.s.roles.store.open_invites(self.s.clock.now()):
-            local = invite.expires_at.astimezone(self.s.config.tz)
+        for invite in await self.roles.store.open_invites(self.clock.now()):
+            local = invite.expires_at.astimezone(self.config.tz)
             text = t(
                 language,
                 "staff.open_invite",
@@ -184,15 +202,10 @@ class StaffFlows:
 
     async def redeem(self, who: Who, token: str) -> Outcome:
         """``/start inv_<token>``: take the role the invitation offers, if it is still valid."""
-        from bot.registration.flows import (  # here: bot.registration.flows imports us
-            NAME_MAX,
-            clean_text,
-        )
-
-        language = await self.flows.language(who)
-        t = self.flows.t
+        language = await self.languages.of(who)
+        t = self.t
         name = clean_text(who.full_name, NAME_MAX)
-        invite = await self.s.roles.store.use_invite(token, who.user_id, self.s.clock.now(), name)
+        invite = await self.roles.store.use_invite(token, who.user_id, self.clock.now(), name)
         if invite is None:
             return Outcome().add(Message(t(language, "staff.invalid_invite")))
         out = Outcome(refresh_menus=[who.user_id])
@@ -210,11 +223,11 @@ class StaffFlows:
     def _command_lines(self, language: str, commands: tuple[Command, ...]) -> list[str]:
         return [
             str(
-                self.flows.t(
+                self.t(
                     language,
                     "help.line",
                     command=command.name_in(language),
-                    description=self.flows.t(language, f"commands.{command.canonical}"),
+                    description=self.t(language, f"commands.{command.canonical}"),
                 )
             )
             for command in commands
@@ -222,14 +235,14 @@ class StaffFlows:
 
     async def help_sections(self, user_id: int, language: str) -> Raw:
         """The commands of each role the user has, after the participant ones (HTML)."""
-        t = self.flows.t
+        t = self.t
         sections: list[str] = []
-        if self.s.roles.is_organiser(user_id):  # every staff command, in menu order
+        if self.roles.is_organiser(user_id):  # every staff command, in menu order
             lines = self._command_lines(language, role_commands({"organiser"}))
             return Raw("\n\n" + "\n".join([t(language, "help.organiser"), *lines]))
         listed: set[Command] = set()  # a command two roles share is listed once
         for role, own in ((FACILITATOR, FACILITATOR_COMMANDS), (REFERENT, REFERENT_COMMANDS)):
-            grants = await self.s.roles.store.grants(user_id, role)
+            grants = await self.roles.store.grants(user_id, role)
             if not grants:
                 continue
             scopes = ", ".join(self._scope_label(role, grant.scope) for grant in grants)
@@ -241,13 +254,13 @@ class StaffFlows:
 
     async def my_id(self, who: Who) -> Outcome:
         """``/mioid``: the user's numeric Telegram id (what ``PSM_ORGANISERS`` lists)."""
-        language = await self.flows.language(who)
-        return Outcome().add(Message(self.flows.t(language, "myid.text", id=who.user_id)))
+        language = await self.languages.of(who)
+        return Outcome().add(Message(self.t(language, "myid.text", id=who.user_id)))
 
     # --- erasure (/cancella_dati) ------------------------------------------------------------
     async def _roles_text(self, user_id: int, language: str) -> Raw:
         """The user's roles granted in the chat, e.g. "facilitatore di 5 · Pinerolese"."""
-        t = self.flows.t
+        t = self.t
         return Raw(
             ", ".join(
                 str(
@@ -258,23 +271,23 @@ class StaffFlows:
                         scope=self._scope_label(grant.role, grant.scope),
                     )
                 )
-                for grant in await self.s.roles.store.grants(user_id)
+                for grant in await self.roles.store.grants(user_id)
             )
         )
 
     async def _active_broadcasts(self, user_id: int) -> int:
-        active = await self.s.broadcasts_store.with_status("scheduled", "sending")
+        active = await self.broadcasts_store.with_status("scheduled", "sending")
         return sum(1 for broadcast in active if broadcast.created_by == user_id)
 
     async def erase_question(self, user_id: int, language: str) -> Raw:
         """The confirmation question of ``/cancella_dati``: what goes, and for staff that
         their roles end (an organiser's, which comes from the settings, does not)."""
-        t = self.flows.t
+        t = self.t
         parts = [str(t(language, "erase.ask"))]
         roles = await self._roles_text(user_id, language)
         if roles:
             parts.append(str(t(language, "erase.ask_roles", roles=roles)))
-        if self.s.roles.is_organiser(user_id):
+        if self.roles.is_organiser(user_id):
             parts.append(str(t(language, "erase.ask_organiser")))
         broadcasts = await self._active_broadcasts(user_id)
         if broadcasts:
@@ -286,18 +299,18 @@ class StaffFlows:
 
         Returns whoever was promoted into the places they held.
         """
-        t = self.flows.t
+        t = self.t
         roles = await self._roles_text(user_id, language)
         capacities = {
             (event.id, venue.id): venue.capacity
-            for event in self.s.config.events
-            for venue in self.s.config.venues
+            for event in self.config.events
+            for venue in self.config.venues
         }
-        promoted = await self.s.registrations.erase_user(user_id, capacities, self.s.clock.now())
+        promoted = await self.registrations.erase_user(user_id, capacities, self.clock.now())
         out.add(Message(t(language, "erase.done")))
         if roles:
             out.add(Message(t(language, "erase.roles_ended", roles=roles)))
             out.refresh_menus.append(user_id)
-        if self.s.roles.is_organiser(user_id):
+        if self.roles.is_organiser(user_id):
             out.add(Message(t(language, "erase.organiser_kept")))
         return promoted

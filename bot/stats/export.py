@@ -24,20 +24,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
+from bot.kernel.buttons import ButtonData
+from bot.kernel.clock import Clock
 from bot.kernel.format import event_label
+from bot.kernel.i18n import Catalog, Raw
+from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Button, Document, Keyboard, Message, Outcome
 from bot.kernel.spreadsheet import Table, Value, to_csv, to_xlsx
+from bot.staff.roles import Roles
 from config.event import EventConfig
 from storage.stats import ExportRow, StatsRepository
 
-if TYPE_CHECKING:
-    from bot.registration.flows import RegistrationFlows, Who
-
 FORMATS = ("csv", "xlsx")
 ALL_EVENTS = "*"
-BUTTON_PREFIX = "xr|"
+
+
+@dataclass(frozen=True)
+class ExportButton(ButtonData, prefix="xr"):
+    """The registrations export's buttons: ``e`` an event (``value``: its id or "all"),
+    ``f`` a format (``value``: csv or xlsx) for ``event``."""
+
+    step: str
+    value: str
+    event: str | None = None
+
+
 COLUMNS = (
     "registration_id",
     "event_id",
@@ -140,31 +153,48 @@ class ExportFlows:
     and re-checked on every press.
     """
 
-    def __init__(self, flows: RegistrationFlows) -> None:
-        self.flows = flows
-        self.s = flows.s
-        self.store = StatsRepository(flows.s.db)
+    def __init__(
+        self,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        roles: Roles,
+        store: StatsRepository,
+    ) -> None:
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.roles = roles
+        self.store = store
+
+    def t(self, language: str, key: str, /, **params: object) -> Raw:
+        """A catalog message."""
+        return self.catalog(language, key, **params)
 
     def _events_keyboard(self, language: str) -> Keyboard:
-        t = self.flows.t
-        config = self.s.config
+        t = self.t
+        config = self.config
         buttons: Keyboard = [
             [
                 Button(
-                    event_label(self.s.catalog, language, config, event),
-                    f"{BUTTON_PREFIX}e|{event.id}",
+                    event_label(self.catalog, language, config, event),
+                    ExportButton("e", event.id).pack(),
                 )
             ]
             for event in sorted(config.events, key=config.starts_at)
         ]
-        buttons.append([Button(t(language, "export.all_events"), f"{BUTTON_PREFIX}e|{ALL_EVENTS}")])
+        buttons.append(
+            [Button(t(language, "export.all_events"), ExportButton("e", ALL_EVENTS).pack())]
+        )
         return buttons
 
     async def ask(self, who: Who) -> Outcome:
         """The event buttons, or a polite refusal."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        if not self.s.roles.is_organiser(who.user_id):
+        language = await self.languages.of(who)
+        t = self.t
+        if not self.roles.is_organiser(who.user_id):
             return Outcome().add(Message(t(language, "roles.organisers_only")))
         return Outcome().add(
             Message(t(language, "export.ask_event"), self._events_keyboard(language))
@@ -172,43 +202,46 @@ class ExportFlows:
 
     def _event_title(self, language: str, event_id: str) -> str | None:
         if event_id == ALL_EVENTS:
-            return str(self.flows.t(language, "export.all_events"))
-        for event in self.s.config.events:
+            return str(self.t(language, "export.all_events"))
+        for event in self.config.events:
             if event.id == event_id:
                 return event.title.get(language)
         return None
 
-    async def button(self, who: Who, data: str) -> Outcome:
+    async def button(self, who: Who, button: ExportButton | None) -> Outcome:
         """An export button: pick the format, then send the file."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        if not self.s.roles.is_organiser(who.user_id):
+        language = await self.languages.of(who)
+        t = self.t
+        if not self.roles.is_organiser(who.user_id):
             return Outcome(alert=t(language, "roles.organisers_only"), close_keyboard=False)
-        parts = data.split("|")
         invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
-        if len(parts) == 3 and parts[1] == "e":
-            title = self._event_title(language, parts[2])
+        if button is not None and button.step == "e" and button.event is None:
+            title = self._event_title(language, button.value)
             if title is None:
                 return invalid
             keyboard = [
                 [
-                    Button(t(language, "export.csv"), f"{BUTTON_PREFIX}f|csv|{parts[2]}"),
-                    Button(t(language, "export.xlsx"), f"{BUTTON_PREFIX}f|xlsx|{parts[2]}"),
+                    Button(
+                        t(language, "export.csv"), ExportButton("f", "csv", button.value).pack()
+                    ),
+                    Button(
+                        t(language, "export.xlsx"), ExportButton("f", "xlsx", button.value).pack()
+                    ),
                 ]
             ]
             return Outcome(edit=Message(t(language, "export.ask_format", event=title), keyboard))
-        if len(parts) != 4 or parts[1] != "f" or parts[2] not in FORMATS:
+        if button is None or button.step != "f" or button.value not in FORMATS or not button.event:
             return invalid
-        file_format, event_id = parts[2], parts[3]
+        file_format, event_id = button.value, button.event
         title = self._event_title(language, event_id)
         if title is None:
             return invalid
         only = None if event_id == ALL_EVENTS else event_id
-        content, count = await export(self.s.config, self.store, only, file_format)
+        content, count = await export(self.config, self.store, only, file_format)
         out = Outcome(close_keyboard=False)
         if count == 0:
             return out.add(Message(t(language, "export.empty", event=title)))
-        name = filename(only, file_format, self.s.clock.now(), self.s.config)
+        name = filename(only, file_format, self.clock.now(), self.config)
         out.toast = t(language, "export.sent_toast")
         return out.add(
             Document(name, content, t(language, "export.caption", event=title, count=count))

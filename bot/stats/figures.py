@@ -19,18 +19,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.attendance.flows import event_venues
+from bot.kernel.clock import Clock
 from bot.kernel.format import date_text, zone_label
-from bot.kernel.i18n import Raw
+from bot.kernel.i18n import Catalog, Raw
+from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Message, Outcome
-from config.event import AttendanceMode, Event
+from bot.staff.roles import Roles
+from config.event import AttendanceMode, Event, EventConfig
 from storage.registrations import Status
 from storage.stats import CountRow, StatsRepository
-
-if TYPE_CHECKING:
-    from bot.registration.flows import RegistrationFlows, Who
 
 MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; keep a margin for entities
 
@@ -149,22 +148,37 @@ def _fit(block: str, limit: int) -> list[str]:
 class StatsFlows:
     """The figures, scoped to the asker's role."""
 
-    def __init__(self, flows: RegistrationFlows) -> None:
-        self.flows = flows
-        self.s = flows.s
-        self.store = StatsRepository(flows.s.db)
+    def __init__(
+        self,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        roles: Roles,
+        store: StatsRepository,
+    ) -> None:
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.roles = roles
+        self.store = store
+
+    def t(self, language: str, key: str, /, **params: object) -> Raw:
+        """A catalog message."""
+        return self.catalog(language, key, **params)
 
     async def overview(self, who: Who) -> Outcome:
         """``/statistiche``: one message per event (or more when long), for staff only."""
-        language = await self.flows.language(who)
-        t = self.flows.t
-        organiser = self.s.roles.is_organiser(who.user_id)
-        zones = await self.s.roles.facilitator_zones(who.user_id)
-        venues = await self.s.roles.referent_venues(who.user_id)
+        language = await self.languages.of(who)
+        t = self.t
+        organiser = self.roles.is_organiser(who.user_id)
+        zones = await self.roles.facilitator_zones(who.user_id)
+        venues = await self.roles.referent_venues(who.user_id)
         if not (organiser or zones or venues):
             return Outcome().add(Message(t(language, "stats.staff_only")))
         stats = compute(await self.store.counts())
-        config = self.s.config
+        config = self.config
         out = Outcome()
         for event in sorted(config.events, key=config.starts_at):
             figures = stats.get(event.id, EventStats())
@@ -180,15 +194,15 @@ class StatsFlows:
         return out
 
     def _header(self, language: str, event: Event) -> str:
-        return self.flows.t(
+        return self.t(
             language,
             "stats.event",
             event=event.title.get(language),
-            date=date_text(self.s.catalog, language, event.date),
+            date=date_text(self.catalog, language, event.date),
         )
 
     def _zone_lines(self, language: str, figures: EventStats, zones: list[int]) -> str:
-        t = self.flows.t
+        t = self.t
         lines = [t(language, "stats.zones")]
         for number in zones:
             counts = figures.zones.get(number, ZoneCounts())
@@ -196,7 +210,7 @@ class StatsFlows:
                 t(
                     language,
                     "stats.zone_line",
-                    zone=zone_label(self.s.config, number),
+                    zone=zone_label(self.config, number),
                     in_person=counts.in_person,
                     online=counts.online,
                     waitlisted=counts.waitlisted,
@@ -206,10 +220,10 @@ class StatsFlows:
         return "\n".join(lines)
 
     def _venue_lines(self, language: str, figures: EventStats, venues: list[str]) -> str:
-        t = self.flows.t
+        t = self.t
         lines = [t(language, "stats.venues")]
         for venue_id in venues:
-            venue = self.s.config.venue(venue_id)
+            venue = self.config.venue(venue_id)
             counts = figures.venues.get(venue_id, VenueCounts())
             lines.append(
                 t(
@@ -225,7 +239,7 @@ class StatsFlows:
         return "\n".join(lines)
 
     def _full(self, language: str, event: Event, figures: EventStats) -> list[str]:
-        totals = self.flows.t(
+        totals = self.t(
             language,
             "stats.totals",
             active=figures.active,
@@ -238,8 +252,8 @@ class StatsFlows:
             unreachable=figures.unreachable,
         )
         blocks = [f"{self._header(language, event)}\n{totals}"]
-        blocks.append(self._zone_lines(language, figures, [z.number for z in self.s.config.zones]))
-        desks = event_venues(self.s.config, event)
+        blocks.append(self._zone_lines(language, figures, [z.number for z in self.config.zones]))
+        desks = event_venues(self.config, event)
         if desks:
             blocks.append(self._venue_lines(language, figures, desks))
         return blocks
@@ -252,8 +266,8 @@ class StatsFlows:
         zones: set[int],
         venues: set[str],
     ) -> list[str]:
-        mine_zones = [z.number for z in self.s.config.zones if z.number in zones]
-        mine_venues = [v for v in event_venues(self.s.config, event) if v in venues]
+        mine_zones = [z.number for z in self.config.zones if z.number in zones]
+        mine_venues = [v for v in event_venues(self.config, event) if v in venues]
         if not mine_zones and not mine_venues:
             return []
         blocks = [self._header(language, event)]
