@@ -15,7 +15,8 @@ import contextlib
 from dataclasses import dataclass
 
 from bot.attendance.flows import AttendanceFlows
-from bot.broadcasts.flows import BroadcastFlows, BroadcastService
+from bot.broadcasts.flows import BroadcastFlows
+from bot.broadcasts.service import BroadcastService
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog

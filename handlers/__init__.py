@@ -13,7 +13,7 @@ from telegram.ext import (
 )
 
 from bot.attendance.flows import CheckinButton
-from bot.broadcasts.flows import BroadcastButton
+from bot.broadcasts.service import BroadcastButton
 from bot.kernel.commands import (
     FACILITATOR_COMMANDS,
     ORGANISER_COMMANDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.broadcasts.flows import BroadcastButton
+from bot.broadcasts.service import BroadcastButton
 from handlers.context import PsmContext
 from handlers.render import render, who
 

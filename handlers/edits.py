@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -19,9 +20,6 @@ from telegram.ext import ExtBot
 from bot.kernel.replies import Message
 from handlers.bot_api import NO_PREVIEW, inline_keyboard
 from handlers.ratelimit import BULK
-
-if TYPE_CHECKING:
-    from handlers.context import PsmContext
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +37,21 @@ class LatestEdits:
         self._wanted: dict[tuple[int, int], Message] = {}
         self._running: set[tuple[int, int]] = set()
 
-    def submit(self, context: PsmContext, chat_id: int, message_id: int, message: Message) -> None:
-        """Ask for ``message_id`` to show ``message`` (replacing any edit not yet made)."""
+    def submit(
+        self,
+        bot: ExtBot[Any],
+        start: Callable[[Coroutine[Any, Any, None]], object],
+        chat_id: int,
+        message_id: int,
+        message: Message,
+    ) -> None:
+        """Ask for ``message_id`` to show ``message`` (replacing any edit not yet made);
+        ``start`` runs the edit in the background (the Application's ``create_task``)."""
         key = (chat_id, message_id)
         self._wanted[key] = message
         if key not in self._running:
             self._running.add(key)
-            context.application.create_task(self._run(context.bot, key))
+            start(self._run(bot, key))
 
     async def _run(self, bot: ExtBot[Any], key: tuple[int, int]) -> None:
         try:

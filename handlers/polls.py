@@ -65,7 +65,11 @@ async def button(update: Update, context: PsmContext) -> None:
         outcome.close_keyboard = False
         await render(context, update, outcome)
         context.bot_data.ballot_edits.submit(
-            context, query.message.chat.id, query.message.message_id, edit
+            context.bot,
+            context.application.create_task,
+            query.message.chat.id,
+            query.message.message_id,
+            edit,
         )
         return
     await render(context, update, outcome)
