@@ -23,6 +23,7 @@ from bot.kernel.commands import (
 )
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
+from bot.staff.flows import STAFF_PATTERN
 from bot.stats.export import ExportButton
 from handlers import (
     attendance,
@@ -112,7 +113,7 @@ def register(application: PsmApplication) -> None:
     application.add_handler(
         CallbackQueryHandler(registration.manage_button, pattern=ManageButton.pattern())
     )
-    application.add_handler(CallbackQueryHandler(organisers.staff_button, pattern=r"^o\|"))
+    application.add_handler(CallbackQueryHandler(organisers.staff_button, pattern=STAFF_PATTERN))
     application.add_handler(
         CallbackQueryHandler(broadcasts.cancel_button, pattern=BroadcastButton.pattern())
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.staff.flows import read_staff_button
 from bot.staff.roles import FACILITATOR, REFERENT
 from handlers.context import PsmContext
 from handlers.render import render, who
@@ -32,6 +33,6 @@ async def my_id(update: Update, context: PsmContext) -> None:
 async def staff_button(update: Update, context: PsmContext) -> None:
     """Staff buttons (organisers): create or revoke an invitation, remove a role."""
     assert update.callback_query is not None
-    data = update.callback_query.data or ""
-    outcome = await context.flows.staff.button(who(update), data, context.bot.username)
+    button = read_staff_button(update.callback_query.data)
+    outcome = await context.flows.staff.button(who(update), button, context.bot.username)
     await render(context, update, outcome)

@@ -15,6 +15,7 @@ strings by hand.
     LanguageButton.unpack("l|it")        # LanguageButton(language="it")
     LanguageButton.pattern()             # "^l\\|" for the handler that routes them
 
+A prefix may have several parts (``"o|inv"``): one codec per kind of a family's buttons.
 Field types: ``str`` (no ``|``), ``int`` (digits, optionally negative), a ``StrEnum``
 subclass, and ``X | None`` for the last field only (absent when None).
 """
@@ -40,9 +41,7 @@ class ButtonData:
 
     def __init_subclass__(cls, prefix: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if prefix:
-            if SEPARATOR in prefix:
-                raise TypeError(f"a button prefix cannot contain {SEPARATOR!r}: {prefix!r}")
+        if prefix:  # may have several parts, e.g. "o|inv" for one kind of a family's buttons
             cls.prefix = prefix
 
     @classmethod
@@ -86,11 +85,12 @@ class ButtonData:
         """The button ``data`` stands for, or None when it is not exactly one of this family."""
         if not data:
             return None
+        head = cls.prefix.split(SEPARATOR)
         parts = data.split(SEPARATOR)
-        if parts[0] != cls.prefix:
+        if parts[: len(head)] != head:
             return None
         layout = cls._layout()
-        values = parts[1:]
+        values = parts[len(head) :]
         required = sum(1 for _, _, optional in layout if not optional)
         if not required <= len(values) <= len(layout):
             return None

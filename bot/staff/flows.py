@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
+from bot.kernel.buttons import ButtonData
 from bot.kernel.clock import Clock
 from bot.kernel.commands import FACILITATOR_COMMANDS, REFERENT_COMMANDS, Command, role_commands
 from bot.kernel.format import zone_label
@@ -29,6 +31,49 @@ from storage.registrations import Registration, RegistrationRepository
 
 INVITE_VALIDITY = dt.timedelta(days=7)
 INVITE_PREFIX = "inv_"
+
+
+@dataclass(frozen=True)
+class InviteButton(ButtonData, prefix="o|inv"):
+    """Create an invitation: ``kind`` f (facilitator of zone ``scope``) or r (referent of
+    venue ``scope``)."""
+
+    kind: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class RevokeButton(ButtonData, prefix="o|rev"):
+    """Revoke an invitation not used yet."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class RemoveRoleButton(ButtonData, prefix="o|rm"):
+    """Remove a role from someone."""
+
+    user_id: int
+    role: str
+    scope: str
+
+
+StaffButton = InviteButton | RevokeButton | RemoveRoleButton
+STAFF_BUTTONS: tuple[type[InviteButton] | type[RevokeButton] | type[RemoveRoleButton], ...] = (
+    InviteButton,
+    RevokeButton,
+    RemoveRoleButton,
+)
+STAFF_PATTERN = r"^o\|"  # every staff button (each kind is told apart by its codec)
+
+
+def read_staff_button(data: str | None) -> StaffButton | None:
+    """The staff button ``data`` stands for, if any."""
+    for codec in STAFF_BUTTONS:
+        found = codec.unpack(data)
+        if found is not None:
+            return found
+    return None
 
 
 class StaffFlows:
@@ -81,24 +126,23 @@ class StaffFlows:
         t = self.t
         if role == FACILITATOR:
             buttons = [
-                [Button(zone_label(self.config, z.number), f"o|inv|f|{z.number}")]
+                [Button(zone_label(self.config, z.number), InviteButton("f", str(z.number)).pack())]
                 for z in self.config.zones
             ]
             return Outcome().add(Message(t(language, "staff.pick_zone"), buttons))
-        buttons = [[Button(v.name, f"o|inv|r|{v.id}")] for v in self.config.venues]
+        buttons = [[Button(v.name, InviteButton("r", v.id).pack())] for v in self.config.venues]
         return Outcome().add(Message(t(language, "staff.pick_venue"), buttons))
 
-    async def button(self, who: Who, data: str, bot_username: str) -> Outcome:
+    async def button(self, who: Who, button: StaffButton | None, bot_username: str) -> Outcome:
         """Organiser buttons: create an invitation, revoke one, remove a role."""
         language = await self.languages.of(who)
         t = self.t
         if not self.roles.is_organiser(who.user_id):
             return Outcome(alert=t(language, "roles.organisers_only"))
-        parts = data.split("|")
         now = self.clock.now()
-        if len(parts) == 4 and parts[1] == "inv" and parts[2] in ("f", "r"):
-            role = FACILITATOR if parts[2] == "f" else REFERENT
-            scope = parts[3]
+        if isinstance(button, InviteButton) and button.kind in ("f", "r"):
+            role = FACILITATOR if button.kind == "f" else REFERENT
+            scope = button.scope
             valid = (
                 scope.isdigit() and self.config.has_zone(int(scope))
                 if role == FACILITATOR
@@ -119,16 +163,16 @@ class StaffFlows:
                 expires=f"{local:%d/%m/%Y %H:%M}",
             )
             return Outcome().add(
-                Message(text, [[Button(t(language, "staff.revoke"), f"o|rev|{token}")]])
+                Message(text, [[Button(t(language, "staff.revoke"), RevokeButton(token).pack())]])
             )
-        if len(parts) == 3 and parts[1] == "rev":
-            if await self.roles.store.revoke_invite(parts[2], now):
+        if isinstance(button, RevokeButton):
+            if await self.roles.store.revoke_invite(button.token, now):
                 return Outcome(toast=t(language, "staff.revoked")).add(
                     Message(t(language, "staff.revoked"))
                 )
             return Outcome(alert=t(language, "staff.not_revocable"))
-        if len(parts) == 5 and parts[1] == "rm" and parts[2].isdigit():
-            user_id, role, scope = int(parts[2]), parts[3], parts[4]
+        if isinstance(button, RemoveRoleButton):
+            user_id, role, scope = button.user_id, button.role, button.scope
             if role not in (FACILITATOR, REFERENT):
                 return Outcome(alert=t(language, "button.invalid"))
             if not await self.roles.store.revoke(user_id, role, scope):
@@ -182,7 +226,7 @@ class StaffFlows:
                         [
                             Button(
                                 t(language, "staff.remove"),
-                                f"o|rm|{grant.user_id}|{grant.role}|{grant.scope}",
+                                RemoveRoleButton(grant.user_id, grant.role, grant.scope).pack(),
                             )
                         ]
                     ],
@@ -197,7 +241,11 @@ class StaffFlows:
                 scope=self._scope_label(invite.role, invite.scope),
                 expires=f"{local:%d/%m/%Y %H:%M}",
             )
-            out.add(Message(text, [[Button(t(language, "staff.revoke"), f"o|rev|{invite.token}")]]))
+            out.add(
+                Message(
+                    text, [[Button(t(language, "staff.revoke"), RevokeButton(invite.token).pack())]]
+                )
+            )
         return out
 
     async def redeem(self, who: Who, token: str) -> Outcome:
