@@ -95,6 +95,7 @@ class Services:
         self.broadcasts_store = BroadcastRepository(db)
         self.roles = Roles(settings.organisers, RoleRepository(db))
         # services
+        self.languages = Languages(self.users)
         self.comuni = ComuneIndex([])
         self.sender: OutboxSender | None = None
         self.links = Links(config, LinkRepository(db), self.registrations, self.outbox)
@@ -107,7 +108,7 @@ class Services:
             self.broadcasts_store,
             self.outbox,
             self.registrations,
-            self.users,
+            self.languages,
         )
         self.polls = PollService(
             config, catalog, clock, PollRepository(db), self.registrations, self.users
@@ -119,7 +120,7 @@ class Services:
     def _flows(self) -> Flows:
         """Every capability's flows, each with what it uses."""
         config, catalog, clock = self.config, self.catalog, self.clock
-        languages = Languages(self.users)
+        languages = self.languages
         conversations = Conversations(self.conversations, languages, catalog, clock)
         texts = RegistrationTexts(config, catalog, self.registrations)
         self.confirmations = Confirmations(

@@ -22,15 +22,15 @@ from typing import Any
 from bot.kernel.buttons import ButtonData
 from bot.kernel.clock import Clock
 from bot.kernel.format import zone_label
-from bot.kernel.i18n import Catalog, language_for
+from bot.kernel.i18n import Catalog
 from bot.kernel.outbox import OutboxSender, Outgoing, Prepared
+from bot.kernel.people import Languages
 from bot.kernel.replies import Button
 from bot.kernel.spreadsheet import Table, Value, to_csv
 from config.event import EventConfig
 from storage.broadcasts import Broadcast, BroadcastRepository, Recipient
 from storage.outbox import OutboxRepository, OutboxRow, Planned
 from storage.registrations import RegistrationRepository
-from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class BroadcastService:
         broadcasts_store: BroadcastRepository,
         outbox: OutboxRepository,
         registrations: RegistrationRepository,
-        users: UserRepository,
+        languages: Languages,
     ) -> None:
         self.config = config
         self.catalog = catalog
@@ -102,7 +102,7 @@ class BroadcastService:
         self.broadcasts_store = broadcasts_store
         self.outbox = outbox
         self.registrations = registrations
-        self.users = users
+        self.languages = languages
         self.sender: OutboxSender | None = None  # set once the outbox sender runs
         self._edited: dict[int, tuple[float, str]] = {}  # id -> (monotonic time, text)
 
@@ -113,8 +113,7 @@ class BroadcastService:
         )
 
     async def _language(self, user_id: int) -> str:
-        user = await self.users.get(user_id)
-        return language_for(None, user.language if user else None)
+        return await self.languages.of_user(user_id)
 
     def describe(self, language: str, audience: dict[str, Any]) -> str:
         """The audience in words."""

@@ -45,6 +45,11 @@ class Languages:
         user = await self._users.get(who.user_id)
         return language_for(who.language_code, user.language if user else None)
 
+    async def of_user(self, user_id: int) -> str:
+        """The language to write to a user first (their explicit choice, else Italian)."""
+        user = await self._users.get(user_id)
+        return language_for(None, user.language if user else None)
+
 
 # Letters that show nothing (Hangul fillers) and a blank that looks like a letter (Braille).
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
