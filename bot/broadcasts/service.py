@@ -191,7 +191,12 @@ class BroadcastService:
         t = self.catalog
         text = str(t(language, "broadcast.progress", done=done, total=total, id=broadcast_id))
         return text, [
-            [Button(str(t(language, "broadcast.cancel_button")), f"b|cancel|{broadcast_id}")]
+            [
+                Button(
+                    t(language, "broadcast.cancel_button"),
+                    BroadcastButton("cancel", broadcast_id).pack(),
+                )
+            ]
         ]
 
     async def _progress(self, broadcast: Broadcast, now: dt.datetime) -> None:

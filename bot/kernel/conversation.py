@@ -203,6 +203,10 @@ class Conversations:
         """Whether a flow of that name runs here."""
         return flow_name in self._flows
 
+    async def is_open(self, user_id: int) -> bool:
+        """Whether the user has a conversation open (of any flow, known here or not)."""
+        return await self.store.get(user_id) is not None
+
     # --- lifecycle ---------------------------------------------------------------------------
     async def begin(
         self,
@@ -293,10 +297,9 @@ class Conversations:
             return None
         flow = self._flows[talk.flow]
         if message is not None and flow.takes_any_message(talk):
-            return await self._after(
-                talk, await flow.on_content(talk, message, who) or talk.out, who
-            )
-        handled = await flow.on_text(talk, text, who)
+            handled = await flow.on_content(talk, message, who)
+        else:
+            handled = await flow.on_text(talk, text, who)
         if handled is None:
             talk.say(self.t(talk.language, "flow.use_buttons"))
             return await self.ask(talk, who)

@@ -374,7 +374,7 @@ class Manage:
         Not while another conversation is open (an old "register for another event" button
         pressed mid-registration): that is refused politely and the current step stays.
         """
-        if await self.conversations.store.get(who.user_id) is not None:
+        if await self.conversations.is_open(who.user_id):
             return await self.conversations.invalid(who, "manage.busy")
         outcome = await self._press(who, button)
         outcome.in_place = outcome.alert is None
@@ -440,7 +440,7 @@ class Manage:
     async def already_registered(self, who: Who, button: FlowButton) -> Outcome | None:
         """A press on the summary of a registration already confirmed: say so, and send the
         confirmation again (the first one may never have arrived)."""
-        if button.action != CONFIRM_REGISTRATION or await self.conversations.store.get(who.user_id):
+        if button.action != CONFIRM_REGISTRATION or await self.conversations.is_open(who.user_id):
             return None
         registrations = await self.registrations.active_for_user(who.user_id)
         if not registrations:

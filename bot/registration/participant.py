@@ -73,7 +73,7 @@ class Participant:
         if talk is not None:
             talk.say(self.t(language, "flow.resume"))
             return await self.conversations.ask(talk, who)
-        if await self.conversations.store.get(who.user_id) is not None:
+        if await self.conversations.is_open(who.user_id):
             await self.conversations.end(who.user_id)  # a flow this version no longer has
         if zone is not None and not self.config.has_zone(zone):
             out.add(Message(self.t(language, "start.unknown_zone_link", zone=zone)))

@@ -253,13 +253,15 @@ class ImportLinksFlow(_LinkFlow):
     async def on_content(self, talk: Talk[LinkData], content: Content, who: Who) -> Handled:
         """The CSV: personal links stored (all or none), corrections sent."""
         f, t, language = self.f, self.f.catalog, talk.language
-        if talk.step != LinkStep.FILE or content.kind != "document" or content.download is None:
+        if talk.step != LinkStep.FILE:
             return None
-        if content.size is not None and content.size > MAX_CSV_BYTES:
-            return None
+        download = content.download if content.kind == "document" else None
+        if download is None or (content.size is not None and content.size > MAX_CSV_BYTES):
+            talk.say(t(language, "link.send_file"))  # a photo, a sticker, a huge file...
+            return await f.conversations.ask(talk, who)
         assert talk.data.event_id is not None
         event = f.config.event(talk.data.event_id)
-        data = await content.download()
+        data = await download()
         try:
             rows = parse_links_csv(data)
             stored, unknown = await f.links.store_personal(event, rows, f.clock.now())

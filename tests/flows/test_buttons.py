@@ -111,8 +111,11 @@ def test_only_the_last_field_may_be_optional() -> None:
         Misshapen(None, "x").pack()
 
 
-def test_a_prefix_cannot_carry_the_separator() -> None:
-    with pytest.raises(TypeError, match="prefix"):
+def test_a_prefix_may_have_several_parts() -> None:
+    @dataclass(frozen=True)
+    class Kind(ButtonData, prefix="o|inv"):
+        scope: str
 
-        class Broken(ButtonData, prefix="a|b"):
-            pass
+    assert Kind("5").pack() == "o|inv|5"
+    assert Kind.unpack("o|inv|5") == Kind("5")
+    assert Kind.unpack("o|rev|5") is None and Kind.unpack("o|5") is None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from bot.kernel.conversation import Content
 from bot.reminders.links import MAX_CSV_BYTES
 from config.event import AttendanceMode
@@ -153,11 +151,6 @@ async def test_text_at_the_file_step_asks_for_the_file(domain: Domain) -> None:
     assert texts(out)[0] == domain.t("it", "link.send_file")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the file step is not a text step, so the engine answers 'use the buttons' where "
-    "there are none (reported to the lead: bot/reminders/links.py, ImportLinksFlow)",
-)
 async def test_a_photo_or_an_oversized_file_at_the_file_step_asks_for_the_csv(
     domain: Domain,
 ) -> None:

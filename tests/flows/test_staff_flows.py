@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 from bot.kernel.replies import Outcome
-from bot.staff.flows import INVITE_PREFIX
+from bot.staff.flows import INVITE_PREFIX, read_staff_button
 from bot.staff.roles import FACILITATOR, REFERENT
 from tests.flows.helpers import (
     ANNA,
@@ -25,7 +25,9 @@ from tests.flows.helpers import (
 
 async def press(domain: Domain, outcome: Outcome, label: str) -> Outcome:
     """Press an organiser's button (``o|...``) labelled ``label``."""
-    return await domain.flows.staff.button(STAFF, data_of(outcome, label), BOT_USERNAME)
+    return await domain.flows.staff.button(
+        STAFF, read_staff_button(data_of(outcome, label)), BOT_USERNAME
+    )
 
 
 async def invitation(domain: Domain, zone: str = "5 · Pinerolese") -> tuple[Outcome, str]:
@@ -40,7 +42,7 @@ async def invitation(domain: Domain, zone: str = "5 · Pinerolese") -> tuple[Out
 async def test_inviting_is_for_organisers(domain: Domain) -> None:
     out = await domain.flows.staff.ask_invite(ANNA, FACILITATOR)
     assert texts(out) == [domain.t("it", "roles.organisers_only")]
-    refused = await domain.flows.staff.button(ANNA, "o|inv|f|5", BOT_USERNAME)
+    refused = await domain.flows.staff.button(ANNA, read_staff_button("o|inv|f|5"), BOT_USERNAME)
     assert refused.alert == domain.t("it", "roles.organisers_only")
     assert await domain.services.roles.store.open_invites(domain.clock.now()) == []
 
@@ -130,7 +132,7 @@ async def test_the_staff_list_and_removing_a_role(domain: Domain) -> None:
 async def test_forged_staff_buttons_are_refused(domain: Domain) -> None:
     invalid = domain.t("it", "button.invalid")
     for data in ("o|inv|f|99", "o|inv|r|nowhere", "o|inv|x|5", "o|rm|7|organiser|x", "o|zzz"):
-        out = await domain.flows.staff.button(STAFF, data, BOT_USERNAME)
+        out = await domain.flows.staff.button(STAFF, read_staff_button(data), BOT_USERNAME)
         assert out.alert == invalid, data
     assert await domain.services.roles.store.open_invites(domain.clock.now()) == []
 
