@@ -46,12 +46,12 @@ def report(name: str, value: str, target: str, ok: bool) -> None:
 
 def settings_for(api: FakeBotApi, database: Path) -> Settings:
     return Settings(
-        bot_token=api.token,  # type: ignore[arg-type]
+        bot_token=api.token,
         api_base_url=api.url,
         database=database,
         organisers=[ORGANISER],
         outbox_interval=0.2,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

@@ -279,10 +279,10 @@ async def main(participants: int, people: int) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
-                bot_token=server.token,  # type: ignore[arg-type]
+                bot_token=server.token,
                 api_base_url=server.url,
                 database=Path(tmp) / "bench.sqlite3",
-                _env_file=None,  # type: ignore[call-arg]
+                _env_file=None,
             )
             application = build_application(settings, config, clock)
             tune_garbage_collector()  # as `psm-bot run` does

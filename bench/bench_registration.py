@@ -48,7 +48,7 @@ from config.settings import Settings
 from storage.registrations import NewRegistration
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
+from tests.fakebot.users import FakeUser, MessageMatcher
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME)  # registration for 5 Dec is open
@@ -105,7 +105,9 @@ async def _serve(conn: Connection) -> None:
                 conn.send(_broadcast_figures(api, argument))
 
 
-async def _answer(user: FakeUser, latencies: list[float], act: Any, question: str) -> SentMessage:
+async def _answer(
+    user: FakeUser, latencies: list[float], act: Any, question: MessageMatcher
+) -> SentMessage:
     """Do something (press, type), then wait for the bot's next question; time it."""
     started = time.monotonic()
     await act()
@@ -203,12 +205,12 @@ async def main(people: int, recipients: int) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
-                bot_token=server.token,  # type: ignore[arg-type]
+                bot_token=server.token,
                 api_base_url=server.url,
                 database=Path(tmp) / "bench.sqlite3",
                 organisers=[ORGANISER],
                 outbox_interval=0.2,
-                _env_file=None,  # type: ignore[call-arg]
+                _env_file=None,
             )
             recipient_ids = [FIRST_RECIPIENT + i for i in range(recipients)]
             await server.call("users", recipient_ids)

@@ -43,11 +43,11 @@ async def main(participants: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeBotApi() as api:
             settings = Settings(
-                bot_token=api.token,  # type: ignore[arg-type]
+                bot_token=api.token,
                 api_base_url=api.url,
                 database=Path(tmp) / "bench.sqlite3",
                 outbox_interval=0.5,
-                _env_file=None,  # type: ignore[call-arg]
+                _env_file=None,
             )
             application = build_application(settings, config, clock)
             async with running(application, poll_timeout=1, poll_interval=0):

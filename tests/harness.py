@@ -51,14 +51,14 @@ class BotHarness:
     def settings(self) -> Settings:
         """Settings pointing at the fake server and the test database."""
         return Settings(
-            bot_token=self.api.token,  # type: ignore[arg-type]
+            bot_token=self.api.token,
             api_base_url=self.api.url,
             database=self.database,
             organisers=self.organisers,
             # Simulated users tap far faster than people: let each chat take 50 messages a
             # second so tests are quick (the per-chat pacing has its own unit test).
             chat_rate=50.0,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
 
     async def start(self) -> BotHarness:

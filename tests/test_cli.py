@@ -327,7 +327,7 @@ def test_check_config_warns_about_texts_too_long_for_telegram(
 
 
 def test_check_config_counts_what_telegram_counts(env: Path, tmp_path: Path) -> None:
-    from bot.config_check import visible_length
+    from bot.kernel.textsplit import visible_length
 
     assert visible_length("<b>Tom &amp; Jerry</b>") == len("Tom & Jerry")
     assert visible_length("😀") == 2  # UTF-16 code units, as Telegram counts

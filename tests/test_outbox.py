@@ -45,6 +45,7 @@ class FakeTransport:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.delivered: list[tuple[int, str | None]] = []
+        self.edited: list[tuple[int, int, str | None]] = []
         self.calls: list[int] = []
         self.failures: dict[int, list[BaseException]] = {}
         self.always: dict[int, BaseException] = {}
@@ -53,6 +54,9 @@ class FakeTransport:
 
     def fail(self, user_id: int, *errors: BaseException) -> None:
         self.failures.setdefault(user_id, []).extend(errors)
+
+    async def edit(self, user_id: int, message_id: int, message: Outgoing) -> None:
+        self.edited.append((user_id, message_id, message.text))
 
     async def deliver(self, user_id: int, message: Outgoing, *, bulk: bool = True) -> int:
         self.calls.append(user_id)
@@ -86,7 +90,7 @@ def clock() -> FakeClock:
 async def services(
     tmp_path: Path, config: EventConfig, clock: FakeClock
 ) -> AsyncIterator[Services]:
-    settings = Settings(bot_token="1:x", database=tmp_path / "db.sqlite3", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token="1:x", database=tmp_path / "db.sqlite3", _env_file=None)
     started = await Services.start(settings, config, clock)
     try:
         yield started

@@ -108,7 +108,7 @@ async def test_a_stale_summary_press_says_already_registered(
     await user.wait_for(lambda m: m.document is not None)
     query = await user.press_data(str(confirm), message=summary)  # an old client's view
     answered = await user.callback_answer(query)
-    assert answered.show_alert and "già iscritto" in answered.text
+    assert answered.show_alert and "già iscritto" in (answered.text or "")
     await user.wait_for(lambda m: m.document is not None)  # the confirmation again
     (registration,) = await bot.services.registrations.active_for_user(1111)
     assert registration.display_name == "Ada"
@@ -142,7 +142,7 @@ async def test_an_old_register_for_another_event_button_keeps_the_step(
         await user.wait_for("Scegli la tua")
         query = await user.press("Verso il nuovo", message=old)  # an older one, mid-way
         answered = await user.callback_answer(query)
-        assert answered.show_alert and "Stai già compilando" in answered.text
+        assert answered.show_alert and "Stai già compilando" in (answered.text or "")
         conversation = await harness.services.conversations.get(1120)
         assert conversation is not None and conversation.step == "zone"
         assert conversation.data["name"] == "Ezio"

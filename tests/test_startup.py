@@ -237,10 +237,10 @@ async def test_the_bot_starts_once_the_server_answers(
     caplog.set_level(logging.INFO)
     port = free_port()
     settings = Settings(
-        bot_token=TOKEN,  # type: ignore[arg-type]
+        bot_token=TOKEN,
         api_base_url=f"http://127.0.0.1:{port}",
         database=tmp_path / "psm.sqlite3",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(

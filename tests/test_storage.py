@@ -13,7 +13,6 @@ from typing import Any
 import aiosqlite
 import pytest
 
-import storage.db
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.conversations import Conversation, ConversationRepository
 from storage.db import Database, DatabaseTooNewError
@@ -133,7 +132,7 @@ async def test_database_too_new_is_refused(tmp_path: Path, monkeypatch: pytest.M
         opened.append(connection)
         return connection
 
-    monkeypatch.setattr(storage.db.aiosqlite, "connect", spy)
+    monkeypatch.setattr(aiosqlite, "connect", spy)  # the module storage.db calls
     with pytest.raises(DatabaseTooNewError) as info:
         await Database.open(path)
     assert info.value.found == len(MIGRATIONS) + 3
