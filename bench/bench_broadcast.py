@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import register_many
+from bench.common import Report, register_many
 from bot.app import build_application, running
 from bot.kernel.clock import SystemClock
 from bot.kernel.outbox import CONCURRENCY
@@ -32,6 +32,7 @@ from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings
 from tests.fakebot.server import FakeBotApi
+from tests.harness import settings_for
 
 EVENT = "copianificazione-2023"
 RATE = 30
@@ -39,19 +40,16 @@ ORGANISER = 42
 FIRST_USER = 20_000_000
 
 
-def report(name: str, value: str, target: str, ok: bool) -> None:
-    """One figure with its target."""
-    print(f"{name:<38} {value:>10}   target {target:<12} {'OK' if ok else 'MISSED'}")
+report = Report(38, 10, 12)  # name, value, target columns
 
 
-def settings_for(api: FakeBotApi, database: Path) -> Settings:
-    return Settings(
-        bot_token=api.token,
+def bot_settings(api: FakeBotApi, database: Path) -> Settings:
+    return settings_for(
+        database,
+        token=api.token,
         api_base_url=api.url,
-        database=database,
         organisers=[ORGANISER],
         outbox_interval=0.2,
-        _env_file=None,
     )
 
 
@@ -60,7 +58,7 @@ async def prepare(api: FakeBotApi, database: Path, participants: int) -> int:
     config = load_event_config()
     organiser = api.user(ORGANISER, "Org")
     source = await organiser.send("Comunicazione importante: il tavolo inizia alle 10:10.")
-    services = await Services.start(settings_for(api, database), config, SystemClock())
+    services = await Services.start(bot_settings(api, database), config, SystemClock())
     try:
         now = services.clock.now()
         await register_many(services, api, EVENT, FIRST_USER, participants, now)
@@ -94,7 +92,7 @@ async def in_process(participants: int) -> bool:
             await prepare(api, database, participants)
             api.enforce_rate(RATE, 1)
             api.fail_next("copyMessage", error_code=429, retry_after=1, times=2)
-            application = build_application(settings_for(api, database), load_event_config())
+            application = build_application(bot_settings(api, database), load_event_config())
             started = time.perf_counter()
             async with running(application, poll_timeout=1, poll_interval=0):
                 services = application.bot_data.services

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, answer, with_button
+from tests.harness import ROME, BotHarness, answer, register_directly, with_button
 
 ORGANISER = 9100
 EVENT = "copianificazione-2023"
@@ -22,9 +21,8 @@ EVENT = "copianificazione-2023"
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 async def registered(
@@ -37,12 +35,7 @@ async def registered(
 ) -> FakeUser:
     """A participant registered directly in storage (the chat path has its own tests)."""
     user = api.user(user_id, name or f"P{user_id}")
-    venue = bot.config.venue_for(bot.config.event(EVENT), zone).id if mode == "in_person" else None
-    await bot.services.registrations.create(
-        NewRegistration(EVENT, user_id, name or f"P{user_id}", zone, mode, venue, None, None, "it"),
-        None,
-        bot.clock.now(),
-    )
+    await register_directly(bot.services, user_id, name or f"P{user_id}", zone=zone, mode=mode)
     return user
 
 

@@ -40,10 +40,8 @@ NAMES = {
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER])
-    await harness.start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 def person(api: FakeBotApi, user_id: int) -> FakeUser:

@@ -7,7 +7,6 @@ import datetime as dt
 import html
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -41,6 +40,7 @@ from telegram.ext import (
 
 from tests.fakebot import FakeBotApi, HtmlParseError, load_spec, parse_html, running_application
 from tests.fakebot.ptb import application_builder
+from tests.harness import run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_ID = 1001
@@ -691,26 +691,11 @@ def test_plugin_fails_tests_with_invalid_requests(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "tests.fakebot.pytest_plugin",
-            "-o",
-            "asyncio_mode=auto",
-            "-p",
-            "no:cacheprovider",
-            str(test_file),
-        ],
+    plugin = ["-p", "tests.fakebot.pytest_plugin", "-o", "asyncio_mode=auto"]
+    proc = run_process(
+        [sys.executable, "-m", "pytest", "-q", *plugin, "-p", "no:cacheprovider", str(test_file)],
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out

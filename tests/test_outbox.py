@@ -26,17 +26,16 @@ from bot.kernel.outbox import (
 )
 from bot.services import Services
 from config.event import EventConfig, load_event_config
-from config.settings import Settings
 from storage.outbox import OutboxRow, Planned
-from storage.registrations import NewRegistration, Registration, Status
+from storage.registrations import Registration, Status
+from tests.harness import minutes_from, new_registration, settings_for
 
 T0 = dt.datetime(2023, 12, 1, 9, 0, tzinfo=dt.UTC)
 EVENT = "copianificazione-2023"
 NOTE = "note"  # a kind of row whose text is in its payload
 
 
-def at(minutes: float) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
+at = minutes_from(T0)
 
 
 class FakeTransport:
@@ -90,8 +89,7 @@ def clock() -> FakeClock:
 async def services(
     tmp_path: Path, config: EventConfig, clock: FakeClock
 ) -> AsyncIterator[Services]:
-    settings = Settings(bot_token="1:x", database=tmp_path / "db.sqlite3", _env_file=None)
-    started = await Services.start(settings, config, clock)
+    started = await Services.start(settings_for(tmp_path / "db.sqlite3"), config, clock)
     try:
         yield started
     finally:
@@ -149,22 +147,8 @@ async def register(
     zone: int = 5,
     capacity: int | None = None,
 ) -> Registration:
-    venue = services.config.zone(zone).venue if mode == "in_person" else None
-    return await services.registrations.create(
-        NewRegistration(
-            event_id=EVENT,
-            user_id=user_id,
-            display_name=f"Persona {user_id}",
-            zone=zone,
-            mode=mode,
-            venue_id=venue,
-            organisation=None,
-            category=None,
-            language="it",
-        ),
-        capacity,
-        services.clock.now(),
-    )
+    new = new_registration(services.config, user_id, event=EVENT, zone=zone, mode=mode)
+    return await services.registrations.create(new, capacity, services.clock.now())
 
 
 # --- OutboxRepository --------------------------------------------------------------------

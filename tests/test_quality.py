@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.harness import run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -16,14 +17,7 @@ def run_tool(name: str, *args: str) -> None:
     executable = BIN / name
     if not executable.exists():
         pytest.fail(f"{executable} not found: install the dev extras (pip install -e '.[dev]')")
-    result = subprocess.run(
-        [str(executable), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_process([str(executable), *args], cwd=ROOT, timeout=300)
     output = (result.stdout + result.stderr).strip()
     assert result.returncode == 0, f"{name} {' '.join(args)} failed:\n{output}"
 

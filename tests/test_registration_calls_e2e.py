@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from config.event import bundled_event_file, parse_event_config
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import BEFORE_LAUNCH, BotHarness, answer, register
+from tests.harness import (
+    BEFORE_LAUNCH,
+    BotHarness,
+    answer,
+    bundled_event_data,
+    config_from,
+    register,
+)
 
 # Bot API methods that put something in a chat (and count against its limit).
 MESSAGE_METHODS = {
@@ -30,9 +35,8 @@ MESSAGE_METHODS = {
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path) as harness:
+        yield harness
 
 
 def chat_calls(api: FakeBotApi, chat_id: int) -> list[str]:
@@ -196,13 +200,13 @@ async def test_button_labels_are_plain_text(api: FakeBotApi, bot: BotHarness) ->
 
 def long_texts_config() -> Any:
     """The bundled event file with a 4,100-character privacy notice and a long welcome."""
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text("utf-8"))
+    data = bundled_event_data()
     paragraph = "Informativa estesa sul trattamento dei dati personali. " * 12
     notice = "\n\n".join([paragraph.strip()] * 7)
     assert len(notice) > 4100
     data["process"]["privacy_notice"] = {"it": notice, "en": notice}
     data["process"]["welcome"] = {"it": "Benvenuto! " * 300, "en": "Welcome! " * 300}
-    return parse_event_config(yaml.safe_dump(data, allow_unicode=True))
+    return config_from(data)
 
 
 async def test_a_long_privacy_notice_is_split_and_registration_works(

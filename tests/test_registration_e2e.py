@@ -32,9 +32,8 @@ EVENT = "copianificazione-2023"
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path) as harness:
+        yield harness
 
 
 # --- whole registrations --------------------------------------------------------------------

@@ -23,9 +23,8 @@ EVENT = "copianificazione-2023"
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 async def invite(api: FakeBotApi, command: str, pick: str, user: FakeUser) -> None:

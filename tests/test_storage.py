@@ -25,15 +25,14 @@ from storage.registrations import (
     Status,
 )
 from storage.users import UserRepository
+from tests.harness import minutes_from
 
 T0 = dt.datetime(2023, 11, 20, 9, 0, tzinfo=dt.UTC)
 EVENT = "copianificazione-2023"
 OTHER_EVENT = "lancio-2023"
 
 
-def at(minutes: int) -> dt.datetime:
-    """T0 plus some minutes: distinct, ordered instants."""
-    return T0 + dt.timedelta(minutes=minutes)
+at = minutes_from(T0)  # at(3): three minutes after T0
 
 
 @pytest.fixture
