@@ -18,8 +18,8 @@ import aiosqlite
 
 from storage._time import from_db, to_db
 from storage.db import Database
-from storage.outbox import _INSERT as _OUTBOX_INSERT
-from storage.outbox import Planned, _insert_params
+from storage.outbox import OutboxRepository, Planned
+from storage.registrations import Recipient, RegistrationRepository, Status
 
 PRIORITY, QUICK = "priority", "quick"
 OPEN, CLOSED = "open", "closed"
@@ -124,16 +124,6 @@ class Draft:
     updated_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """A participant to send something to."""
-
-    registration_id: int
-    user_id: int
-    zone: int
-    language: str
-
-
 # The columns of the export views, in order (the README documents them).
 VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "answers_export": (
@@ -217,6 +207,8 @@ class PollRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._outbox = OutboxRepository(db)
+        self._registrations = RegistrationRepository(db)
 
     # --- polls ----------------------------------------------------------------------------
     async def create(
@@ -269,7 +261,7 @@ class PollRepository:
                 [(poll_id, registration_id, to_db(now)) for registration_id in recipients],
             )
             planned = [p for r in recipients if (p := plan(poll_id, r)) is not None]
-            await conn.executemany(_OUTBOX_INSERT, [_insert_params(p, now) for p in planned])
+            await self._outbox.add(planned, now)  # in this transaction
         poll = await self.get(poll_id)
         assert poll is not None
         return poll
@@ -358,7 +350,7 @@ class PollRepository:
                     for row in await found.fetchall()
                 ]
             planned = [p for h in holders if (p := plan(h)) is not None]
-            await conn.executemany(_OUTBOX_INSERT, [_insert_params(p, now) for p in planned])
+            await self._outbox.add(planned, now)  # in this transaction
         return holders
 
     # --- ballots and answers ----------------------------------------------------------------
@@ -535,32 +527,15 @@ class PollRepository:
         self, event_id: str, zones: Iterable[int] | None = None, mode: str | None = None
     ) -> list[Recipient]:
         """Confirmed, reachable-by-id registrations of an event (optionally zones, mode)."""
-        clauses = ["event_id = ?", "status = 'confirmed'", "user_id IS NOT NULL"]
-        params: list[Any] = [event_id]
-        if mode is not None:
-            clauses.append("mode = ?")
-            params.append(mode)
-        if zones is not None:
-            zone_list = list(zones)
-            if not zone_list:
-                return []
-            clauses.append(f"zone IN ({', '.join('?' for _ in zone_list)})")
-            params.extend(zone_list)
-        rows = await self._db.fetchall(
-            f"SELECT id, user_id, zone, language FROM registrations WHERE {' AND '.join(clauses)} "
-            "ORDER BY id",
-            params,
+        confirmed = (Status.CONFIRMED.value,)
+        chosen = None if zones is None else list(zones)
+        return await self._registrations.recipients(
+            event_id, statuses=confirmed, zones=chosen, mode=mode
         )
-        return [Recipient(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def queue(self, planned: Sequence[Planned], now: dt.datetime) -> int:
         """Put messages in the outbox (each dedupe key once); returns how many were new."""
-        if not planned:
-            return 0
-        async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(_OUTBOX_INSERT, [_insert_params(p, now) for p in planned])
-            return conn.total_changes - before
+        return await self._outbox.add(planned, now)
 
     # --- drafts -----------------------------------------------------------------------------
     async def draft(self, user_id: int) -> Draft | None:
