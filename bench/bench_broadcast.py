@@ -32,7 +32,7 @@ from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings
 from tests.fakebot.server import FakeBotApi
-from tests.harness import settings_for
+from tests.harness import bot_api_server, settings_for
 
 EVENT = "copianificazione-2023"
 RATE = 30
@@ -87,7 +87,7 @@ def received(api: FakeBotApi, participants: int) -> list[int]:
 async def in_process(participants: int) -> bool:
     """Part 1: sustained rate, 429s, lost and duplicates, with the bot in this process."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api:
+        async with bot_api_server() as api:
             database = Path(tmp) / "bench.sqlite3"
             await prepare(api, database, participants)
             api.enforce_rate(RATE, 1)
@@ -139,7 +139,7 @@ def start_bot(api: FakeBotApi, database: Path, log: Path) -> subprocess.Popen[by
 async def killed_and_restarted(participants: int) -> bool:
     """Part 2: SIGKILL the bot process mid-broadcast, restart it, count missed/duplicates."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api:
+        async with bot_api_server() as api:
             database = Path(tmp) / "bench.sqlite3"
             log = Path(tmp) / "bot.log"
             await prepare(api, database, participants)

@@ -51,7 +51,7 @@ from config.event import load_event_config
 from storage.outbox import Planned
 from storage.polls import NewPoll
 from tests.fakebot.server import FakeBotApi
-from tests.harness import new_registration, settings_for
+from tests.harness import bot_api_server, new_registration, settings_for
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
@@ -82,7 +82,7 @@ def serve(conn: Connection) -> None:
 
 
 async def _serve(conn: Connection) -> None:
-    async with FakeBotApi() as api:
+    async with bot_api_server() as api:
         commands: dict[str, Command] = {"ballots": _ballots, "press": _press, "settle": _settle}
         await serve_commands(conn, api, commands)
 

@@ -47,7 +47,7 @@ from config.event import load_event_config
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser, MessageMatcher
-from tests.harness import new_registration, settings_for
+from tests.harness import bot_api_server, new_registration, settings_for
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME)  # registration for 5 Dec is open
@@ -73,7 +73,7 @@ def serve(conn: Connection) -> None:
 
 
 async def _serve(conn: Connection) -> None:
-    async with FakeBotApi() as api:
+    async with bot_api_server() as api:
         api.enforce_rate(RATE, 1, chat_burst=5, replies_exempt=10.0)
         commands: dict[str, Command] = {
             "source": _source,

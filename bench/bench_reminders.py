@@ -24,8 +24,7 @@ from bench.common import Report, register_many
 from bot.app import build_application, running
 from bot.kernel.clock import FakeClock
 from config.event import load_event_config
-from tests.fakebot.server import FakeBotApi
-from tests.harness import settings_for
+from tests.harness import bot_api_server, settings_for
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
@@ -39,7 +38,7 @@ async def main(participants: int) -> int:
     config = load_event_config()
     clock = FakeClock(dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME))
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api:
+        async with bot_api_server() as api:
             settings = settings_for(
                 Path(tmp) / "bench.sqlite3",
                 token=api.token,

@@ -14,7 +14,6 @@ import weakref
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ExtBot
 
@@ -23,7 +22,7 @@ from bot.polls.staff import PollStaffFlows
 from handlers.bot_api import inline_keyboard
 from handlers.context import PsmContext
 from handlers.ratelimit import BULK
-from handlers.render import NO_PREVIEW, render, who
+from handlers.render import render, who
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,6 @@ class LatestEdits:
                         message.text,
                         chat_id=key[0],
                         message_id=key[1],
-                        parse_mode=ParseMode.HTML,
-                        link_preview_options=NO_PREVIEW,
                         reply_markup=inline_keyboard(message.buttons),
                         # the tap was already answered: the ballot's new look is paced
                         # with the other bulk traffic, not ahead of the room's presses

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.fakebot.server import FakeBotApi
-from tests.harness import bundled_event_data
+from tests.harness import bot_api_server, bundled_event_data
 
 pytest_plugins = ["tests.fakebot.pytest_plugin"]
 
@@ -17,7 +17,7 @@ pytest_plugins = ["tests.fakebot.pytest_plugin"]
 @pytest.fixture
 async def api() -> AsyncIterator[FakeBotApi]:
     """A running fake Bot API (invalid requests fail the test, see the plugin)."""
-    async with FakeBotApi() as server:
+    async with bot_api_server() as server:
         yield server
 
 

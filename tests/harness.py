@@ -1,6 +1,7 @@
 """What the tests (and the benchmarks) share, in one place.
 
-- the bot under test: :class:`BotHarness` runs the real Application against the fake Bot API
+- the bot under test: :func:`bot_api_server` is the fake Bot API it talks to,
+  :class:`BotHarness` runs the real Application against the fake Bot API
   with an injected clock, and :func:`register` goes through the chat registration;
 - times: :func:`at` (a local time of December 2023), :func:`minutes_from`;
 - settings and the environment: :func:`settings_for`, :func:`cli_environment` (what the
@@ -62,6 +63,18 @@ BEFORE_COPLANNING = dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME)
 BEFORE_LAUNCH = dt.datetime(2023, 9, 20, 10, 0, tzinfo=ROME)
 # A YAML dumper as fast as this machine has (the C one when PyYAML was built with it).
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+# psm-bot sets PTB's Defaults(parse_mode=HTML) (bot/app.py): PTB then sends parse_mode with
+# every message method, those that take none too (sendVenue, editMessageReplyMarkup), and
+# Telegram ignores it there. The fake server psm-bot talks to does the same (with a warning
+# in ``api.warnings``), for that parameter only: any other unknown parameter is an error.
+PTB_DEFAULTS_SENT = ("parse_mode",)
+
+
+def bot_api_server(**options: Any) -> FakeBotApi:
+    """A fake Bot API server for psm-bot (``options`` as for :class:`FakeBotApi`)."""
+    return FakeBotApi(tolerated_unknown_params=PTB_DEFAULTS_SENT, **options)
 
 
 class BotHarness:

@@ -415,7 +415,8 @@ async def test_commands_and_menu_button(
 async def test_ptb_defaults_and_media_group(fake_api: FakeBotApi) -> None:
     """With ``Defaults(parse_mode=HTML)`` PTB also sends parse_mode to methods without it.
 
-    psm-bot does not use Defaults, so the fake is strict by default; tolerating it is opt-in.
+    The fake is strict by default; tolerating it is opt-in (psm-bot, which sets Defaults,
+    opts in: ``tests.harness.bot_api_server``).
     """
     fake_api.user(USER_ID)
     fake_api.tolerated_unknown_params = frozenset({"parse_mode"})

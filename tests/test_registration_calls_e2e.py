@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram import LinkPreviewOptions
 
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
@@ -229,3 +230,32 @@ async def test_a_long_privacy_notice_is_split_and_registration_works(
         await user.wait_for("Scegli la tua")
     finally:
         await harness.stop()
+
+
+# --- issue 11: parse mode and link previews set once ------------------------------------------
+
+
+async def test_every_text_is_html_without_link_previews(api: FakeBotApi, bot: BotHarness) -> None:
+    """HTML and no link previews are the Application's PTB Defaults (bot/app.py), set once
+    instead of on every call: every text, caption and edit still goes as HTML, previews off;
+    PTB's parse_mode on methods that take none is all the fake server lets pass."""
+    assert bot.app is not None
+    defaults = bot.app.bot.defaults
+    assert defaults is not None and defaults.parse_mode == "HTML"
+    assert defaults.link_preview_options == LinkPreviewOptions(is_disabled=True)
+    user = api.user(1150, "Ada")
+    await register(user)
+    await user.send("/iscrizione")  # the venue's pin and the programme
+    await user.settle()
+    await user.send("/annulla")
+    await answer(user, "Vuoi davvero annullare", "Sì, annulla")
+    await user.wait_for("annullata")
+    await user.settle()
+    texts = [r for r in api.requests if r.method in ("sendMessage", "editMessageText")]
+    captions = [r for r in api.requests if r.params.get("caption")]
+    assert texts and captions
+    for request in texts:
+        assert request.params.get("parse_mode") == "HTML", request
+        assert request.params.get("link_preview_options") == {"is_disabled": True}, request
+    assert all(request.params.get("parse_mode") == "HTML" for request in captions)
+    assert all("parse_mode=" in warning for warning in api.warnings)

@@ -26,8 +26,8 @@ from config.settings import load_settings
 from storage import db as storage_db
 from storage.db import Database
 from storage.errors import DatabaseError, database_error, is_disk_full
-from tests.fakebot.server import FakeBotApi
 from tests.harness import (
+    bot_api_server,
     cli_environment,
     environ_without_psm,
     migrated,
@@ -164,7 +164,7 @@ async def test_token_rejected_is_one_line_without_the_token(tmp_path: Path) -> N
     """The real command against the fake server, which answers 401 to another token."""
     database = tmp_path / "psm.sqlite3"
     await (await Database.open(database)).close()  # migrated: no migration lines either
-    async with FakeBotApi(token=TOKEN) as api:
+    async with bot_api_server(token=TOKEN) as api:
         env = environ_without_psm(
             PSM_BOT_TOKEN=WRONG_TOKEN, PSM_API_BASE_URL=api.url, PSM_DATABASE=str(database)
         )
@@ -241,7 +241,7 @@ async def test_the_bot_starts_once_the_server_answers(
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(logged("(attempt 2: "), 10)
-    async with FakeBotApi(token=TOKEN, port=port):
+    async with bot_api_server(token=TOKEN, port=port):
         await asyncio.wait_for(logged("psm-bot is running as @psm_test_bot"), 10)
         stop.set()
         await asyncio.wait_for(task, 10)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.kernel.format import zone_label
 from bot.kernel.i18n import language_for
+from bot.kernel.logs import describe
 from bot.kernel.outbox import Outgoing, Prepared
 from bot.kernel.replies import Button, Copy, Message, Outcome, Reply
 from bot.kernel.spreadsheet import Table, Value, to_csv
@@ -170,7 +171,12 @@ class BroadcastService:
                 message_id = await sender.transport.deliver(
                     broadcast.created_by, Outgoing(text=text, buttons=buttons)
                 )
-            except Exception:  # the broadcast goes on without a progress message
+            except Exception as exc:  # the broadcast goes on without a progress message
+                log.warning(
+                    "broadcast %d: the progress message could not be sent: %s",
+                    broadcast.id,
+                    describe(exc),
+                )
                 return
             await self.s.broadcasts_store.set_progress_message(
                 broadcast.id, broadcast.created_by, message_id
@@ -217,7 +223,12 @@ class BroadcastService:
                 broadcast.progress_message,
                 Outgoing(text=text, buttons=buttons),
             )
-        except Exception:  # progress is a courtesy: never stop a broadcast for it
+        except Exception as exc:  # progress is a courtesy: never stop a broadcast for it
+            log.warning(
+                "broadcast %d: the progress message could not be updated: %s",
+                broadcast.id,
+                describe(exc),
+            )
             return
 
     async def _report(self, broadcast: Broadcast, counts: dict[str, int]) -> None:
@@ -261,7 +272,10 @@ class BroadcastService:
             await sender.transport.deliver(
                 broadcast.created_by, Outgoing(text=text, document=document)
             )
-        except Exception:
+        except Exception as exc:  # the broadcast is over either way
+            log.warning(
+                "broadcast %d: the report could not be sent: %s", broadcast.id, describe(exc)
+            )
             return
 
     async def _missing_csv(self, rows: list[OutboxRow]) -> bytes:

@@ -30,7 +30,7 @@ from bot.kernel.format import (
     venue_text,
     zone_label,
 )
-from bot.kernel.i18n import Raw, escape, language_for
+from bot.kernel.i18n import Raw, language_for
 from bot.kernel.outbox import Outgoing, Prepared
 from bot.kernel.replies import Button, Document, Keyboard, Message, Outcome, Reply
 from bot.registration.calendar import event_ics
@@ -1091,6 +1091,3 @@ class RegistrationFlows:
         if conversation is not None:
             await self.ask(conversation, choice, out, who)
         return out
-
-
-__all__ = ["CATEGORIES", "RegistrationFlows", "Who", "clean_text", "escape", "parse_start_payload"]

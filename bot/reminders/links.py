@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.kernel.format import date_text, time_text
-from bot.kernel.i18n import Raw
 from bot.kernel.replies import Button, Message, Outcome
 from bot.reminders.planner import PersonalLink, hybrid_sessions, link_opens
 from config.event import AttendanceMode, Event, check_link
@@ -332,6 +331,3 @@ class LinkFlows:
                 )
             )
         return out
-
-
-__all__ = ["LinkFileError", "LinkFlows", "LinkRow", "Raw", "parse_links_csv"]
