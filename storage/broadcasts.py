@@ -11,8 +11,8 @@ import aiosqlite
 
 from storage._time import from_db, to_db
 from storage.db import Database
-from storage.registrations import Recipient as Recipient  # bot.broadcasts imports it from here
-from storage.registrations import RegistrationRepository
+from storage.recipients import Recipient as Recipient  # bot.broadcasts imports it from here
+from storage.recipients import RecipientRepository
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class BroadcastRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._registrations = RegistrationRepository(db)
+        self._recipients = RecipientRepository(db)
 
     async def create(
         self,
@@ -173,6 +173,6 @@ class BroadcastRepository:
     ) -> list[Recipient]:
         """Active registrants of an event matching the filters (any filter may be None;
         no zones, or an empty list of them, is every zone)."""
-        return await self._registrations.recipients(
+        return await self._recipients.recipients(
             event_id, zones=zones or None, venue=venue, mode=mode, checked_in=checked_in
         )

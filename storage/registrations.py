@@ -5,8 +5,8 @@ transaction, so two people can never take the last place at once.
 
 :class:`Registration` is the one row type of the ``registrations`` table: the check-in desk
 (:mod:`storage.attendance`) and the export (:mod:`storage.stats`) read it too;
-:class:`Recipient` is its projection for sending to many at once, and the figures of
-:mod:`storage.stats` are counts (one row of a ``GROUP BY``), not registrations.
+:class:`storage.recipients.Recipient` is its projection for sending to many at once, and the
+figures of :mod:`storage.stats` are counts (one row of a ``GROUP BY``), not registrations.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -112,19 +112,6 @@ class Registration:
     def present(self) -> bool:
         """Checked in at the venue."""
         return self.checked_in_at is not None
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """An active registration as a message to it needs it (broadcasts, poll results): a
-    projection of :class:`Registration`, read for thousands at once."""
-
-    registration_id: int
-    user_id: int
-    display_name: str | None
-    zone: int
-    mode: str
-    language: str
 
 
 @dataclass(frozen=True)
@@ -258,43 +245,6 @@ class RegistrationRepository:
             (registration.event_id, registration.venue_id, registration.id),
         )
         return int(row[0]) if row else None
-
-    async def recipients(
-        self,
-        event_id: str,
-        *,
-        statuses: tuple[str, ...] = ACTIVE,
-        zones: list[int] | None = None,
-        venue: str | None = None,
-        mode: str | None = None,
-        checked_in: bool | None = None,
-    ) -> list[Recipient]:
-        """Registrations of an event in ``statuses`` that can be reached (a Telegram id), by
-        id, matching the filters given: ``zones`` (an empty list: nobody), ``venue``,
-        ``mode``, ``checked_in`` (present or not)."""
-        clauses = [
-            "event_id = ?",
-            f"status IN ({', '.join('?' for _ in statuses)})",
-            "user_id IS NOT NULL",
-        ]
-        params: list[Any] = [event_id, *statuses]
-        if zones is not None:
-            if not zones:
-                return []
-            clauses.append(f"zone IN ({', '.join('?' for _ in zones)})")
-            params.extend(zones)
-        for column, value in (("venue_id", venue), ("mode", mode)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if checked_in is not None:
-            clauses.append(f"checked_in_at IS {'NOT NULL' if checked_in else 'NULL'}")
-        rows = await self._db.fetchall(
-            "SELECT id, user_id, display_name, zone, mode, language FROM registrations "
-            f"WHERE {' AND '.join(clauses)} ORDER BY id",
-            params,
-        )
-        return [Recipient(*row) for row in rows]
 
     async def for_event(self, event_id: str) -> list[Registration]:
         """Every active registration of an event."""

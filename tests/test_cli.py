@@ -1,4 +1,4 @@
-"""Tests for the ``psm-bot`` command (bot/cli.py), run in-process."""
+"""Tests for the ``psm-bot`` command (bot/cli/), run in-process."""
 
 from __future__ import annotations
 

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import cli
-from bot.cli import main
+from bot.cli import common, main
 from bot.kernel.clock import FakeClock
 from bot.reminders.planner import ReminderPlanner
 from config.event import load_event_config
@@ -38,7 +37,7 @@ OLD_LINK = "https://meet.example.org/psm-condiviso"
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The commands' clock, at NOW (two weeks before the co-planning day)."""
     fake = FakeClock(NOW)
-    monkeypatch.setattr(cli, "CLOCK", fake)
+    monkeypatch.setattr(common, "CLOCK", fake)
     return fake
 
 

@@ -1,4 +1,4 @@
-"""Tests for the event configuration (config/event.py, default_event.yaml) and the settings."""
+"""Tests for the event configuration (config/event/, default_event.yaml) and the settings."""
 
 from __future__ import annotations
 

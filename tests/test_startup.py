@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Backoff, serve
-from bot.cli import main, run
+from bot.cli import main
+from bot.cli.running import run
 from config.event import load_event_config
 from config.settings import load_settings
 from storage import db as storage_db
