@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -314,20 +314,25 @@ def stored_comuni(database: Path) -> dict[str, ComuneRow]:
 # --- registrations stored directly ---------------------------------------------------------
 
 
+class Answers(TypedDict, total=False):
+    """What a participant answered, besides their name: as :func:`new_registration` takes it."""
+
+    event: str
+    zone: int
+    mode: str
+    organisation: str | None
+    category: str | None
+    language: str
+
+
 def new_registration(
-    config: EventConfig,
-    user_id: int,
-    name: str | None = None,
-    *,
-    event: str = CO_PLANNING,
-    zone: int = 5,
-    mode: str = "in_person",
-    organisation: str | None = None,
-    category: str | None = None,
-    language: str = "it",
+    config: EventConfig, user_id: int, name: str | None = None, **answers: Unpack[Answers]
 ) -> NewRegistration:
-    """A participant's answers (``name``: "Persona <id>" by default), in person at the venue
-    of their zone for that event."""
+    """A participant's answers: ``name`` "Persona <id>", the co-planning day, zone 5, in
+    person (at the venue of their zone for that event), Italian, unless given."""
+    event = answers.get("event", CO_PLANNING)
+    zone = answers.get("zone", 5)
+    mode = answers.get("mode", "in_person")
     venue = config.venue_for(config.event(event), zone).id if mode == "in_person" else None
     return NewRegistration(
         event_id=event,
@@ -336,9 +341,9 @@ def new_registration(
         zone=zone,
         mode=mode,
         venue_id=venue,
-        organisation=organisation,
-        category=category,
-        language=language,
+        organisation=answers.get("organisation"),
+        category=answers.get("category"),
+        language=answers.get("language", "it"),
     )
 
 
@@ -347,14 +352,9 @@ async def register_directly(
     user_id: int,
     name: str | None = None,
     *,
-    event: str = CO_PLANNING,
-    zone: int = 5,
-    mode: str = "in_person",
-    organisation: str | None = None,
-    category: str | None = None,
-    language: str = "it",
     waitlist: bool = False,
     now: dt.datetime | None = None,
+    **answers: Unpack[Answers],
 ) -> Registration:
     """A participant registered straight into storage (the chat path has its own tests).
 
@@ -362,17 +362,7 @@ async def register_directly(
     list; otherwise everyone is confirmed. ``now``: the services' clock by default.
     """
     config = services.config
-    new = new_registration(
-        config,
-        user_id,
-        name,
-        event=event,
-        zone=zone,
-        mode=mode,
-        organisation=organisation,
-        category=category,
-        language=language,
-    )
+    new = new_registration(config, user_id, name, **answers)
     capacity = None
     if waitlist and new.venue_id is not None:
         capacity = config.venue(new.venue_id).capacity

@@ -91,14 +91,24 @@ _RowSource = Iterable[tuple[int, list[str]]]
 
 def _locate_header(
     rows: _RowSource,
-) -> tuple[int, int, int, Iterator[tuple[int, list[str]]]] | None:
-    """Find the header; return (header line, comune col, zona col, iterator over the rest)."""
+) -> tuple[int, list[str], int, int, Iterator[tuple[int, list[str]]]] | None:
+    """Find the header; return (its line, its cells, comune col, zona col, the rest)."""
     iterator = iter(rows)
     for line, cells in iterator:
         columns = _find_header(cells)
         if columns is not None:
-            return line, columns[0], columns[1], iterator
+            return line, cells, columns[0], columns[1], iterator
     return None
+
+
+def _rows_under_header(rows: _RowSource, zones: Mapping[int, str]) -> list[MappingRow] | None:
+    """The mapping rows of a table, read under its header (None: the table has none)."""
+    found = _locate_header(rows)
+    if found is None:
+        return None
+    header_line, header, comune_col, zona_col, rest = found
+    header_cells = (header[comune_col], header[zona_col])
+    return _parse_rows(header_line, comune_col, zona_col, header_cells, rest, zones)
 
 
 def _parse_rows(
@@ -200,19 +210,9 @@ def _read_csv(path: Path, zones: Mapping[int, str]) -> list[MappingRow]:
     except (csv.Error, ValueError):
         pass
     for delimiter in candidates:
-        rows = _csv_rows(text, delimiter)
-        found = _locate_header(rows)
+        found = _rows_under_header(_csv_rows(text, delimiter), zones)
         if found is not None:
-            header_line, comune_col, zona_col, rest = found
-            header = rows[header_line - 1][1]
-            return _parse_rows(
-                header_line,
-                comune_col,
-                zona_col,
-                (header[comune_col], header[zona_col]),
-                rest,
-                zones,
-            )
+            return found
     raise _no_header_error()
 
 
@@ -302,20 +302,9 @@ def _read_ods(path: Path, zones: Mapping[int, str]) -> list[MappingRow]:
     if spreadsheet is None:
         raise ComuniFileError("not a spreadsheet")
     for table in spreadsheet.getElementsByType(Table):
-        rows = list(_ods_rows(table))
-        found = _locate_header(rows)
-        if found is None:
-            continue
-        header_line, comune_col, zona_col, rest = found
-        header = next(cells for line, cells in rows if line == header_line)
-        return _parse_rows(
-            header_line,
-            comune_col,
-            zona_col,
-            (header[comune_col], header[zona_col]),
-            rest,
-            zones,
-        )
+        found = _rows_under_header(_ods_rows(table), zones)
+        if found is not None:
+            return found
     raise _no_header_error()
 
 

@@ -60,15 +60,36 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# pydantic's error types whose message needs only the value (and the limit, for these).
+_SIMPLE = {
+    "int_parsing": "not_integer",
+    "int_type": "not_integer",
+    "int_from_float": "not_integer",
+    "float_parsing": "not_number",
+    "float_type": "not_number",
+    "bool_parsing": "not_bool",
+    "bool_type": "not_bool",
+    "string_type": "not_text",
+    "list_type": "not_list",
+}
+_LIMITS = {
+    "greater_than": ("greater_than", "gt"),
+    "greater_than_equal": ("greater_equal", "ge"),
+    "less_than": ("less_than", "lt"),
+    "less_than_equal": ("less_equal", "le"),
+}
+
+
 def _shape_message(
     error: ErrorDetails,
     model: type[BaseModel] | None,
     parent: type[BaseModel] | None,
     key: str | None,
 ) -> Msg:
+    """The message for a pydantic error: ours (a :class:`Problem`), about the field's place
+    in the file (missing, unknown, not a section), or about its value."""
     kind = error["type"]
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
-    value = _shown(error.get("input"))
     if kind == "value_error" and isinstance(ctx.get("error"), Problem):
         problem: Problem = ctx["error"]
         return problem.what
@@ -83,12 +104,14 @@ def _shape_message(
         )
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return Msg("not_local_text" if model is LocalText else "not_section")
-    if kind.startswith("date_"):
-        return Msg("bad_date", {"value": value, "form": Localised(DATE_FORM)})
-    if kind.startswith("datetime_"):
-        return Msg("bad_datetime", {"value": value, "form": Localised(DATETIME_FORM)})
-    if kind.startswith("time_"):
-        return Msg("bad_time", {"value": value})
+    return _value_message(error, kind, ctx)
+
+
+def _value_message(error: ErrorDetails, kind: str, ctx: dict[str, Any]) -> Msg:
+    """The message for a value of the wrong form, choice, length or size."""
+    value = _shown(error.get("input"))
+    if kind.startswith(("date_", "datetime_", "time_")):
+        return _when_message(kind, value)
     if kind in ("enum", "literal_error"):
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         return Msg("bad_choice", {"value": value, "choices": listing(choices)})
@@ -96,15 +119,28 @@ def _shape_message(
         patterns = {SLUG: "bad_slug", ITEM_ID: "bad_item_id"}
         code = patterns.get(str(ctx.get("pattern")), "bad_pattern")
         return Msg(code, {"value": value})
-    limits = {
-        "greater_than": ("greater_than", "gt"),
-        "greater_than_equal": ("greater_equal", "ge"),
-        "less_than": ("less_than", "lt"),
-        "less_than_equal": ("less_equal", "le"),
-    }
-    if kind in limits:
-        code, name = limits[kind]
+    if kind in _LIMITS:
+        code, name = _LIMITS[kind]
         return Msg(code, {"value": value, "limit": ctx.get(name)})
+    if kind in ("string_too_short", "string_too_long", "too_short", "too_long"):
+        return _length_message(error, kind, ctx)
+    if kind in _SIMPLE:
+        return Msg(_SIMPLE[kind], {"value": value})
+    detail = str(error["msg"]).removeprefix("Value error, ")
+    return Msg("invalid", {"detail": detail})
+
+
+def _when_message(kind: str, value: str) -> Msg:
+    """A date, date and time, or time that cannot be read."""
+    if kind.startswith("date_"):
+        return Msg("bad_date", {"value": value, "form": Localised(DATE_FORM)})
+    if kind.startswith("datetime_"):
+        return Msg("bad_datetime", {"value": value, "form": Localised(DATETIME_FORM)})
+    return Msg("bad_time", {"value": value})
+
+
+def _length_message(error: ErrorDetails, kind: str, ctx: dict[str, Any]) -> Msg:
+    """A text or a list too short or too long."""
     if kind == "string_too_short":
         if ctx.get("min_length") == 1:
             return Msg("empty_text")
@@ -114,20 +150,4 @@ def _shape_message(
         return Msg("text_too_long", {"length": length, "limit": ctx.get("max_length")})
     if kind == "too_short":
         return Msg("list_too_short", {"limit": ctx.get("min_length")})
-    if kind == "too_long":
-        return Msg("list_too_long", {"limit": ctx.get("max_length")})
-    simple = {
-        "int_parsing": "not_integer",
-        "int_type": "not_integer",
-        "int_from_float": "not_integer",
-        "float_parsing": "not_number",
-        "float_type": "not_number",
-        "bool_parsing": "not_bool",
-        "bool_type": "not_bool",
-        "string_type": "not_text",
-        "list_type": "not_list",
-    }
-    if kind in simple:
-        return Msg(simple[kind], {"value": value})
-    detail = str(error["msg"]).removeprefix("Value error, ")
-    return Msg("invalid", {"detail": detail})
+    return Msg("list_too_long", {"limit": ctx.get("max_length")})
