@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import register_many
+from bench.common import Report, register_many
 from bot.app import build_application, running
 from bot.kernel.clock import SystemClock
 from bot.kernel.outbox import CONCURRENCY
@@ -32,6 +32,7 @@ from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings
 from tests.fakebot.server import FakeBotApi
+from tests.harness import bot_api_server, settings_for
 
 EVENT = "copianificazione-2023"
 RATE = 30
@@ -39,19 +40,16 @@ ORGANISER = 42
 FIRST_USER = 20_000_000
 
 
-def report(name: str, value: str, target: str, ok: bool) -> None:
-    """One figure with its target."""
-    print(f"{name:<38} {value:>10}   target {target:<12} {'OK' if ok else 'MISSED'}")
+report = Report(38, 10, 12)  # name, value, target columns
 
 
-def settings_for(api: FakeBotApi, database: Path) -> Settings:
-    return Settings(
-        bot_token=api.token,  # type: ignore[arg-type]
+def bot_settings(api: FakeBotApi, database: Path) -> Settings:
+    return settings_for(
+        database,
+        token=api.token,
         api_base_url=api.url,
-        database=database,
         organisers=[ORGANISER],
         outbox_interval=0.2,
-        _env_file=None,  # type: ignore[call-arg]
     )
 
 
@@ -60,7 +58,7 @@ async def prepare(api: FakeBotApi, database: Path, participants: int) -> int:
     config = load_event_config()
     organiser = api.user(ORGANISER, "Org")
     source = await organiser.send("Comunicazione importante: il tavolo inizia alle 10:10.")
-    services = await Services.start(settings_for(api, database), config, SystemClock())
+    services = await Services.start(bot_settings(api, database), config, SystemClock())
     try:
         now = services.clock.now()
         await register_many(services, api, EVENT, FIRST_USER, participants, now)
@@ -89,12 +87,12 @@ def received(api: FakeBotApi, participants: int) -> list[int]:
 async def in_process(participants: int) -> bool:
     """Part 1: sustained rate, 429s, lost and duplicates, with the bot in this process."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api:
+        async with bot_api_server() as api:
             database = Path(tmp) / "bench.sqlite3"
             await prepare(api, database, participants)
             api.enforce_rate(RATE, 1)
             api.fail_next("copyMessage", error_code=429, retry_after=1, times=2)
-            application = build_application(settings_for(api, database), load_event_config())
+            application = build_application(bot_settings(api, database), load_event_config())
             started = time.perf_counter()
             async with running(application, poll_timeout=1, poll_interval=0):
                 services = application.bot_data.services
@@ -141,7 +139,7 @@ def start_bot(api: FakeBotApi, database: Path, log: Path) -> subprocess.Popen[by
 async def killed_and_restarted(participants: int) -> bool:
     """Part 2: SIGKILL the bot process mid-broadcast, restart it, count missed/duplicates."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api:
+        async with bot_api_server() as api:
             database = Path(tmp) / "bench.sqlite3"
             log = Path(tmp) / "bot.log"
             await prepare(api, database, participants)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import Report
 from bot.cli import main as cli
 from bot.registration.comuni import bundled_comuni
 
@@ -39,9 +40,7 @@ TARGET_8000 = 2.0  # seconds
 TARGET_GROWTH = 12.0  # time(8,000 rows) / time(1,000 rows)
 
 
-def report(name: str, value: str, target: str, ok: bool) -> None:
-    """One figure with its target."""
-    print(f"{name:<44} {value:>10}   target {target:<10} {'OK' if ok else 'MISSED'}")
+report = Report(44, 10, 10)  # name, value, target columns
 
 
 def write_file(path: Path, rows: int, prefix: str, seed: int) -> Path:

@@ -42,17 +42,16 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Server
+from bench.common import Command, Report, Server, percentile, serve_commands
 from bot.app import build_application, running, tune_garbage_collector
 from bot.kernel.clock import FakeClock
 from bot.polls.results import Tally, compute_synthesis, poll_result
 from bot.services import Services
 from config.event import load_event_config
-from config.settings import Settings
 from storage.outbox import Planned
 from storage.polls import NewPoll
-from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
+from tests.harness import bot_api_server, new_registration, settings_for
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
@@ -68,25 +67,12 @@ HTTP_CONNECTIONS = int(
 )  # Salute, Istruzione e ricerca, Inclusione e coesione
 
 
-def report(name: str, value: str, target: str, ok: bool) -> None:
-    """One figure with its target."""
-    print(f"{name:<44} {value:>12}   target {target:<10} {'OK' if ok else 'MISSED'}")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile."""
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
+report = Report(44, 12, 10)  # name, value, target columns
 
 
 async def register(services: Services, event: str, user_id: int, zone: int) -> int:
-    venue = services.config.zone(zone).venue
-    registration = await services.registrations.create(
-        NewRegistration(event, user_id, f"P{user_id}", zone, "in_person", venue, None, None, "it"),
-        None,
-        services.clock.now(),
-    )
+    new = new_registration(services.config, user_id, f"P{user_id}", event=event, zone=zone)
+    registration = await services.registrations.create(new, None, services.clock.now())
     return registration.id
 
 
@@ -96,34 +82,26 @@ def serve(conn: Connection) -> None:
 
 
 async def _serve(conn: Connection) -> None:
-    async with FakeBotApi() as api:
-        conn.send((api.url, api.token))
-        loop = asyncio.get_running_loop()
-        while True:
-            command, argument = await loop.run_in_executor(None, conn.recv)
-            if command == "stop":
-                return
-            if command == "users":
-                for user_id in argument:
-                    api.user(user_id, f"P{user_id}")
-                conn.send(True)
-            elif command == "ballots":  # wait until every user has a ballot
-                await _ballots(api, argument)
-                conn.send(True)
-            elif command == "press":
-                conn.send(await _press(api, argument))
-            elif command == "settle":
-                await api.settle(argument, timeout=600)
-                conn.send(True)
+    async with bot_api_server() as api:
+        commands: dict[str, Command] = {"ballots": _ballots, "press": _press, "settle": _settle}
+        await serve_commands(conn, api, commands)
 
 
-async def _ballots(api: FakeBotApi, user_ids: list[int]) -> None:
+async def _ballots(api: FakeBotApi, user_ids: list[int]) -> bool:
+    """Wait until every user has a ballot."""
     users = [api.user(user_id) for user_id in user_ids]
     await api.wait_until(
         lambda: all(any(m.buttons for m in u.messages) for u in users),
         timeout=600,
         poll_interval=0.2,
     )
+    return True
+
+
+async def _settle(api: FakeBotApi, idle: float) -> bool:
+    """Wait until the bot made no request for ``idle`` seconds."""
+    await api.settle(idle, timeout=600)
+    return True
 
 
 async def _press(api: FakeBotApi, argument: tuple[list[int], list[str], float]) -> list[float]:
@@ -278,11 +256,8 @@ async def main(participants: int, people: int) -> int:
     server = Server(serve)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                bot_token=server.token,  # type: ignore[arg-type]
-                api_base_url=server.url,
-                database=Path(tmp) / "bench.sqlite3",
-                _env_file=None,  # type: ignore[call-arg]
+            settings = settings_for(
+                Path(tmp) / "bench.sqlite3", token=server.token, api_base_url=server.url
             )
             application = build_application(settings, config, clock)
             tune_garbage_collector()  # as `psm-bot run` does

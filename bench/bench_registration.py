@@ -40,15 +40,14 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Server
+from bench.common import Command, Report, Server, percentile, serve_commands
 from bot.app import build_application, running, tune_garbage_collector
 from bot.kernel.clock import FakeClock
 from config.event import load_event_config
-from config.settings import Settings
-from storage.registrations import NewRegistration
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
+from tests.fakebot.users import FakeUser, MessageMatcher
+from tests.harness import bot_api_server, new_registration, settings_for
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME)  # registration for 5 Dec is open
@@ -62,16 +61,7 @@ MESSAGE_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "
 MESSAGE_METHODS |= {"sendVenue", "sendPhoto", "copyMessage"}
 
 
-def report(name: str, value: str, target: str, ok: bool) -> None:
-    """One figure with its target."""
-    print(f"{name:<48} {value:>10}   target {target:<8} {'OK' if ok else 'MISSED'}")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile."""
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
+report = Report(48, 10, 8)  # name, value, target columns
 
 
 # --- the fake Bot API and the crowd, in their own process --------------------------------------
@@ -83,29 +73,26 @@ def serve(conn: Connection) -> None:
 
 
 async def _serve(conn: Connection) -> None:
-    async with FakeBotApi() as api:
+    async with bot_api_server() as api:
         api.enforce_rate(RATE, 1, chat_burst=5, replies_exempt=10.0)
-        conn.send((api.url, api.token))
-        loop = asyncio.get_running_loop()
-        while True:
-            command, argument = await loop.run_in_executor(None, conn.recv)
-            if command == "stop":
-                return
-            if command == "users":
-                for user_id in argument:
-                    api.user(user_id, f"P{user_id}")
-                conn.send(True)
-            elif command == "source":
-                organiser = api.user(ORGANISER, "Org")
-                sent = await organiser.send("Comunicazione: il tavolo inizia alle 10:10.")
-                conn.send(sent.message_id)
-            elif command == "crowd":
-                conn.send(await _crowd(api, *argument))
-            elif command == "broadcast":
-                conn.send(_broadcast_figures(api, argument))
+        commands: dict[str, Command] = {
+            "source": _source,
+            "crowd": _crowd,
+            "broadcast": _broadcast_figures,
+        }
+        await serve_commands(conn, api, commands)
 
 
-async def _answer(user: FakeUser, latencies: list[float], act: Any, question: str) -> SentMessage:
+async def _source(api: FakeBotApi, argument: None) -> int:
+    """The organiser's message to broadcast; returns its id."""
+    organiser = api.user(ORGANISER, "Org")
+    sent = await organiser.send("Comunicazione: il tavolo inizia alle 10:10.")
+    return sent.message_id
+
+
+async def _answer(
+    user: FakeUser, latencies: list[float], act: Any, question: MessageMatcher
+) -> SentMessage:
     """Do something (press, type), then wait for the bot's next question; time it."""
     started = time.monotonic()
     await act()
@@ -160,10 +147,11 @@ async def _person(
 
 
 async def _crowd(
-    api: FakeBotApi, user_ids: list[int], window: float, seed: int
+    api: FakeBotApi, argument: tuple[list[int], float, int]
 ) -> tuple[list[float], list[int], float]:
     """Everyone registers, starting at random moments within ``window`` seconds; returns
     the latencies, the message calls per person and how long it took."""
+    user_ids, window, seed = argument
     rng = random.Random(seed)
     latencies: list[float] = []
     started = time.monotonic()
@@ -182,7 +170,7 @@ async def _crowd(
     return latencies, list(per_person.values()), time.monotonic() - started
 
 
-def _broadcast_figures(api: FakeBotApi, recipients: list[int]) -> tuple[list[float], int]:
+async def _broadcast_figures(api: FakeBotApi, recipients: list[int]) -> tuple[list[float], int]:
     """When each broadcast copy was delivered, and how many 429s the server answered."""
     wanted = set(recipients)
     times = sorted(
@@ -202,13 +190,12 @@ async def main(people: int, recipients: int) -> int:
     server = Server(serve)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                bot_token=server.token,  # type: ignore[arg-type]
+            settings = settings_for(
+                Path(tmp) / "bench.sqlite3",
+                token=server.token,
                 api_base_url=server.url,
-                database=Path(tmp) / "bench.sqlite3",
                 organisers=[ORGANISER],
                 outbox_interval=0.2,
-                _env_file=None,  # type: ignore[call-arg]
             )
             recipient_ids = [FIRST_RECIPIENT + i for i in range(recipients)]
             await server.call("users", recipient_ids)
@@ -221,21 +208,15 @@ async def main(people: int, recipients: int) -> int:
                 zones = config.zones
                 for index, user_id in enumerate(recipient_ids):
                     zone = zones[index % len(zones)]
-                    await services.registrations.create(
-                        NewRegistration(
-                            BROADCAST_EVENT,
-                            user_id,
-                            f"P{index}",
-                            zone.number,
-                            "online",
-                            None,
-                            None,
-                            None,
-                            "it",
-                        ),
-                        None,
-                        clock.now(),
+                    new = new_registration(
+                        config,
+                        user_id,
+                        f"P{index}",
+                        event=BROADCAST_EVENT,
+                        zone=zone.number,
+                        mode="online",
                     )
+                    await services.registrations.create(new, None, clock.now())
                 await services.broadcasts_store.create(
                     created_by=ORGANISER,
                     source_chat=ORGANISER,

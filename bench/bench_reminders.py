@@ -20,34 +20,30 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import register_many
+from bench.common import Report, register_many
 from bot.app import build_application, running
 from bot.kernel.clock import FakeClock
 from config.event import load_event_config
-from config.settings import Settings
-from tests.fakebot.server import FakeBotApi
+from tests.harness import bot_api_server, settings_for
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
 RATE = 30
 
 
-def report(name: str, value: str, target: str, ok: bool) -> None:
-    """One figure with its target."""
-    print(f"{name:<34} {value:>14}   target {target:<10} {'OK' if ok else 'MISSED'}")
+report = Report(34, 14, 10)  # name, value, target columns
 
 
 async def main(participants: int) -> int:
     config = load_event_config()
     clock = FakeClock(dt.datetime(2023, 11, 20, 10, 0, tzinfo=ROME))
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api:
-            settings = Settings(
-                bot_token=api.token,  # type: ignore[arg-type]
+        async with bot_api_server() as api:
+            settings = settings_for(
+                Path(tmp) / "bench.sqlite3",
+                token=api.token,
                 api_base_url=api.url,
-                database=Path(tmp) / "bench.sqlite3",
                 outbox_interval=0.5,
-                _env_file=None,  # type: ignore[call-arg]
             )
             application = build_application(settings, config, clock)
             async with running(application, poll_timeout=1, poll_interval=0):

@@ -1,17 +1,39 @@
-"""Shared by the benchmarks: participants registered straight into storage."""
+"""Shared by the benchmarks: figures printed next to their targets, percentiles, participants
+registered straight into storage, the fake Bot API in a process of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 from bot.services import Services
-from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
+from tests.harness import new_registration
+
+
+class Report:
+    """Prints one figure a line next to its target, in columns of the given widths."""
+
+    def __init__(self, name: int, value: int, target: int) -> None:
+        self.widths = (name, value, target)
+
+    def __call__(self, name: str, value: str, target: str, ok: bool) -> None:
+        """One figure with its target."""
+        name_width, value_width, target_width = self.widths
+        verdict = "OK" if ok else "MISSED"
+        value, target = value.rjust(value_width), target.ljust(target_width)
+        print(f"{name:<{name_width}} {value}   target {target} {verdict}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
 
 
 async def register_many(
@@ -32,21 +54,33 @@ async def register_many(
         user_id = first_user + index
         api.user(user_id, f"P{index}")
         zone = zones[index % len(zones)]
-        await services.registrations.create(
-            NewRegistration(
-                event_id,
-                user_id,
-                f"P{index}",
-                zone.number,
-                "in_person",
-                zone.venue,
-                None,
-                None,
-                "it",
-            ),
-            None,
-            now,
+        new = new_registration(
+            services.config, user_id, f"P{index}", event=event_id, zone=zone.number
         )
+        await services.registrations.create(new, None, now)
+
+
+Command = Callable[[FakeBotApi, Any], Awaitable[object]]
+
+
+async def serve_commands(conn: Connection, api: FakeBotApi, commands: dict[str, Command]) -> None:
+    """The server process's side of :class:`Server`: send ``(url, token)``, then answer each
+    ``(command, argument)`` with what ``commands[command](api, argument)`` returns, until
+    ``stop``. ``users`` (a fake chat ``P<id>`` for each id) is always there."""
+
+    async def users(api: FakeBotApi, user_ids: list[int]) -> bool:
+        for user_id in user_ids:
+            api.user(user_id, f"P{user_id}")
+        return True
+
+    handlers: dict[str, Command] = {"users": users, **commands}
+    conn.send((api.url, api.token))
+    loop = asyncio.get_running_loop()
+    while True:
+        command, argument = await loop.run_in_executor(None, conn.recv)
+        if command == "stop":
+            return
+        conn.send(await handlers[command](api, argument))
 
 
 class Server:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.logs import install_redaction, safe_reason
@@ -76,6 +77,13 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token())
         .context_types(ContextTypes(context=PsmContext, bot_data=BotData))
+        # every text, caption and edit is HTML, never with a link preview (handlers/bot_api.py)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
         .rate_limiter(
             SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)

@@ -1,9 +1,10 @@
 """The one mapping from a domain reply to Bot API calls, used by handlers and by the outbox.
 
-- Texts and captions are HTML; link previews are off. A text longer than Telegram allows
-  (4,096 visible characters) goes as several messages split at paragraph boundaries, with
-  the buttons on the last part; a caption over 1,024 goes with its file as far as it fits
-  and the rest follows as messages (see :mod:`bot.textsplit`).
+- Texts and captions are HTML; link previews are off: the Application's PTB ``Defaults``
+  (:func:`bot.app.build_application`), not repeated on every call. A text longer than
+  Telegram allows (4,096 visible characters) goes as several messages split at paragraph
+  boundaries, with the buttons on the last part; a caption over 1,024 goes with its file as
+  far as it fits and the rest follows as messages (see :mod:`bot.textsplit`).
 - Button labels are plain text: a catalog message (HTML with escaped values) is unescaped.
 - An edit that Telegram refuses because the message cannot be edited any more (deleted, too
   old, not a text) becomes a new message; "message is not modified" is a success.
@@ -17,9 +18,8 @@ import contextlib
 import html
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram import Message as TelegramMessage
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
@@ -29,7 +29,6 @@ from bot.kernel.replies import Copy, Document, Keyboard, Message, Photo, Reply, 
 from bot.kernel.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html
 from handlers.ratelimit import BULK, Pace, retry_seconds
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _NOT_MODIFIED = "message is not modified"
 
 
@@ -87,7 +86,11 @@ class BotApi:
             return sent.message_id
         if isinstance(reply, Copy):
             copied = await self.bot.copy_message(
-                chat_id, reply.from_chat, reply.message_id, rate_limit_args=pace
+                chat_id,
+                reply.from_chat,
+                reply.message_id,
+                parse_mode=None,  # no new caption: the copy keeps the organiser's formatting
+                rate_limit_args=pace,
             )
             return copied.message_id
         return await self._send_media(chat_id, reply, pace)
@@ -101,8 +104,6 @@ class BotApi:
             sent = await self.bot.send_message(
                 chat_id,
                 part,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
                 reply_markup=inline_keyboard(buttons) if number == len(parts) else None,
                 rate_limit_args=pace,
             )
@@ -119,7 +120,6 @@ class BotApi:
                 document=reply.content,
                 filename=reply.filename,
                 caption=caption or None,
-                parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 rate_limit_args=pace,
             )
@@ -129,7 +129,6 @@ class BotApi:
                 photo=reply.content,
                 filename=reply.filename,
                 caption=caption or None,
-                parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 rate_limit_args=pace,
             )
@@ -150,8 +149,6 @@ class BotApi:
                 first,
                 chat_id=chat_id,
                 message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
                 reply_markup=None if rest else inline_keyboard(message.buttons),
                 rate_limit_args=pace,
             )
@@ -204,8 +201,6 @@ class TelegramTransport:
                 message.text or "",
                 chat_id=user_id,
                 message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
                 reply_markup=inline_keyboard(message.buttons),
             )
         except BadRequest:

@@ -13,12 +13,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.kernel.replies import Message
-from handlers.bot_api import NO_PREVIEW, inline_keyboard
+from handlers.bot_api import inline_keyboard
 from handlers.ratelimit import BULK
 
 log = logging.getLogger(__name__)
@@ -63,8 +62,6 @@ class LatestEdits:
                         message.text,
                         chat_id=key[0],
                         message_id=key[1],
-                        parse_mode=ParseMode.HTML,
-                        link_preview_options=NO_PREVIEW,
                         reply_markup=inline_keyboard(message.buttons),
                         # the tap was already answered: the ballot's new look is paced
                         # with the other bulk traffic, not ahead of the room's presses

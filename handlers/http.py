@@ -19,24 +19,26 @@ bytes of the answer. aiohttp has no separate write timeout: a request body is bo
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import aiohttp
 import yarl
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import JSONDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest", "UpdatesRequest"]
+JSONDict = dict[str, Any]  # a Bot API answer, decoded (PTB's own alias is private)
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _seconds(value: object, default: float | None) -> float | None:
-    """A PTB timeout argument: a DefaultValue means "the default of this instance"."""
-    if isinstance(value, DefaultValue):
-        return default
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    """A PTB timeout argument: seconds, None (no limit) or PTB's marker for "not given"
+    (:attr:`BaseRequest.DEFAULT_NONE`), which means the default of this instance."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return default
 
 
 class AiohttpRequest(BaseRequest):

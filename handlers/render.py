@@ -10,13 +10,11 @@ from telegram.error import Forbidden, TelegramError
 from bot.kernel.i18n import Raw
 from bot.kernel.people import Who
 from bot.kernel.replies import Message, Outcome, Reply
-from handlers.bot_api import NO_PREVIEW, BotApi
+from handlers.bot_api import BotApi
 from handlers.context import PsmContext
 from handlers.menus import set_user_menu
 
 log = logging.getLogger(__name__)
-
-__all__ = ["NO_PREVIEW", "merge_messages", "render", "send", "who"]
 
 
 def who(update: Update) -> Who:

@@ -2,7 +2,8 @@
 
 A check-in is recorded once per registration: ``checked_in_at`` (when) and ``checked_in_by``
 (the Telegram id of whoever did it: the participant at the desk, or a referent/organiser).
-Marking someone present again keeps the first time.
+Marking someone present again keeps the first time. The desk reads registrations as they
+are stored (:class:`storage.registrations.Registration`, with their check-in).
 """
 
 from __future__ import annotations
@@ -10,32 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage._time import from_db, to_db
+from storage._time import to_db
 from storage.db import Database
-from storage.registrations import ACTIVE, Status
+from storage.registrations import (
+    ACTIVE,
+    COLUMNS,
+    Registration,
+    RegistrationRepository,
+    registration_from,
+)
 
-
-@dataclass(frozen=True)
-class Attendee:
-    """An active registration as the desk sees it."""
-
-    id: int
-    event_id: str
-    user_id: int | None
-    display_name: str | None
-    zone: int
-    mode: str
-    venue_id: str | None
-    status: Status
-    checked_in_at: dt.datetime | None
-    checked_in_by: int | None
-
-    @property
-    def present(self) -> bool:
-        """Already checked in."""
-        return self.checked_in_at is not None
+# The desk's name for a registration: who is expected at a venue, present or not.
+Attendee = Registration
 
 
 @dataclass(frozen=True)
@@ -46,57 +33,29 @@ class CheckIn:
     new: bool  # False when it was already checked in (the first time is kept)
 
 
-_COLUMNS = (
-    "id, event_id, user_id, display_name, zone, mode, venue_id, status, checked_in_at, "
-    "checked_in_by"
-)
-
-
-def _attendee(row: aiosqlite.Row) -> Attendee:
-    return Attendee(
-        id=row["id"],
-        event_id=row["event_id"],
-        user_id=row["user_id"],
-        display_name=row["display_name"],
-        zone=row["zone"],
-        mode=row["mode"],
-        venue_id=row["venue_id"],
-        status=Status(row["status"]),
-        checked_in_at=from_db(row["checked_in_at"]),
-        checked_in_by=row["checked_in_by"],
-    )
-
-
 class AttendanceRepository:
     """Reads and writes the check-in columns of ``registrations``."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._registrations = RegistrationRepository(db)
 
     async def get(self, registration_id: int) -> Attendee | None:
         """A registration (any status) as an attendee."""
-        row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
-        )
-        return _attendee(row) if row else None
+        return await self._registrations.get(registration_id)
 
     async def for_user(self, event_id: str, user_id: int) -> Attendee | None:
         """The user's active registration for an event."""
-        row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND user_id = ? "
-            "AND status IN (?, ?)",
-            (event_id, user_id, *ACTIVE),
-        )
-        return _attendee(row) if row else None
+        return await self._registrations.active(event_id, user_id)
 
     async def at_venue(self, event_id: str, venue_id: str) -> list[Attendee]:
         """Active in-person registrations of an event at a venue, by name."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND venue_id = ? "
+            f"SELECT {COLUMNS} FROM registrations WHERE event_id = ? AND venue_id = ? "
             "AND mode = 'in_person' AND status IN (?, ?) ORDER BY display_name, id",
             (event_id, venue_id, *ACTIVE),
         )
-        return [_attendee(row) for row in rows]
+        return [registration_from(row) for row in rows]
 
     async def check_in(self, registration_id: int, by: int, now: dt.datetime) -> CheckIn | None:
         """Mark an active in-person registration present (idempotent); None if it is not one."""
@@ -107,13 +66,7 @@ class AttendanceRepository:
                 (to_db(now), by, registration_id, *ACTIVE),
             )
             new = cursor.rowcount == 1
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
-            ) as found:
-                row = await found.fetchone()
-        if row is None:
-            return None
-        attendee = _attendee(row)
-        if attendee.mode != "in_person" or attendee.status.value not in ACTIVE:
+            attendee = await self._registrations.get(registration_id)
+        if attendee is None or attendee.mode != "in_person" or not attendee.active:
             return None
         return CheckIn(attendee, new)

@@ -11,6 +11,8 @@ import aiosqlite
 
 from storage._time import from_db, to_db
 from storage.db import Database
+from storage.recipients import Recipient as Recipient  # bot.broadcasts imports it from here
+from storage.recipients import RecipientRepository
 
 
 @dataclass(frozen=True)
@@ -30,17 +32,6 @@ class Broadcast:
     progress_message: int | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone a broadcast goes to."""
-
-    registration_id: int
-    user_id: int
-    display_name: str | None
-    zone: int
-    mode: str
 
 
 _COLUMNS = (
@@ -74,6 +65,7 @@ class BroadcastRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._recipients = RecipientRepository(db)
 
     async def create(
         self,
@@ -179,27 +171,8 @@ class BroadcastRepository:
         mode: str | None = None,
         checked_in: bool | None = None,
     ) -> list[Recipient]:
-        """Active registrants of an event matching the filters (any filter may be None)."""
-        clauses = ["event_id = ?", "status IN ('confirmed', 'waitlisted')", "user_id IS NOT NULL"]
-        params: list[Any] = [event_id]
-        if zones:
-            clauses.append(f"zone IN ({', '.join('?' for _ in zones)})")
-            params.extend(zones)
-        if venue is not None:
-            clauses.append("venue_id = ?")
-            params.append(venue)
-        if mode is not None:
-            clauses.append("mode = ?")
-            params.append(mode)
-        if checked_in is True:
-            clauses.append("checked_in_at IS NOT NULL")
-        elif checked_in is False:
-            clauses.append("checked_in_at IS NULL")
-        rows = await self._db.fetchall(
-            "SELECT id, user_id, display_name, zone, mode FROM registrations "
-            f"WHERE {' AND '.join(clauses)} ORDER BY id",
-            params,
+        """Active registrants of an event matching the filters (any filter may be None;
+        no zones, or an empty list of them, is every zone)."""
+        return await self._recipients.recipients(
+            event_id, zones=zones or None, venue=venue, mode=mode, checked_in=checked_in
         )
-        return [
-            Recipient(r["id"], r["user_id"], r["display_name"], r["zone"], r["mode"]) for r in rows
-        ]

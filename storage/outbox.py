@@ -133,7 +133,11 @@ class OutboxRepository:
         self._db = db
 
     async def add(self, planned: Iterable[Planned], now: dt.datetime) -> int:
-        """Insert messages not planned before (by dedupe key); returns how many were new."""
+        """Insert messages not planned before (by dedupe key); returns how many were new.
+
+        The one way rows enter the queue: inside another repository's transaction (a poll
+        opened with its ballots' messages) it joins that transaction, so both commit together.
+        """
         rows = [_insert_params(p, now) for p in planned]
         if not rows:
             return 0
@@ -152,7 +156,7 @@ class OutboxRepository:
                 "AND kind = 'reminder'",
                 (registration_id,),
             )
-            await conn.executemany(_INSERT, [_insert_params(p, now) for p in planned])
+            await self.add(planned, now)
 
     async def cancel_pending(
         self,

@@ -1,5 +1,9 @@
 """Polls, ballots, answers, manual counts, facilitators' drafts and the export views.
 
+:class:`PollRepository` is the one repository for the poll tables, in three modules by job:
+polls, their options and recipients and the facilitators' drafts here, ballots and answers
+in :mod:`storage.poll_ballots`, tallies, manual counts and views in :mod:`storage.poll_results`.
+
 Every tap is written at once: the picks being made go to ``poll_ballots``, a confirmed
 answer replaces the participant's rows in ``poll_answers`` (one row per chosen option with
 its rank). Answers reference registrations, not Telegram users, so a participant who erases
@@ -18,8 +22,13 @@ import aiosqlite
 
 from storage._time import from_db, to_db
 from storage.db import Database
-from storage.outbox import _INSERT as _OUTBOX_INSERT
-from storage.outbox import Planned, _insert_params
+from storage.outbox import OutboxRepository, Planned
+from storage.poll_ballots import BallotStore, positions
+from storage.poll_ballots import Voter as Voter  # re-exported: bot.polls.service imports it
+from storage.poll_results import RawTally as RawTally  # from here (likewise)
+from storage.poll_results import ResultStore
+from storage.recipients import Recipient, RecipientRepository
+from storage.registrations import Status
 
 PRIORITY, QUICK = "priority", "quick"
 OPEN, CLOSED = "open", "closed"
@@ -79,38 +88,17 @@ class Poll:
 
 
 @dataclass(frozen=True)
-class Voter:
-    """A participant's active registration for a poll's event, and their ballot if any."""
-
-    registration_id: int
-    zone: int
-    mode: str
-    status: str
-    picks: list[int]
-    answer: list[int] | None
-    has_ballot: bool
-    language: str | None = None  # the participant's explicit language choice, if any
-
-
-@dataclass(frozen=True)
 class Holder:
-    """Someone who was sent a poll: their registration, Telegram id (None once erased)."""
+    """Someone who was sent a poll: their registration, Telegram id (None once erased).
+
+    Read when a poll closes, from its ballots joined with their registrations: the few
+    columns the closing message needs, not a :class:`storage.registrations.Registration`.
+    """
 
     registration_id: int
     user_id: int | None
     language: str
     answer: list[int] | None
-
-
-@dataclass(frozen=True)
-class RawTally:
-    """Aggregates of one poll straight from SQL (see :class:`bot.results.Tally`)."""
-
-    poll_id: int
-    telegram: dict[tuple[int, int | None], int]
-    respondents: int
-    registered: int
-    manual: dict[tuple[int, int | None], int]
 
 
 @dataclass(frozen=True)
@@ -123,58 +111,6 @@ class Draft:
     data: dict[str, Any]
     updated_at: dt.datetime
 
-
-@dataclass(frozen=True)
-class Recipient:
-    """A participant to send something to."""
-
-    registration_id: int
-    user_id: int
-    zone: int
-    language: str
-
-
-# The columns of the export views, in order (the README documents them).
-VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "answers_export": (
-        "poll_id",
-        "poll_kind",
-        "event_id",
-        "zone",
-        "session",
-        "option_id",
-        "option_label",
-        "rank",
-        "time",
-        "source",
-        "count",
-        "respondent",
-    ),
-    "results_by_zone": (
-        "poll_id",
-        "poll_kind",
-        "event_id",
-        "zone",
-        "session",
-        "poll_status",
-        "question",
-        "option_id",
-        "option_label",
-        "max_choices",
-        "registered",
-        "respondents_telegram",
-        "respondents_manual",
-        "respondents",
-        "chosen_telegram",
-        "chosen_manual",
-        "chosen",
-        "first_choices",
-        "score_telegram",
-        "score_manual",
-        "score",
-        "score_normalised",
-    ),
-}
 
 _POLL_COLUMNS = (
     "id, kind, event_id, zone, item_id, question, max_choices, ranked, status, opened_by, "
@@ -205,18 +141,13 @@ def _poll(row: aiosqlite.Row, options: Sequence[PollOption]) -> Poll:
     )
 
 
-def _positions(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    value = json.loads(text)
-    return [int(v) for v in value] if isinstance(value, list) else None
-
-
-class PollRepository:
+class PollRepository(BallotStore, ResultStore):
     """Reads and writes the poll tables and the export views."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._outbox = OutboxRepository(db)
+        self._recipients = RecipientRepository(db)
 
     # --- polls ----------------------------------------------------------------------------
     async def create(
@@ -269,7 +200,7 @@ class PollRepository:
                 [(poll_id, registration_id, to_db(now)) for registration_id in recipients],
             )
             planned = [p for r in recipients if (p := plan(poll_id, r)) is not None]
-            await conn.executemany(_OUTBOX_INSERT, [_insert_params(p, now) for p in planned])
+            await self._outbox.add(planned, now)  # in this transaction
         poll = await self.get(poll_id)
         assert poll is not None
         return poll
@@ -354,213 +285,27 @@ class PollRepository:
                 (poll_id,),
             ) as found:
                 holders = [
-                    Holder(row[0], row[1], row[2], _positions(row[3]))
+                    Holder(row[0], row[1], row[2], positions(row[3]))
                     for row in await found.fetchall()
                 ]
             planned = [p for h in holders if (p := plan(h)) is not None]
-            await conn.executemany(_OUTBOX_INSERT, [_insert_params(p, now) for p in planned])
+            await self._outbox.add(planned, now)  # in this transaction
         return holders
-
-    # --- ballots and answers ----------------------------------------------------------------
-    async def voter(self, poll_id: int, event_id: str, user_id: int) -> Voter | None:
-        """The user's active registration for the event and their ballot in the poll."""
-        rows = await self._db.fetchall(
-            "SELECT r.id, r.zone, r.mode, r.status, b.picks, b.answer, b.poll_id, u.language "
-            "FROM registrations r LEFT JOIN poll_ballots b "
-            "ON b.poll_id = ? AND b.registration_id = r.id "
-            "LEFT JOIN users u ON u.user_id = r.user_id "
-            "WHERE r.event_id = ? AND r.user_id = ? AND r.status IN ('confirmed', 'waitlisted')",
-            (poll_id, event_id, user_id),
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return Voter(
-            registration_id=row[0],
-            zone=row[1],
-            mode=row[2],
-            status=row[3],
-            picks=_positions(row[4]) or [],
-            answer=_positions(row[5]),
-            has_ballot=row[6] is not None,
-            language=row[7],
-        )
-
-    async def ballot(
-        self, poll_id: int, registration_id: int
-    ) -> tuple[list[int], list[int] | None]:
-        """(picks, confirmed answer) of a ballot; ([], None) when there is none."""
-        row = await self._db.fetchone(
-            "SELECT picks, answer FROM poll_ballots WHERE poll_id = ? AND registration_id = ?",
-            (poll_id, registration_id),
-        )
-        if row is None:
-            return [], None
-        return _positions(row[0]) or [], _positions(row[1])
-
-    async def add_ballot(self, poll_id: int, registration_id: int, now: dt.datetime) -> None:
-        """Give a registration a ballot (a participant asking for the poll again)."""
-        await self._db.write_grouped(
-            (
-                "INSERT OR IGNORE INTO poll_ballots (poll_id, registration_id, updated_at) "
-                "VALUES (?, ?, ?)",
-                [(poll_id, registration_id, to_db(now))],
-            )
-        )
-
-    async def save_picks(
-        self, poll_id: int, registration_id: int, picks: Sequence[int], now: dt.datetime
-    ) -> None:
-        """Store the picks being made (in tap order), with other taps of the moment."""
-        await self._db.write_grouped(
-            (
-                "INSERT INTO poll_ballots (poll_id, registration_id, picks, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) DO UPDATE SET "
-                "picks = excluded.picks, updated_at = excluded.updated_at",
-                [(poll_id, registration_id, json.dumps(list(picks)), to_db(now))],
-            )
-        )
-
-    async def save_answer(
-        self,
-        poll_id: int,
-        registration_id: int,
-        picks: Sequence[int],
-        ranked: bool,
-        now: dt.datetime,
-    ) -> None:
-        """Replace the participant's answer with ``picks`` (rank = order when ``ranked``)."""
-        encoded = json.dumps(list(picks))
-        await self._db.write_grouped(
-            (
-                "INSERT INTO poll_ballots (poll_id, registration_id, picks, answer, answered_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, registration_id) "
-                "DO UPDATE SET picks = excluded.picks, answer = excluded.answer, "
-                "answered_at = excluded.answered_at, updated_at = excluded.updated_at",
-                [(poll_id, registration_id, encoded, encoded, to_db(now), to_db(now))],
-            ),
-            (
-                "DELETE FROM poll_answers WHERE poll_id = ? AND registration_id = ?",
-                [(poll_id, registration_id)],
-            ),
-            (
-                "INSERT INTO poll_answers (poll_id, registration_id, position, rank, answered_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (poll_id, registration_id, position, rank if ranked else None, to_db(now))
-                    for rank, position in enumerate(picks, start=1)
-                ],
-            ),
-        )
-
-    async def answer_rows(self, poll_id: int) -> list[tuple[int, int, int | None]]:
-        """Every stored answer row (registration, position, rank) of a poll."""
-        rows = await self._db.fetchall(
-            "SELECT registration_id, position, rank FROM poll_answers WHERE poll_id = ? "
-            "ORDER BY registration_id, rank, position",
-            (poll_id,),
-        )
-        return [(row[0], row[1], row[2]) for row in rows]
-
-    # --- tallies ----------------------------------------------------------------------------
-    async def tallies(self, poll_ids: Sequence[int]) -> dict[int, RawTally]:
-        """Aggregates of several polls in a few grouped queries."""
-        if not poll_ids:
-            return {}
-        marks = ", ".join("?" for _ in poll_ids)
-        ids = list(poll_ids)
-        telegram: dict[int, dict[tuple[int, int | None], int]] = {p: {} for p in ids}
-        manual: dict[int, dict[tuple[int, int | None], int]] = {p: {} for p in ids}
-        respondents = dict.fromkeys(ids, 0)
-        registered = dict.fromkeys(ids, 0)
-        for row in await self._db.fetchall(
-            f"SELECT poll_id, position, rank, COUNT(*) FROM poll_answers "
-            f"WHERE poll_id IN ({marks}) GROUP BY poll_id, position, rank",
-            ids,
-        ):
-            telegram[row[0]][(row[1], row[2])] = int(row[3])
-        for row in await self._db.fetchall(
-            f"SELECT poll_id, COUNT(DISTINCT registration_id) FROM poll_answers "
-            f"WHERE poll_id IN ({marks}) GROUP BY poll_id",
-            ids,
-        ):
-            respondents[row[0]] = int(row[1])
-        for row in await self._db.fetchall(
-            f"SELECT poll_id, COUNT(*) FROM poll_ballots WHERE poll_id IN ({marks}) "
-            f"GROUP BY poll_id",
-            ids,
-        ):
-            registered[row[0]] = int(row[1])
-        for row in await self._db.fetchall(
-            f"SELECT poll_id, position, rank, count FROM poll_manual_counts "
-            f"WHERE poll_id IN ({marks})",
-            ids,
-        ):
-            if row[3] > 0:
-                manual[row[0]][(row[1], row[2])] = int(row[3])
-        return {p: RawTally(p, telegram[p], respondents[p], registered[p], manual[p]) for p in ids}
-
-    # --- manual counts ----------------------------------------------------------------------
-    async def set_manual(
-        self,
-        poll_id: int,
-        position: int,
-        rank: int | None,
-        count: int,
-        entered_by: int,
-        now: dt.datetime,
-    ) -> None:
-        """Set (replace) the manual count of an option at a rank (None: order unknown)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM poll_manual_counts WHERE poll_id = ? AND position = ? "
-                "AND IFNULL(rank, 0) = ?",
-                (poll_id, position, rank or 0),
-            )
-            await conn.execute(
-                "INSERT INTO poll_manual_counts (poll_id, position, rank, count, entered_by, "
-                "entered_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (poll_id, position, rank, count, entered_by, to_db(now)),
-            )
-
-    async def set_manual_respondents(self, poll_id: int, count: int | None) -> None:
-        """How many people answered by hand (None: estimate it from the counts)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE polls SET manual_respondents = ? WHERE id = ?", (count, poll_id)
-            )
 
     # --- people -------------------------------------------------------------------------------
     async def recipients(
         self, event_id: str, zones: Iterable[int] | None = None, mode: str | None = None
     ) -> list[Recipient]:
         """Confirmed, reachable-by-id registrations of an event (optionally zones, mode)."""
-        clauses = ["event_id = ?", "status = 'confirmed'", "user_id IS NOT NULL"]
-        params: list[Any] = [event_id]
-        if mode is not None:
-            clauses.append("mode = ?")
-            params.append(mode)
-        if zones is not None:
-            zone_list = list(zones)
-            if not zone_list:
-                return []
-            clauses.append(f"zone IN ({', '.join('?' for _ in zone_list)})")
-            params.extend(zone_list)
-        rows = await self._db.fetchall(
-            f"SELECT id, user_id, zone, language FROM registrations WHERE {' AND '.join(clauses)} "
-            "ORDER BY id",
-            params,
+        confirmed = (Status.CONFIRMED.value,)
+        chosen = None if zones is None else list(zones)
+        return await self._recipients.recipients(
+            event_id, statuses=confirmed, zones=chosen, mode=mode
         )
-        return [Recipient(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def queue(self, planned: Sequence[Planned], now: dt.datetime) -> int:
         """Put messages in the outbox (each dedupe key once); returns how many were new."""
-        if not planned:
-            return 0
-        async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(_OUTBOX_INSERT, [_insert_params(p, now) for p in planned])
-            return conn.total_changes - before
+        return await self._outbox.add(planned, now)
 
     # --- drafts -----------------------------------------------------------------------------
     async def draft(self, user_id: int) -> Draft | None:
@@ -596,29 +341,3 @@ class PollRepository:
         async with self._db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM poll_drafts WHERE user_id = ?", (user_id,))
             return cursor.rowcount > 0
-
-    # --- export views -------------------------------------------------------------------------
-    async def view(
-        self, name: str, event_id: str | None = None, zones: Iterable[int] | None = None
-    ) -> list[tuple[Any, ...]]:
-        """Rows of ``answers_export`` or ``results_by_zone`` (columns as in VIEW_COLUMNS)."""
-        columns = VIEW_COLUMNS[name]
-        clauses: list[str] = []
-        params: list[Any] = []
-        if event_id is not None:
-            clauses.append("event_id = ?")
-            params.append(event_id)
-        if zones is not None:
-            zone_list = list(zones)
-            clauses.append(f"zone IN ({', '.join('?' for _ in zone_list) or 'NULL'})")
-            params.extend(zone_list)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        order = (
-            "poll_id, source DESC, respondent, rank, option_id"
-            if name == "answers_export"
-            else "poll_id, score DESC, chosen DESC, option_id"
-        )
-        rows = await self._db.fetchall(
-            f"SELECT {', '.join(columns)} FROM {name} {where} ORDER BY {order}", params
-        )
-        return [tuple(row) for row in rows]

@@ -2,6 +2,11 @@
 
 Placing a participant and promoting from a waiting list happen inside one write
 transaction, so two people can never take the last place at once.
+
+:class:`Registration` is the one row type of the ``registrations`` table: the check-in desk
+(:mod:`storage.attendance`) and the export (:mod:`storage.stats`) read it too;
+:class:`storage.recipients.Recipient` is its projection for sending to many at once, and the
+figures of :mod:`storage.stats` are counts (one row of a ``GROUP BY``), not registrations.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ _ERASE_ELSEWHERE: tuple[tuple[str, bool], ...] = (
 
 @dataclass(frozen=True)
 class Registration:
-    """One participant's registration for one event."""
+    """One participant's registration for one event (a row of ``registrations``)."""
 
     id: int
     event_id: str
@@ -92,11 +97,21 @@ class Registration:
     language: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    cancelled_at: dt.datetime | None = None
+    # The check-in at the venue (storage.attendance): when, and the Telegram id of whoever
+    # did it (the participant at the desk, a referent or an organiser); kept the first time.
+    checked_in_at: dt.datetime | None = None
+    checked_in_by: int | None = None
 
     @property
     def active(self) -> bool:
         """Confirmed or on a waiting list."""
         return self.status in (Status.CONFIRMED, Status.WAITLISTED)
+
+    @property
+    def present(self) -> bool:
+        """Checked in at the venue."""
+        return self.checked_in_at is not None
 
 
 @dataclass(frozen=True)
@@ -122,13 +137,15 @@ class Placement:
     promoted: list[Registration]
 
 
-_COLUMNS = (
+# The columns :func:`registration_from` reads, for ``SELECT {COLUMNS} FROM registrations``.
+COLUMNS = (
     "id, event_id, user_id, display_name, zone, mode, venue_id, organisation, category, "
-    "status, language, created_at, updated_at"
+    "status, language, created_at, updated_at, cancelled_at, checked_in_at, checked_in_by"
 )
 
 
-def _registration(row: aiosqlite.Row) -> Registration:
+def registration_from(row: aiosqlite.Row) -> Registration:
+    """The registration in a row selected with :data:`COLUMNS`."""
     created = from_db(row["created_at"])
     updated = from_db(row["updated_at"])
     assert created is not None and updated is not None
@@ -146,6 +163,9 @@ def _registration(row: aiosqlite.Row) -> Registration:
         language=row["language"],
         created_at=created,
         updated_at=updated,
+        cancelled_at=from_db(row["cancelled_at"]),
+        checked_in_at=from_db(row["checked_in_at"]),
+        checked_in_by=row["checked_in_by"],
     )
 
 
@@ -183,27 +203,27 @@ class RegistrationRepository:
     async def get(self, registration_id: int) -> Registration | None:
         """A registration by id."""
         row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+            f"SELECT {COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
         )
-        return _registration(row) if row else None
+        return registration_from(row) if row else None
 
     async def active_for_user(self, user_id: int) -> list[Registration]:
         """The user's confirmed or waitlisted registrations, oldest first."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM registrations WHERE user_id = ? AND status IN (?, ?) "
+            f"SELECT {COLUMNS} FROM registrations WHERE user_id = ? AND status IN (?, ?) "
             "ORDER BY id",
             (user_id, *ACTIVE),
         )
-        return [_registration(row) for row in rows]
+        return [registration_from(row) for row in rows]
 
     async def active(self, event_id: str, user_id: int) -> Registration | None:
         """The user's active registration for an event."""
         row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND user_id = ? "
+            f"SELECT {COLUMNS} FROM registrations WHERE event_id = ? AND user_id = ? "
             "AND status IN (?, ?)",
             (event_id, user_id, *ACTIVE),
         )
-        return _registration(row) if row else None
+        return registration_from(row) if row else None
 
     async def confirmed_in_person(self, event_id: str, venue_id: str) -> int:
         """How many in-person places of a venue are taken for an event."""
@@ -229,11 +249,11 @@ class RegistrationRepository:
     async def for_event(self, event_id: str) -> list[Registration]:
         """Every active registration of an event."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND status IN (?, ?) "
+            f"SELECT {COLUMNS} FROM registrations WHERE event_id = ? AND status IN (?, ?) "
             "ORDER BY id",
             (event_id, *ACTIVE),
         )
-        return [_registration(row) for row in rows]
+        return [registration_from(row) for row in rows]
 
     # --- writes ---------------------------------------------------------------------------
     @_changes
@@ -270,10 +290,10 @@ class RegistrationRepository:
             )
             registration_id = cursor.lastrowid
             row = await _fetch(
-                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+                conn, f"SELECT {COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
             )
         assert row is not None
-        return _registration(row)
+        return registration_from(row)
 
     @_changes
     async def move(
@@ -294,11 +314,11 @@ class RegistrationRepository:
         """
         async with self._db.transaction() as conn:
             row = await _fetch(
-                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+                conn, f"SELECT {COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
             )
             if row is None:
                 raise KeyError(registration_id)
-            before = _registration(row)
+            before = registration_from(row)
             same_place = before.mode == mode and before.venue_id == venue_id
             if same_place:
                 status = before.status.value
@@ -324,10 +344,10 @@ class RegistrationRepository:
             if not same_place and before.status is Status.CONFIRMED and before.venue_id:
                 promoted = await _promote(conn, before.event_id, before.venue_id, old_capacity, now)
             after = await _fetch(
-                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+                conn, f"SELECT {COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
             )
         assert after is not None
-        return Placement(_registration(after), promoted)
+        return Placement(registration_from(after), promoted)
 
     @_changes
     async def cancel(
@@ -336,11 +356,11 @@ class RegistrationRepository:
         """Cancel a registration; returns whoever was promoted into the freed place."""
         async with self._db.transaction() as conn:
             row = await _fetch(
-                conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
+                conn, f"SELECT {COLUMNS} FROM registrations WHERE id = ?", (registration_id,)
             )
             if row is None:
                 return []
-            before = _registration(row)
+            before = registration_from(row)
             await conn.execute(
                 "UPDATE registrations SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
                 "WHERE id = ? AND status IN (?, ?)",
@@ -369,10 +389,10 @@ class RegistrationRepository:
         async with self._db.transaction() as conn:
             rows = await (
                 await conn.execute(
-                    f"SELECT {_COLUMNS} FROM registrations WHERE user_id = ?", (user_id,)
+                    f"SELECT {COLUMNS} FROM registrations WHERE user_id = ?", (user_id,)
                 )
             ).fetchall()
-            held = [_registration(row) for row in rows]
+            held = [registration_from(row) for row in rows]
             await conn.execute(
                 "UPDATE registrations SET user_id = NULL, display_name = NULL, "
                 "organisation = NULL, category = NULL, "
@@ -458,7 +478,7 @@ async def _promote(
             break
         row = await _fetch(
             conn,
-            f"SELECT {_COLUMNS} FROM registrations WHERE event_id = ? AND venue_id = ? "
+            f"SELECT {COLUMNS} FROM registrations WHERE event_id = ? AND venue_id = ? "
             "AND status = 'waitlisted' ORDER BY waitlisted_at, id LIMIT 1",
             (event_id, venue_id),
         )
@@ -470,8 +490,8 @@ async def _promote(
             (to_db(now), to_db(now), row["id"]),
         )
         updated = await _fetch(
-            conn, f"SELECT {_COLUMNS} FROM registrations WHERE id = ?", (row["id"],)
+            conn, f"SELECT {COLUMNS} FROM registrations WHERE id = ?", (row["id"],)
         )
         assert updated is not None
-        promoted.append(_registration(updated))
+        promoted.append(registration_from(updated))
     return promoted

@@ -1,19 +1,22 @@
-"""Read-only figures for organisers: registration counts and the registrations export."""
+"""Read-only figures for organisers: registration counts and the registrations export.
+
+The export reads registrations as they are stored (:class:`Registration`) with their place
+on the waiting list; the counts are a projection, one row of a ``GROUP BY``.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage._time import from_db
 from storage.db import Database
-from storage.registrations import ACTIVE, Status
+from storage.registrations import ACTIVE, COLUMNS, Registration, Status, registration_from
 
 
 @dataclass(frozen=True)
 class CountRow:
-    """How many registrations share these values (one row of a GROUP BY)."""
+    """How many registrations share these values: one row of a ``GROUP BY`` over
+    ``registrations`` (a view-like projection for the figures, not a registration)."""
 
     event_id: str
     status: Status
@@ -27,24 +30,19 @@ class CountRow:
 
 @dataclass(frozen=True)
 class ExportRow:
-    """One registration with everything the export file shows."""
+    """One registration with everything the export file shows: the stored registration and
+    its place on its venue's waiting list (None when not waitlisted)."""
 
-    id: int
-    event_id: str
-    display_name: str | None
-    zone: int
-    mode: str
-    venue_id: str | None
-    status: Status
+    registration: Registration
     waitlist_position: int | None
-    organisation: str | None
-    category: str | None
-    language: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    cancelled_at: dt.datetime | None
-    checked_in_at: dt.datetime | None
-    checked_in_by_self: bool | None  # None when not checked in
+
+    @property
+    def checked_in_by_self(self) -> bool | None:
+        """Whether they checked themselves in at the desk (None when not checked in)."""
+        registration = self.registration
+        if registration.checked_in_at is None:
+            return None
+        return registration.checked_in_by == registration.user_id
 
 
 class StatsRepository:
@@ -94,40 +92,11 @@ class StatsRepository:
             clauses.append(f"event_id IN ({', '.join('?' for _ in event_ids) or 'NULL'})")
             params += list(event_ids)
         rows = await self._db.fetchall(
-            "SELECT id, event_id, user_id, display_name, zone, mode, venue_id, status, "
-            "organisation, category, language, created_at, updated_at, cancelled_at, "
-            "checked_in_at, checked_in_by, CASE WHEN status = 'waitlisted' THEN "
+            f"SELECT {COLUMNS}, CASE WHEN status = 'waitlisted' THEN "
             "ROW_NUMBER() OVER (PARTITION BY event_id, venue_id, status = 'waitlisted' "
             "ORDER BY waitlisted_at, id) END AS position "
             f"FROM registrations WHERE {' AND '.join(clauses)} "
             "ORDER BY event_id, zone, display_name COLLATE NOCASE, id",
             params,
         )
-        found = []
-        for row in rows:
-            created, updated = from_db(row["created_at"]), from_db(row["updated_at"])
-            assert created is not None and updated is not None
-            checked_in = from_db(row["checked_in_at"])
-            found.append(
-                ExportRow(
-                    id=row["id"],
-                    event_id=row["event_id"],
-                    display_name=row["display_name"],
-                    zone=row["zone"],
-                    mode=row["mode"],
-                    venue_id=row["venue_id"],
-                    status=Status(row["status"]),
-                    waitlist_position=row["position"],
-                    organisation=row["organisation"],
-                    category=row["category"],
-                    language=row["language"],
-                    created_at=created,
-                    updated_at=updated,
-                    cancelled_at=from_db(row["cancelled_at"]),
-                    checked_in_at=checked_in,
-                    checked_in_by_self=(
-                        None if checked_in is None else row["checked_in_by"] == row["user_id"]
-                    ),
-                )
-            )
-        return found
+        return [ExportRow(registration_from(row), row["position"]) for row in rows]

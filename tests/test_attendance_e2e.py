@@ -9,28 +9,23 @@ from pathlib import Path
 import pytest
 
 from bot.attendance.flows import checkin_payload, checkin_window, event_today
-from storage.registrations import NewRegistration, Registration
+from storage.registrations import Registration
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, config_with
+from tests.harness import BotHarness, at, config_with, register_directly
 
 ORGANISER = 9200
 REFERENT = 9201
 EVENT = "copianificazione-2023"
 
 
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    """A local time in December 2023."""
-    return dt.datetime(2023, 12, day, hour, minute, tzinfo=ROME)
-
-
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
     # Three places in Pinerolo, so that the fourth in-person registration is waitlisted.
-    harness = BotHarness(api, tmp_path, organisers=[ORGANISER], config=config_with(pinerolo=3))
-    await harness.start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(
+        api, tmp_path, organisers=[ORGANISER], config=config_with(pinerolo=3)
+    ) as harness:
+        yield harness
 
 
 async def registered(
@@ -44,14 +39,8 @@ async def registered(
 ) -> tuple[FakeUser, Registration]:
     """A participant registered directly in storage (the chat path has its own tests)."""
     user = api.user(user_id, name, language_code=language)
-    event = bot.config.event(EVENT)
-    venue = bot.config.venue_for(event, zone) if mode == "in_person" else None
-    registration = await bot.services.registrations.create(
-        NewRegistration(
-            EVENT, user_id, name, zone, mode, venue.id if venue else None, None, None, language
-        ),
-        venue.capacity if venue else None,
-        bot.clock.now(),
+    registration = await register_directly(
+        bot.services, user_id, name, zone=zone, mode=mode, language=language, waitlist=True
     )
     return user, registration
 
@@ -211,13 +200,13 @@ async def test_referent_marks_people_present(
     bot.clock.set(at(6, 9, 0))
     carla = people["carla"][1]
     query = await referent.press_data(f"ci|m|{carla.id}", message=found)
-    assert "non è per l'incontro di oggi" in (await referent.callback_answer(query)).text
+    assert "non è per l'incontro di oggi" in ((await referent.callback_answer(query)).text or "")
     await referent.send("carla")
     await referent.wait_for("Oggi non ci sono incontri nella tua sede")
     bot.clock.set(at(5, 10, 0))
     await bot.services.roles.store.revoke(REFERENT, "referent", "pinerolo")
     query = await referent.press_data(f"ci|m|{carla.id}", message=found)
-    assert "riservato ai referenti" in (await referent.callback_answer(query)).text
+    assert "riservato ai referenti" in ((await referent.callback_answer(query)).text or "")
 
 
 async def test_organiser_picks_the_venue(

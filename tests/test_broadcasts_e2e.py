@@ -6,15 +6,15 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from storage.registrations import NewRegistration
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, answer, with_button
+from tests.harness import ROME, BotHarness, answer, register_directly, with_button
 
 ORGANISER = 9100
 EVENT = "copianificazione-2023"
@@ -22,9 +22,8 @@ EVENT = "copianificazione-2023"
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 async def registered(
@@ -37,12 +36,7 @@ async def registered(
 ) -> FakeUser:
     """A participant registered directly in storage (the chat path has its own tests)."""
     user = api.user(user_id, name or f"P{user_id}")
-    venue = bot.config.venue_for(bot.config.event(EVENT), zone).id if mode == "in_person" else None
-    await bot.services.registrations.create(
-        NewRegistration(EVENT, user_id, name or f"P{user_id}", zone, mode, venue, None, None, "it"),
-        None,
-        bot.clock.now(),
-    )
+    await register_directly(bot.services, user_id, name or f"P{user_id}", zone=zone, mode=mode)
     return user
 
 
@@ -293,4 +287,36 @@ async def test_invitations_make_facilitators(api: FakeBotApi, bot: BotHarness) -
     await newcomer.send("/invite_facilitator")
     await newcomer.wait_for("for organisers only")
     query = await newcomer.press_data("o|inv|f|3", message=newcomer.last)
-    assert "organisers only" in (await newcomer.callback_answer(query)).text
+    assert "organisers only" in ((await newcomer.callback_answer(query)).text or "")
+
+
+async def test_what_the_organiser_cannot_get_is_logged(
+    api: FakeBotApi, bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The progress message and the report are courtesies: when the organiser cannot get
+    them the broadcast goes on, and the log says what failed (it said nothing)."""
+    caplog.set_level(logging.WARNING, logger="bot.broadcasts.flows")
+    people = [await registered(bot, api, 5600 + i) for i in range(2)]
+    organiser = api.user(ORGANISER, "Org")
+    await compose(organiser)
+    confirm = await organiser.wait_for("Lo invio a")
+    api.fail_next("sendMessage", error_code=400, chat_id=ORGANISER)  # the progress message
+    await organiser.press("Invia ora", message=confirm)
+    await organiser.wait_for("avviato")
+    await bot.drain()
+    assert all(copies(person) == ["Attenzione: cambio di sala alle 10:10!"] for person in people)
+    await organiser.wait_for("completato")  # the report still comes
+    # the next one: the organiser blocks the bot once it has started
+    await compose(organiser)
+    await answer(organiser, "Lo invio a", "Invia ora")
+    await organiser.wait_for("avviato")
+    api.fail_next("editMessageText", error_code=403, chat_id=ORGANISER)
+    api.block_user(ORGANISER)
+    await bot.drain()
+    assert all(len(copies(person)) == 2 for person in people)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[0].startswith("broadcast 1: the progress message could not be sent: ")
+    assert "DeliveryFailed" in lines[0]
+    assert lines[1].startswith("broadcast 2: the progress message could not be updated: Blocked")
+    assert lines[2].startswith("broadcast 2: the report could not be sent: Blocked at ")
+    assert len(lines) == 3

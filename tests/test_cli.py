@@ -1,51 +1,27 @@
-"""Tests for the ``psm-bot`` command (bot/cli.py), run in-process."""
+"""Tests for the ``psm-bot`` command (bot/cli/), run in-process."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.cli import main
 from config.event import bundled_event_file
-from storage.comuni import ComuneRow, ComuniRepository
-from storage.db import Database
-
-BOM = "\ufeff"
+from tests.harness import (
+    bundled_event_data,
+    cli_environment,
+    stored_comuni,
+    write_csv,
+    write_yaml,
+)
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A clean environment in tmp_path: no PSM_* variables, no .env; returns the database."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    database = tmp_path / "psm.sqlite3"
-    monkeypatch.setenv("PSM_DATABASE", str(database))
-    return database
-
-
-def stored(database: Path) -> dict[str, ComuneRow]:
-    """The comuni stored in ``database``, by name, read through a new connection."""
-
-    async def read() -> list[ComuneRow]:
-        db = await Database.open(database)
-        try:
-            return await ComuniRepository(db).all()
-        finally:
-            await db.close()
-
-    return {row.name: row for row in asyncio.run(read())}
-
-
-def write_csv(path: Path, text: str) -> Path:
-    path.write_text(BOM + text, encoding="utf-8")
-    return path
+    return cli_environment(monkeypatch, tmp_path)
 
 
 def lines(text: str) -> list[str]:
@@ -53,16 +29,6 @@ def lines(text: str) -> list[str]:
 
 
 # --- check-config ---------------------------------------------------------------------------
-
-
-def dump(data: dict[str, Any], path: Path) -> Path:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def bundled() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
-    return data
 
 
 def moved_to(data: dict[str, Any], year: int) -> dict[str, Any]:
@@ -125,7 +91,7 @@ def test_check_config_language_from_the_setting(
 def test_check_config_future_events_have_no_warning(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = dump(moved_to(bundled(), 2099), tmp_path / "future.yaml")
+    path = write_yaml(tmp_path / "future.yaml", moved_to(bundled_event_data(), 2099))
     assert main(["check-config", str(path)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("OK: ")
@@ -143,10 +109,10 @@ def test_check_config_uses_psm_event_file(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data = bundled()
+    data = bundled_event_data()
     data["process"]["short_name"] = "Prova"
     data["events"] = data["events"][:1]
-    monkeypatch.setenv("PSM_EVENT_FILE", str(dump(data, tmp_path / "mine.yaml")))
+    monkeypatch.setenv("PSM_EVENT_FILE", str(write_yaml(tmp_path / "mine.yaml", data)))
     assert main(["check-config"]) == 0
     out = capsys.readouterr().out
     assert "incontro lancio-2023" in out
@@ -156,11 +122,11 @@ def test_check_config_uses_psm_event_file(
 def test_check_config_broken_file(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = bundled()
+    data = bundled_event_data()
     data["zones"][4]["venue"] = "pinerol"
     data["events"][1]["agenda"][3]["end"] = "9:50"
     data["events"][0]["venue"] = "elsewhere"
-    path = dump(data, tmp_path / "broken.yaml")
+    path = write_yaml(tmp_path / "broken.yaml", data)
 
     assert main(["check-config", str(path)]) == 2
     out, err = capsys.readouterr()
@@ -208,10 +174,10 @@ def test_check_config_impossible_date(
 def test_check_config_impossible_date_and_time(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = bundled()
+    data = bundled_event_data()
     data["events"][1]["registration_closes"] = "2023-11-31 18:00"
     data["events"][1]["reminders"][0]["when"] = {"at": "2023-12-04 25:00"}
-    assert main(["check-config", "--lang", "en", str(dump(data, tmp_path / "at.yaml"))]) == 2
+    assert main(["check-config", "--lang", "en", str(write_yaml(tmp_path / "at.yaml", data))]) == 2
     errors = lines(capsys.readouterr().err)
     assert len(errors) == 3
     assert errors[0].endswith(
@@ -226,7 +192,7 @@ def test_check_config_one_problem_does_not_hide_another(
 ) -> None:
     # shape problems (a typo, a bad number, an impossible date) used to hide every check
     # across fields (an unknown venue, agenda items out of order, a reminder's references)
-    data = bundled()
+    data = bundled_event_data()
     data["venues"][2]["capacty"] = 40
     data["venues"][3]["capacity"] = 0
     data["zones"][4]["venue"] = "pinerol"
@@ -234,7 +200,7 @@ def test_check_config_one_problem_does_not_hide_another(
     data["events"][1]["agenda"][4]["end"] = "10:05"
     data["events"][1]["reminders"][0]["zones"] = [12]
     data["events"][1]["reminders"][5]["about"] = "plenaria-finale"
-    path = dump(data, tmp_path / "many.yaml")
+    path = write_yaml(tmp_path / "many.yaml", data)
     assert main(["check-config", "--lang", "en", str(path)]) == 2
     errors = lines(capsys.readouterr().err)
     fields = [line.removeprefix(f"{path}: ").split(": ")[0] for line in errors[:-1]]
@@ -273,9 +239,9 @@ def test_check_config_key_written_twice(
 def test_check_config_shape_error(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = bundled()
+    data = bundled_event_data()
     data["venues"][0]["capacty"] = 10
-    path = dump(data, tmp_path / "typo.yaml")
+    path = write_yaml(tmp_path / "typo.yaml", data)
     assert main(["check-config", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}: venues[cmt-auditorium].capacty: campo sconosciuto 'capacty': forse " in err
@@ -293,7 +259,7 @@ def test_check_config_warns_about_texts_too_long_for_telegram(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A 4,100-character privacy notice passed, then every /start failed ("text is too long")
-    data = moved_to(bundled(), 2099)
+    data = moved_to(bundled_event_data(), 2099)
     paragraph = "Informativa. " * 45 + "\n\n"  # 587 characters a paragraph
     data["process"]["privacy_notice"] = {"it": paragraph * 7, "en": "Short notice."}
     data["process"]["welcome"] = "W" * 4090
@@ -301,7 +267,7 @@ def test_check_config_warns_about_texts_too_long_for_telegram(
     data["events"][1]["reminders"][0]["text"] = {"it": "Ciao {name}! " + "x" * 4010}
     data["events"][1]["reminders"][4]["text"]["en"] = "Join: {link} " + "y" * 3600
     data["events"][0]["title"]["en"] = "T" * 1000
-    path = dump(data, tmp_path / "long.yaml")
+    path = write_yaml(tmp_path / "long.yaml", data)
     assert main(["check-config", str(path)]) == 0  # warnings do not make the file invalid
     out, err = capsys.readouterr()
     assert out.startswith("OK: ")
@@ -327,7 +293,7 @@ def test_check_config_warns_about_texts_too_long_for_telegram(
 
 
 def test_check_config_counts_what_telegram_counts(env: Path, tmp_path: Path) -> None:
-    from bot.config_check import visible_length
+    from bot.kernel.textsplit import visible_length
 
     assert visible_length("<b>Tom &amp; Jerry</b>") == len("Tom & Jerry")
     assert visible_length("😀") == 2  # UTF-16 code units, as Telegram counts
@@ -386,7 +352,7 @@ def test_import_comuni_completes_the_mapping(
     assert "unchanged: 1" in out
     assert f"saved to {env}" in out
 
-    comuni = stored(env)
+    comuni = stored_comuni(env)
     assert len(comuni) == 312  # the bundled mapping, completed
     assert comuni["Almese"].zone == 6
     assert comuni["Almese"].source == "zone.csv"
@@ -408,7 +374,7 @@ def test_import_comuni_builds_on_the_stored_mapping(
     out = capsys.readouterr().out
     assert "zone changed for 1: Pinerolo 5 -> 4" in out
     assert "unchanged: 1" in out
-    comuni = stored(env)
+    comuni = stored_comuni(env)
     assert comuni["Avigliana"].zone == 6  # from the first import, kept
     assert comuni["Pinerolo"].zone == 4
     assert "AVIGLIANA" not in comuni  # matched to the official name
@@ -420,7 +386,7 @@ def test_import_comuni_unknown_zone_changes_nothing(
     good = write_csv(tmp_path / "good.csv", "comune;zona\nAvigliana;6\n")
     assert main(["import-comuni", str(good)]) == 0
     capsys.readouterr()
-    before = stored(env)
+    before = stored_comuni(env)
 
     bad = write_csv(tmp_path / "bad.csv", "comune;zona\nPinerolo;4\nAvigliana;12\n")
     assert main(["import-comuni", str(bad)]) == 2
@@ -428,7 +394,7 @@ def test_import_comuni_unknown_zone_changes_nothing(
     assert out == ""
     assert f"{bad}: row 3: unknown zone '12' for 'Avigliana'" in err
     assert "nothing was imported" in err
-    assert stored(env) == before
+    assert stored_comuni(env) == before
     assert before["Pinerolo"].zone == 5
 
 
@@ -451,7 +417,7 @@ def test_import_comuni_replace(
     out = capsys.readouterr().out
     assert "removed 309 comuni not in the file" in out
     assert "added 1 new comune" in out and "Nuovo Comune (zone 3" in out
-    comuni = stored(env)
+    comuni = stored_comuni(env)
     assert set(comuni) == {"Avigliana", "Pinerolo", "Ciriè", "Nuovo Comune"}
     assert {name: row.zone for name, row in comuni.items()} == {
         "Avigliana": 6,

@@ -3,47 +3,19 @@ file once, a database seeded from the older bundled file brought up to date."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from storage.comuni import ComuneRow, ComuniRepository
-from storage.db import Database
-
-BOM = "\ufeff"
+from tests.harness import cli_environment, stored_comuni, with_db, write_csv
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A clean environment in tmp_path: no PSM_* variables, no .env; returns the database."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    database = tmp_path / "psm.sqlite3"
-    monkeypatch.setenv("PSM_DATABASE", str(database))
-    return database
-
-
-def stored(database: Path) -> dict[str, ComuneRow]:
-    """The comuni stored in ``database``, by name, read through a new connection."""
-
-    async def read() -> list[ComuneRow]:
-        db = await Database.open(database)
-        try:
-            return await ComuniRepository(db).all()
-        finally:
-            await db.close()
-
-    return {row.name: row for row in asyncio.run(read())}
-
-
-def write_csv(path: Path, text: str) -> Path:
-    path.write_text(BOM + text, encoding="utf-8")
-    return path
+    return cli_environment(monkeypatch, tmp_path)
 
 
 def test_import_comuni_refuses_unknown_comuni(
@@ -53,7 +25,7 @@ def test_import_comuni_refuses_unknown_comuni(
     good = write_csv(tmp_path / "good.csv", "comune;zona\nAla di Stura;7\n")
     assert main(["import-comuni", str(good)]) == 0
     capsys.readouterr()
-    before = stored(env)
+    before = stored_comuni(env)
 
     path = write_csv(tmp_path / "extra.csv", "comune;zona\nPinerolo;5\nAtlantide;4\nPinerollo;5\n")
     assert main(["import-comuni", str(path)]) == 2
@@ -67,11 +39,11 @@ def test_import_comuni_refuses_unknown_comuni(
         "or give --allow-new to add them as new comuni",
         "nothing was imported",
     ]
-    assert stored(env) == before
+    assert stored_comuni(env) == before
 
     assert main(["import-comuni", "--allow-new", str(path)]) == 0
     assert "added 2 new comuni" in capsys.readouterr().out
-    comuni = stored(env)
+    comuni = stored_comuni(env)
     assert comuni["Atlantide"].zone == 4
     assert comuni["Atlantide"].istat is None
 
@@ -128,18 +100,10 @@ def test_import_comuni_takes_the_newer_bundled_file(
         ComuneRow("condove", "Condove", "001093", 7, "mine.ods"),
         ComuneRow("pinerolo", "Pinerolo", "001191", 5, "x"),
     ]
-
-    async def seed() -> None:
-        db = await Database.open(env)
-        try:
-            await ComuniRepository(db).replace_all(older)
-        finally:
-            await db.close()
-
-    asyncio.run(seed())
+    with_db(env, lambda db: ComuniRepository(db).replace_all(older))
     path = write_csv(tmp_path / "zone.csv", "comune;zona\nPinerolo;5\n")
     assert main(["import-comuni", str(path)]) == 0
-    comuni = stored(env)
+    comuni = stored_comuni(env)
     assert (comuni["Ciriè"].zone, comuni["Ivrea"].zone) == (7, 9)
     assert comuni["Condove"].zone == 7  # the organiser's import, not the file's 6
     assert comuni["Pinerolo"].source == "zone.csv"

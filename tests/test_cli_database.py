@@ -3,36 +3,22 @@ that only reads it (``schedule``, ``export``) or needs registrants (``import-lin
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from storage.db import Database
+from tests.harness import clean_environment, migrated
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An empty folder as the working directory, no PSM_* variables: the database is the
     default ``./psm-bot.sqlite3``, which does not exist."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
     folder = tmp_path / "empty"
     folder.mkdir()
-    monkeypatch.chdir(folder)
+    clean_environment(monkeypatch, folder)
     return folder / "psm-bot.sqlite3"
-
-
-def create(database: Path) -> None:
-    """An (empty, migrated) bot database at ``database``."""
-
-    async def run() -> None:
-        await (await Database.open(database)).close()
-
-    asyncio.run(run())
 
 
 def links_file(folder: Path) -> Path:
@@ -67,7 +53,7 @@ def test_a_missing_database_is_refused_and_not_created(
 def test_commands_say_which_database_they_read(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    create(env)
+    migrated(env)
     argv = COMMANDS.get(command) or [
         "import-links",
         str(links_file(tmp_path)),
@@ -83,7 +69,7 @@ def test_relative_psm_database_is_shown_absolute(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (env.parent / "data").mkdir()
-    create(env.parent / "data" / "bot.sqlite3")
+    migrated(env.parent / "data" / "bot.sqlite3")
     monkeypatch.setenv("PSM_DATABASE", "data/../data/bot.sqlite3")
     assert main(["schedule"]) == 0
     assert (

@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
-from bot import cli
-from bot.cli import main
+from bot.cli import common, main
 from bot.kernel.clock import FakeClock
 from bot.reminders.planner import ReminderPlanner
-from config.event import bundled_event_file, load_event_config
+from config.event import load_event_config
 from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository, OutboxRow, Planned
-from storage.registrations import NewRegistration, Registration, RegistrationRepository, Status
+from storage.registrations import Registration, RegistrationRepository, Status
+from tests.harness import (
+    bundled_event_data,
+    cli_environment,
+    new_registration,
+    with_db,
+    write_text,
+    write_yaml,
+)
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = dt.datetime(2023, 11, 20, 9, 0, tzinfo=dt.UTC)
 LAUNCH, CO_PLANNING = "lancio-2023", "copianificazione-2023"
 OLD_LINK = "https://meet.example.org/psm-condiviso"
 
-T = TypeVar("T")
-
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The commands' clock, at NOW (two weeks before the co-planning day)."""
     fake = FakeClock(NOW)
-    monkeypatch.setattr(cli, "CLOCK", fake)
+    monkeypatch.setattr(common, "CLOCK", fake)
     return fake
 
 
@@ -44,31 +45,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FakeClock) -> Path:
     """A clean environment in tmp_path: no PSM_* variables, no .env, the clock at NOW;
     returns the database."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    database = tmp_path / "psm.sqlite3"
-    monkeypatch.setenv("PSM_DATABASE", str(database))
-    return database
+    return cli_environment(monkeypatch, tmp_path)
 
 
 def database_line(database: Path) -> str:
     """What every command that reads the database prints first, on stderr."""
     return f"database: {database.resolve()}\n"
-
-
-def with_db(database: Path, action: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``action`` on the database through a connection of its own."""
-
-    async def run() -> T:
-        db = await Database.open(database)
-        try:
-            return await action(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 Person = tuple[str, int, str, int]  # event, user id, mode, zone
@@ -81,19 +63,7 @@ async def create(db: Database, *people: Person, capacity: int | None = None) -> 
     repository = RegistrationRepository(db)
     created = []
     for event_id, user_id, mode, zone in people:
-        event = CONFIG.event(event_id)
-        venue = CONFIG.venue_for(event, zone).id if mode == "in_person" else None
-        new = NewRegistration(
-            event_id=event_id,
-            user_id=user_id,
-            display_name=f"Persona {user_id}",
-            zone=zone,
-            mode=mode,
-            venue_id=venue,
-            organisation=None,
-            category=None,
-            language="it",
-        )
+        new = new_registration(CONFIG, user_id, event=event_id, zone=zone, mode=mode)
         created.append(await repository.create(new, capacity, NOW))
     return created
 
@@ -108,11 +78,6 @@ def personal(database: Path, registration_id: int) -> str | None:
 
 def outbox_rows(database: Path, **filters: Any) -> list[OutboxRow]:
     return with_db(database, lambda db: OutboxRepository(db).rows(**filters))
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # --- schedule ----------------------------------------------------------------------------
@@ -247,10 +212,10 @@ def test_schedule_shows_links_set_and_planned_rows(
 def test_schedule_of_another_event_file(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    data = bundled_event_data()
     data["events"] = data["events"][1:]
     data["events"][0]["reminders"] = data["events"][0]["reminders"][-1:]  # grazie only
-    path = write(tmp_path / "mine.yaml", yaml.safe_dump(data, allow_unicode=True))
+    path = write_yaml(tmp_path / "mine.yaml", data)
     register(env, (LAUNCH, 1, "online", 1))  # the bot's database exists
     assert main(["schedule", str(path)]) == 0
     events = schedule_lines(capsys.readouterr().out)
@@ -260,9 +225,9 @@ def test_schedule_of_another_event_file(
 def test_schedule_with_a_broken_event_file(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    data = bundled_event_data()
     data["events"][1]["reminders"][4]["audience"] = "everyone"
-    path = write(tmp_path / "broken.yaml", yaml.safe_dump(data, allow_unicode=True))
+    path = write_yaml(tmp_path / "broken.yaml", data)
     assert main(["schedule", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
@@ -277,7 +242,7 @@ def test_import_links_stores_personal_links(
     env: Path, tmp_path: Path, people: dict[str, Registration], capsys: pytest.CaptureFixture[str]
 ) -> None:
     carlo, dora, anna = people["carlo"], people["dora"], people["anna"]
-    csv = write(
+    csv = write_text(
         tmp_path / "links.csv",
         "registration_id;link\n"
         f"{carlo.id};https://meet.example.org/carlo\n"
@@ -304,9 +269,11 @@ def test_import_links_by_telegram_id_replaces_older_links(
     env: Path, tmp_path: Path, people: dict[str, Registration], capsys: pytest.CaptureFixture[str]
 ) -> None:
     carlo = people["carlo"]
-    first = write(tmp_path / "a.csv", f"registration_id,link\n{carlo.id},https://a.example.org/1\n")
+    first = write_text(
+        tmp_path / "a.csv", f"registration_id,link\n{carlo.id},https://a.example.org/1\n"
+    )
     assert main(["import-links", str(first), "--event", CO_PLANNING]) == 0
-    second = write(tmp_path / "b.csv", "\ufefftelegram_id\tlink\n3\thttps://b.example.org/2\n")
+    second = write_text(tmp_path / "b.csv", "\ufefftelegram_id\tlink\n3\thttps://b.example.org/2\n")
     assert main(["import-links", str(second), "--event", CO_PLANNING]) == 0
     assert "1 personal link(s) stored" in capsys.readouterr().out
     assert personal(env, carlo.id) == "https://b.example.org/2"
@@ -330,7 +297,7 @@ def test_import_links_with_a_bad_row_imports_nothing(
     problem: str,
 ) -> None:
     dora = people["dora"]
-    csv = write(
+    csv = write_text(
         tmp_path / "links.csv",
         "registration_id;link\n"
         f"{dora.id};https://meet.example.org/dora\n"
@@ -350,10 +317,10 @@ def test_import_links_file_problems(
 ) -> None:
     assert main(["import-links", str(tmp_path / "missing.csv")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
-    no_header = write(tmp_path / "plain.csv", "https://meet.example.org/x\n")
+    no_header = write_text(tmp_path / "plain.csv", "https://meet.example.org/x\n")
     assert main(["import-links", str(no_header)]) == 2
     assert "the first row must name a participant column" in capsys.readouterr().err
-    empty = write(tmp_path / "empty.csv", "")
+    empty = write_text(tmp_path / "empty.csv", "")
     assert main(["import-links", str(empty)]) == 2
     assert "the file is empty" in capsys.readouterr().err
 
@@ -362,7 +329,9 @@ def test_import_links_unknown_event(
     env: Path, tmp_path: Path, people: dict[str, Registration], capsys: pytest.CaptureFixture[str]
 ) -> None:
     carlo = people["carlo"]
-    csv = write(tmp_path / "links.csv", f"registration_id;link\n{carlo.id};https://a.example.org\n")
+    csv = write_text(
+        tmp_path / "links.csv", f"registration_id;link\n{carlo.id};https://a.example.org\n"
+    )
     assert main(["import-links", str(csv), "--event", "nope"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
@@ -376,12 +345,12 @@ def test_import_links_unknown_event(
 def test_import_links_event_without_online_attendance(
     env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    data = bundled_event_data()
     launch = data["events"][0]
     launch["modes"] = ["in_person"]
     launch["reminders"] = [r for r in launch["reminders"] if r.get("audience") != "online"]
-    monkeypatch.setenv("PSM_EVENT_FILE", str(write(tmp_path / "mine.yaml", yaml.safe_dump(data))))
-    csv = write(tmp_path / "links.csv", "registration_id;link\n1;https://a.example.org\n")
+    monkeypatch.setenv("PSM_EVENT_FILE", str(write_yaml(tmp_path / "mine.yaml", data)))
+    csv = write_text(tmp_path / "links.csv", "registration_id;link\n1;https://a.example.org\n")
     assert main(["import-links", str(csv), "--event", LAUNCH]) == 2
     assert "'lancio-2023' is not an event with online attendance (copianificazione-2023)" in (
         capsys.readouterr().err
@@ -392,9 +361,9 @@ def test_import_links_event_without_online_attendance(
 def future_event(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dt.date:
     """The co-planning event moved far ahead, so its sessions are not over yet."""
     day = dt.date(2099, 12, 5)
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
+    data = bundled_event_data()
     data["events"][1]["date"] = day
-    path = write(tmp_path / "future.yaml", yaml.safe_dump(data, allow_unicode=True))
+    path = write_yaml(tmp_path / "future.yaml", data)
     monkeypatch.setenv("PSM_EVENT_FILE", str(path))
     return day
 
@@ -435,7 +404,7 @@ def test_import_links_queues_one_correction(
     )
     sent_link(env, carlo, "plenaria-apertura", OLD_LINK)
     sent_link(env, dora, "plenaria-apertura", "https://meet.example.org/dora")
-    csv = write(
+    csv = write_text(
         tmp_path / "links.csv",
         "registration_id;link\n"
         f"{carlo.id};https://meet.example.org/carlo\n"
@@ -476,7 +445,9 @@ def test_import_links_no_correction_for_sessions_over(
     clock.set(dt.datetime(2023, 12, 6, 9, 0, tzinfo=ROME))
     carlo = people["carlo"]
     sent_link(env, carlo, "plenaria-apertura", OLD_LINK)
-    csv = write(tmp_path / "links.csv", f"registration_id;link\n{carlo.id};https://x.example.org\n")
+    csv = write_text(
+        tmp_path / "links.csv", f"registration_id;link\n{carlo.id};https://x.example.org\n"
+    )
     assert main(["import-links", str(csv), "--event", CO_PLANNING]) == 0
     assert "0 correction(s) queued" in capsys.readouterr().out
     assert outbox_rows(env, kind="link_fix") == []
@@ -542,7 +513,7 @@ def test_schedule_in_an_empty_folder_creates_nothing(
 
 
 def links_csv(tmp_path: Path, *rows: str, column: str = "registration_id") -> Path:
-    return write(tmp_path / "links.csv", f"{column};link\n" + "".join(f"{r}\n" for r in rows))
+    return write_text(tmp_path / "links.csv", f"{column};link\n" + "".join(f"{r}\n" for r in rows))
 
 
 def test_import_links_chooses_the_event_with_online_registrants(

@@ -1,5 +1,6 @@
-"""Tests for bot.comuni and bot.comuni_import: normalisation, lookup, zones typed by people,
-candidate zones, a newer bundled file, import of the official zone mapping."""
+"""Tests for bot.registration.comuni, comuni_files and comuni_import: normalisation, lookup,
+zones typed by people, candidate zones, a newer bundled file, import of the official zone
+mapping."""
 
 from __future__ import annotations
 
@@ -19,13 +20,8 @@ from bot.registration.comuni import (
     parse_zone_answer,
     refresh_from_bundled,
 )
-from bot.registration.comuni_import import (
-    ComuniFileError,
-    MappingRow,
-    UnknownComuniError,
-    apply_mapping,
-    read_mapping_file,
-)
+from bot.registration.comuni_files import ComuniFileError, MappingRow, read_mapping_file
+from bot.registration.comuni_import import UnknownComuniError, apply_mapping
 
 ZONES = {
     1: "Torino Città",

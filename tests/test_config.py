@@ -1,11 +1,10 @@
-"""Tests for the event configuration (config/event.py, default_event.yaml) and the settings."""
+"""Tests for the event configuration (config/event/, default_event.yaml) and the settings."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from config.event import (
     parse_event_config,
 )
 from config.settings import MissingTokenError, Settings, load_settings
+from tests.harness import broken, clean_environment, config_from, only_error
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = dt.UTC
@@ -63,32 +63,6 @@ def config() -> EventConfig:
 @pytest.fixture(scope="module")
 def bundled_text() -> str:
     return bundled_event_file().read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def bundled_data(bundled_text: str) -> dict[str, Any]:
-    data = yaml.safe_load(bundled_text)
-    assert isinstance(data, dict)
-    return data
-
-
-def broken(data: dict[str, Any], mutate: Callable[[dict[str, Any]], object]) -> list[str]:
-    """Mutate a copy of the bundled data, dump it, parse it: the error lines."""
-    changed = copy.deepcopy(data)
-    mutate(changed)
-    text = yaml.safe_dump(changed, allow_unicode=True, sort_keys=False)
-    with pytest.raises(EventConfigError) as info:
-        parse_event_config(text, "broken.yaml")
-    assert info.value.source == "broken.yaml"
-    assert info.value.lines("en") == [f"broken.yaml: {error}" for error in info.value.errors]
-    return info.value.errors
-
-
-def only_error(errors: list[str], field: str) -> str:
-    """The single error line, which must start with the field path."""
-    assert len(errors) == 1, errors
-    assert errors[0].startswith(f"{field}: "), errors
-    return errors[0]
 
 
 def hm(value: dt.time) -> str:
@@ -350,7 +324,7 @@ def test_open_events(config: EventConfig, now: dt.datetime, expected: list[str])
 
 def test_open_events_sorted_soonest_first(bundled_data: dict[str, Any]) -> None:
     bundled_data["events"].reverse()
-    config = parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    config = config_from(bundled_data)
     now = dt.datetime(2023, 9, 1, tzinfo=UTC)
     assert [event.id for event in config.open_events(now)] == [
         "lancio-2023",
@@ -361,7 +335,7 @@ def test_open_events_sorted_soonest_first(bundled_data: dict[str, Any]) -> None:
 def test_registration_closes(bundled_data: dict[str, Any]) -> None:
     # a local (naive) date-time in the file is read in the process time zone
     bundled_data["events"][1]["registration_closes"] = dt.datetime(2023, 12, 1, 12, 0)
-    config = parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    config = config_from(bundled_data)
     event = config.event("copianificazione-2023")
     closes = config.registration_closes_at(event)
     assert closes == dt.datetime(2023, 12, 1, 12, 0, tzinfo=ROME)
@@ -376,7 +350,7 @@ def test_registration_closes(bundled_data: dict[str, Any]) -> None:
 
 def test_registration_closed_by_flag(bundled_data: dict[str, Any]) -> None:
     bundled_data["events"][0]["registration_open"] = False
-    config = parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    config = config_from(bundled_data)
     now = dt.datetime(2023, 9, 1, tzinfo=UTC)
     assert [event.id for event in config.open_events(now)] == ["copianificazione-2023"]
 
@@ -444,13 +418,13 @@ def test_times_pydantic_would_misread(bundled_text: str, written: str, problem: 
 
 def test_time_with_a_dot(bundled_data: dict[str, Any]) -> None:
     bundled_data["events"][1]["agenda"][0]["start"] = "9.15"
-    config = parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    config = config_from(bundled_data)
     assert config.event("copianificazione-2023").agenda[0].start == dt.time(9, 15)
 
 
 def test_plain_text_stands_for_every_language(bundled_data: dict[str, Any]) -> None:
     bundled_data["events"][0]["title"] = "Solo italiano"
-    config = parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+    config = config_from(bundled_data)
     title = config.event("lancio-2023").title
     assert title.get("it") == "Solo italiano"
     assert title.get("en") == "Solo italiano"
@@ -460,13 +434,10 @@ def test_plain_text_stands_for_every_language(bundled_data: dict[str, Any]) -> N
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     """No PSM_* variables, and a working directory without a .env file."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield monkeypatch
+    clean_environment(monkeypatch, tmp_path)
+    return monkeypatch
 
 
 def test_settings_defaults(clean_env: pytest.MonkeyPatch) -> None:
@@ -603,7 +574,7 @@ def test_items_without_an_id_are_named_by_position(bundled_data: dict[str, Any])
     del bundled_data["events"][1]["agenda"][3]["id"]
     bundled_data["events"][1]["agenda"][3]["end"] = "9:55"
     with pytest.raises(EventConfigError) as info:
-        parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+        config_from(bundled_data)
     (line,) = info.value.errors
     assert line.startswith("events[copianificazione-2023].agenda[#4].end: ")
 
@@ -613,7 +584,7 @@ def test_a_broken_reminder_does_not_hide_the_agenda(bundled_data: dict[str, Any]
     bundled_data["events"][1]["agenda"][2]["start"] = "9:35"  # order
     bundled_data["events"][1]["reminders"][1]["when"]["relative_to"] = "item:nope"
     with pytest.raises(EventConfigError) as info:
-        parse_event_config(yaml.safe_dump(bundled_data, allow_unicode=True))
+        config_from(bundled_data)
     fields = sorted(error.split(": ")[0] for error in info.value.errors)
     assert fields == [
         "events[copianificazione-2023].agenda[strategie].start",

@@ -40,10 +40,8 @@ NAMES = {
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER])
-    await harness.start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 def person(api: FakeBotApi, user_id: int) -> FakeUser:
@@ -233,7 +231,8 @@ async def test_erasure_leaves_no_trace_of_anyone(api: FakeBotApi, bot: BotHarnes
     )
     assert bruno_row is not None and bruno_row["checked_in_at"] is not None
     assert bruno_row["checked_in_by"] == 0  # checked in by someone whose data was erased
-    assert (await s.db.fetchone("SELECT COUNT(*) FROM invites WHERE used_by = 0"))[0] == 2
+    used = await s.db.fetchone("SELECT COUNT(*) FROM invites WHERE used_by = 0")
+    assert used is not None and used[0] == 2
 
     # The organiser erases: told the role stays (it is in the settings); data goes anyway.
     done = await erase(organiser, "ruolo di organizzatore/organizzatrice invece resta")

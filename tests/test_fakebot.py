@@ -7,7 +7,6 @@ import datetime as dt
 import html
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -41,6 +40,7 @@ from telegram.ext import (
 
 from tests.fakebot import FakeBotApi, HtmlParseError, load_spec, parse_html, running_application
 from tests.fakebot.ptb import application_builder
+from tests.harness import run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_ID = 1001
@@ -415,7 +415,8 @@ async def test_commands_and_menu_button(
 async def test_ptb_defaults_and_media_group(fake_api: FakeBotApi) -> None:
     """With ``Defaults(parse_mode=HTML)`` PTB also sends parse_mode to methods without it.
 
-    psm-bot does not use Defaults, so the fake is strict by default; tolerating it is opt-in.
+    The fake is strict by default; tolerating it is opt-in (psm-bot, which sets Defaults,
+    opts in: ``tests.harness.bot_api_server``).
     """
     fake_api.user(USER_ID)
     fake_api.tolerated_unknown_params = frozenset({"parse_mode"})
@@ -691,26 +692,11 @@ def test_plugin_fails_tests_with_invalid_requests(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "tests.fakebot.pytest_plugin",
-            "-o",
-            "asyncio_mode=auto",
-            "-p",
-            "no:cacheprovider",
-            str(test_file),
-        ],
+    plugin = ["-p", "tests.fakebot.pytest_plugin", "-o", "asyncio_mode=auto"]
+    proc = run_process(
+        [sys.executable, "-m", "pytest", "-q", *plugin, "-p", "no:cacheprovider", str(test_file)],
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out

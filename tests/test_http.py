@@ -26,7 +26,7 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, object]]]]:
         form = await request.post()
         fields: dict[str, object] = {}
         for name, value in form.items():
-            fields[name] = value if isinstance(value, str) else value.file.read()
+            fields[name] = value.file.read() if isinstance(value, web.FileField) else value
         seen.append(
             {
                 "type": request.content_type,

@@ -179,7 +179,7 @@ def keys_used_in_code() -> dict[str, set[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         where = str(path.relative_to(ROOT))
         for node in ast.walk(tree):
-            literals: list[str] = []
+            literals: list[str]
             if isinstance(node, ast.Call) and _called_name(node) in KEY_FUNCTIONS:
                 if len(node.args) >= 2:
                     literals = _constant_strings(node.args[1])
@@ -187,6 +187,8 @@ def keys_used_in_code() -> dict[str, set[str]]:
                 isinstance(target, ast.Name) and target.id == "key" for target in node.targets
             ):
                 literals = _constant_strings(node.value)  # key = "a.b" if ... else "c.d"
+            else:
+                continue
             for literal in literals:
                 found.setdefault(literal, set()).add(f"{where}:{node.lineno}")
     return found

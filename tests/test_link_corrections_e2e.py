@@ -8,18 +8,15 @@ event's rules said.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from config.event import EventConfig, bundled_event_file, parse_event_config
+from config.event import EventConfig
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, answer, register
+from tests.harness import BotHarness, answer, at, bundled_event_data, config_from, register
 
 ORGANISER = 9300
 LINK = "https://meet.example.org/psm-5-dicembre"
@@ -28,16 +25,10 @@ THIRD_LINK = "https://meet.example.org/psm-5-dicembre-ter"
 EVENT = "copianificazione-2023"
 
 
-def at(hour: int, minute: int = 0, day: int = 5) -> dt.datetime:
-    """A local time of the co-planning day (5 Dec 2023)."""
-    return dt.datetime(2023, 12, day, hour, minute, tzinfo=ROME)
-
-
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 async def set_link(api: FakeBotApi, url: str) -> str:
@@ -61,11 +52,11 @@ async def test_a_link_given_by_link_command_is_corrected_too(
     early = api.user(3401, "Carla")  # registered online a week before: gets the reminder
     await register(early, zone="1 · Torino Città", mode="Online")
     await set_link(api, LINK)
-    await bot.at(at(9, 15))
+    await bot.at(at(5, 9, 15))
     assert LINK in early.messages[-1].content
 
     # Luca registers online during the opening plenary and asks for the link
-    await bot.at(at(9, 35))
+    await bot.at(at(5, 9, 35))
     late = api.user(3402, "Luca")
     await register(late, zone="11 · Chierese", mode="Online")
     await late.send("/link")
@@ -73,7 +64,7 @@ async def test_a_link_given_by_link_command_is_corrected_too(
     assert ("Apri il link", LINK) in given.buttons
 
     # the organiser changes the link: both get the correction
-    bot.clock.set(at(9, 40))
+    bot.clock.set(at(5, 9, 40))
     saved = await set_link(api, NEW_LINK)
     assert "Correzioni inviate a chi aveva già il link precedente: 2." in saved
     assert "per ora <b>2</b> persone" in (api.user(ORGANISER).messages[-1].text or "")
@@ -84,7 +75,7 @@ async def test_a_link_given_by_link_command_is_corrected_too(
     # asking again gives the new link; the next change corrects that one, once each
     await late.send("/link")
     await late.wait_for(lambda m: NEW_LINK in m.content and "Collegati" in m.content)
-    bot.clock.set(at(9, 45))
+    bot.clock.set(at(5, 9, 45))
     saved = await set_link(api, THIRD_LINK)
     assert "Correzioni inviate a chi aveva già il link precedente: 2." in saved
     await bot.drain()
@@ -106,7 +97,7 @@ async def test_link_setting_tells_one_person_in_the_singular(
 
 def config_with_link_offset(offset: str | None) -> EventConfig:
     """The bundled file with the co-planning day's link rule moved (or removed: None)."""
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text("utf-8"))
+    data = bundled_event_data()
     event = next(e for e in data["events"] if e["id"] == EVENT)
     rules = event["reminders"]
     if offset is None:
@@ -117,7 +108,7 @@ def config_with_link_offset(offset: str | None) -> EventConfig:
         link_rule = next(r for r in rules if r["id"] == "link")
         link_rule["when"]["offset"] = offset
         link_rule["text"] = {"it": "Alle {time}: {link}", "en": "At {time}: {link}"}
-    return parse_event_config(yaml.safe_dump(data, allow_unicode=True))
+    return config_from(data)
 
 
 async def test_link_window_follows_the_event_rule(api: FakeBotApi, tmp_path: Path) -> None:
@@ -126,7 +117,7 @@ async def test_link_window_follows_the_event_rule(api: FakeBotApi, tmp_path: Pat
         tmp_path,
         organisers=[ORGANISER],
         config=config_with_link_offset("-45m"),
-        now=at(8, 0),
+        now=at(5, 8, 0),
     )
     await harness.start()
     try:
@@ -138,11 +129,11 @@ async def test_link_window_follows_the_event_rule(api: FakeBotApi, tmp_path: Pat
         # 45 minutes before the 9:30 plenary, as the rule says, not "15 minutes before"
         assert "dalle 8:45" in later.content and "inizia alle 9:30" in later.content
         assert "15 minuti" not in later.content and "in automatico" in later.content
-        harness.clock.set(at(8, 50))
+        harness.clock.set(at(5, 8, 50))
         await online.send("/link")
         await online.wait_for(LINK)
         # the closing plenary: the earliest of its two link rules (12:20 - 45' = 11:35)
-        harness.clock.set(at(10, 5))
+        harness.clock.set(at(5, 10, 5))
         await online.send("/link")
         assert "dalle 11:35" in (await online.wait_for("disponibile")).content
     finally:
@@ -153,7 +144,7 @@ async def test_without_a_link_rule_link_opens_15_minutes_before(
     api: FakeBotApi, tmp_path: Path
 ) -> None:
     harness = BotHarness(
-        api, tmp_path, organisers=[ORGANISER], config=config_with_link_offset(None), now=at(8)
+        api, tmp_path, organisers=[ORGANISER], config=config_with_link_offset(None), now=at(5, 8)
     )
     await harness.start()
     try:

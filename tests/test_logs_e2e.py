@@ -24,9 +24,8 @@ NAME = "Marianna Zanzotto"  # a name that appears nowhere else
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path) as harness:
+        yield harness
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int = logging.INFO) -> list[str]:

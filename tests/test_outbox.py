@@ -26,17 +26,16 @@ from bot.kernel.outbox import (
 )
 from bot.services import Services
 from config.event import EventConfig, load_event_config
-from config.settings import Settings
 from storage.outbox import OutboxRow, Planned
-from storage.registrations import NewRegistration, Registration, Status
+from storage.registrations import Registration, Status
+from tests.harness import minutes_from, new_registration, settings_for
 
 T0 = dt.datetime(2023, 12, 1, 9, 0, tzinfo=dt.UTC)
 EVENT = "copianificazione-2023"
 NOTE = "note"  # a kind of row whose text is in its payload
 
 
-def at(minutes: float) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
+at = minutes_from(T0)
 
 
 class FakeTransport:
@@ -45,6 +44,7 @@ class FakeTransport:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.delivered: list[tuple[int, str | None]] = []
+        self.edited: list[tuple[int, int, str | None]] = []
         self.calls: list[int] = []
         self.failures: dict[int, list[BaseException]] = {}
         self.always: dict[int, BaseException] = {}
@@ -53,6 +53,9 @@ class FakeTransport:
 
     def fail(self, user_id: int, *errors: BaseException) -> None:
         self.failures.setdefault(user_id, []).extend(errors)
+
+    async def edit(self, user_id: int, message_id: int, message: Outgoing) -> None:
+        self.edited.append((user_id, message_id, message.text))
 
     async def deliver(self, user_id: int, message: Outgoing, *, bulk: bool = True) -> int:
         self.calls.append(user_id)
@@ -86,8 +89,7 @@ def clock() -> FakeClock:
 async def services(
     tmp_path: Path, config: EventConfig, clock: FakeClock
 ) -> AsyncIterator[Services]:
-    settings = Settings(bot_token="1:x", database=tmp_path / "db.sqlite3", _env_file=None)  # type: ignore[call-arg]
-    started = await Services.start(settings, config, clock)
+    started = await Services.start(settings_for(tmp_path / "db.sqlite3"), config, clock)
     try:
         yield started
     finally:
@@ -145,22 +147,8 @@ async def register(
     zone: int = 5,
     capacity: int | None = None,
 ) -> Registration:
-    venue = services.config.zone(zone).venue if mode == "in_person" else None
-    return await services.registrations.create(
-        NewRegistration(
-            event_id=EVENT,
-            user_id=user_id,
-            display_name=f"Persona {user_id}",
-            zone=zone,
-            mode=mode,
-            venue_id=venue,
-            organisation=None,
-            category=None,
-            language="it",
-        ),
-        capacity,
-        services.clock.now(),
-    )
+    new = new_registration(services.config, user_id, event=EVENT, zone=zone, mode=mode)
+    return await services.registrations.create(new, capacity, services.clock.now())
 
 
 # --- OutboxRepository --------------------------------------------------------------------

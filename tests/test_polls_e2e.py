@@ -17,16 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from openpyxl import load_workbook
 
 from bot.polls.charts import PNG_SIGNATURE
-from config.event import bundled_event_file, parse_event_config
-from storage.registrations import NewRegistration
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, register
+from tests.harness import (
+    ROME,
+    BotHarness,
+    bundled_event_data,
+    config_from,
+    register,
+    register_directly,
+)
 
 ORGANISER = 9000
 FAC5, FAC9 = 9105, 9109
@@ -40,9 +44,8 @@ DIGITAL, GREEN, MOBILITY, SCHOOL, INCLUSION, HEALTH = range(6)
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER]).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, now=SESSION_1, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 async def grant(bot: BotHarness, user_id: int, zone: int) -> None:
@@ -54,23 +57,8 @@ async def quick_register(
     bot: BotHarness, api: FakeBotApi, user_id: int, name: str, zone: int, mode: str = "in_person"
 ) -> FakeUser:
     """A participant registered directly in storage (the chat path has its own tests)."""
-    config = bot.services.config
     user = api.user(user_id, name)
-    await bot.services.registrations.create(
-        NewRegistration(
-            EVENT,
-            user_id,
-            name,
-            zone,
-            mode,
-            config.zone(zone).venue if mode == "in_person" else None,
-            None,
-            None,
-            "it",
-        ),
-        None,
-        bot.clock.now(),
-    )
+    await register_directly(bot.services, user_id, name, zone=zone, mode=mode)
     return user
 
 
@@ -521,12 +509,12 @@ async def test_send_results_after_the_event(api: FakeBotApi, bot: BotHarness) ->
 
 
 async def test_many_strategies_are_grouped_by_axis(api: FakeBotApi, tmp_path: Path) -> None:
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text("utf-8"))
+    data = bundled_event_data()
     for axis in data["axes"][:3]:
         axis["strategies"] = [
             {"id": f"{axis['id']}.{i}", "title": f"Strategia {axis['id']}.{i}"} for i in range(1, 6)
         ]
-    config = parse_event_config(yaml.safe_dump(data, allow_unicode=True))
+    config = config_from(data)
     harness = await BotHarness(
         api, tmp_path, now=SESSION_1, organisers=[ORGANISER], config=config
     ).start()

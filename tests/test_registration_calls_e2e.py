@@ -8,13 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from telegram import LinkPreviewOptions
 
-from config.event import bundled_event_file, parse_event_config
 from tests.fakebot.models import SentMessage
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import BEFORE_LAUNCH, BotHarness, answer, register
+from tests.harness import (
+    BEFORE_LAUNCH,
+    BotHarness,
+    answer,
+    bundled_event_data,
+    config_from,
+    register,
+)
 
 # Bot API methods that put something in a chat (and count against its limit).
 MESSAGE_METHODS = {
@@ -30,9 +36,8 @@ MESSAGE_METHODS = {
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path) as harness:
+        yield harness
 
 
 def chat_calls(api: FakeBotApi, chat_id: int) -> list[str]:
@@ -108,7 +113,7 @@ async def test_a_stale_summary_press_says_already_registered(
     await user.wait_for(lambda m: m.document is not None)
     query = await user.press_data(str(confirm), message=summary)  # an old client's view
     answered = await user.callback_answer(query)
-    assert answered.show_alert and "già iscritto" in answered.text
+    assert answered.show_alert and "già iscritto" in (answered.text or "")
     await user.wait_for(lambda m: m.document is not None)  # the confirmation again
     (registration,) = await bot.services.registrations.active_for_user(1111)
     assert registration.display_name == "Ada"
@@ -142,7 +147,7 @@ async def test_an_old_register_for_another_event_button_keeps_the_step(
         await user.wait_for("Scegli la tua")
         query = await user.press("Verso il nuovo", message=old)  # an older one, mid-way
         answered = await user.callback_answer(query)
-        assert answered.show_alert and "Stai già compilando" in answered.text
+        assert answered.show_alert and "Stai già compilando" in (answered.text or "")
         conversation = await harness.services.conversations.get(1120)
         assert conversation is not None and conversation.step == "zone"
         assert conversation.data["name"] == "Ezio"
@@ -196,13 +201,13 @@ async def test_button_labels_are_plain_text(api: FakeBotApi, bot: BotHarness) ->
 
 def long_texts_config() -> Any:
     """The bundled event file with a 4,100-character privacy notice and a long welcome."""
-    data: dict[str, Any] = yaml.safe_load(bundled_event_file().read_text("utf-8"))
+    data = bundled_event_data()
     paragraph = "Informativa estesa sul trattamento dei dati personali. " * 12
     notice = "\n\n".join([paragraph.strip()] * 7)
     assert len(notice) > 4100
     data["process"]["privacy_notice"] = {"it": notice, "en": notice}
     data["process"]["welcome"] = {"it": "Benvenuto! " * 300, "en": "Welcome! " * 300}
-    return parse_event_config(yaml.safe_dump(data, allow_unicode=True))
+    return config_from(data)
 
 
 async def test_a_long_privacy_notice_is_split_and_registration_works(
@@ -225,3 +230,32 @@ async def test_a_long_privacy_notice_is_split_and_registration_works(
         await user.wait_for("Scegli la tua")
     finally:
         await harness.stop()
+
+
+# --- issue 11: parse mode and link previews set once ------------------------------------------
+
+
+async def test_every_text_is_html_without_link_previews(api: FakeBotApi, bot: BotHarness) -> None:
+    """HTML and no link previews are the Application's PTB Defaults (bot/app.py), set once
+    instead of on every call: every text, caption and edit still goes as HTML, previews off;
+    PTB's parse_mode on methods that take none is all the fake server lets pass."""
+    assert bot.app is not None
+    defaults = bot.app.bot.defaults
+    assert defaults is not None and defaults.parse_mode == "HTML"
+    assert defaults.link_preview_options == LinkPreviewOptions(is_disabled=True)
+    user = api.user(1150, "Ada")
+    await register(user)
+    await user.send("/iscrizione")  # the venue's pin and the programme
+    await user.settle()
+    await user.send("/annulla")
+    await answer(user, "Vuoi davvero annullare", "Sì, annulla")
+    await user.wait_for("annullata")
+    await user.settle()
+    texts = [r for r in api.requests if r.method in ("sendMessage", "editMessageText")]
+    captions = [r for r in api.requests if r.params.get("caption")]
+    assert texts and captions
+    for request in texts:
+        assert request.params.get("parse_mode") == "HTML", request
+        assert request.params.get("link_preview_options") == {"is_disabled": True}, request
+    assert all(request.params.get("parse_mode") == "HTML" for request in captions)
+    assert all("parse_mode=" in warning for warning in api.warnings)

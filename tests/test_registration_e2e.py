@@ -32,9 +32,8 @@ EVENT = "copianificazione-2023"
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path) as harness:
+        yield harness
 
 
 # --- whole registrations --------------------------------------------------------------------
@@ -377,7 +376,7 @@ async def test_bad_input_at_every_kind_of_step(api: FakeBotApi, bot: BotHarness)
     # the first consent message's button is now stale
     first_accept = next(data for text, data in consent.buttons if "Accetto" in text)
     query = await user.press_data(str(first_accept), message=consent)
-    assert "non è più valido" in (await user.callback_answer(query)).text
+    assert "non è più valido" in ((await user.callback_answer(query)).text or "")
     await user.wait_for("Informativa")
     for forged in ("garbage", "r|nottoken|yes|", "m|zone|nope", "l|xx", "x" * 64):
         query = await user.press_data(forged, message=consent_again)
@@ -400,7 +399,7 @@ async def test_bad_input_at_every_kind_of_step(api: FakeBotApi, bot: BotHarness)
     zone = await user.wait_for("Scegli la tua")
     token = str(zone.buttons[0][1]).split("|")[1]
     query = await user.press_data(f"r|{token}|z|99", message=zone)  # valid token, bad zone
-    assert "non valido" in (await user.callback_answer(query)).text
+    assert "non valido" in ((await user.callback_answer(query)).text or "")
     await user.wait_for("Scegli la tua")
     await user.send_location(45.0, 7.6)
     await user.wait_for("risposta scritta")

@@ -13,27 +13,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from bot.reminders.planner import applies, hybrid_sessions
 from config.event import (
     EventConfig,
-    EventConfigError,
     Reminder,
     ReminderSlot,
-    bundled_event_file,
     check_link,
     load_event_config,
     parse_duration,
-    parse_event_config,
     select_items,
     semantic_errors,
 )
 from storage.registrations import Registration, Status
+from tests.harness import broken, only_error
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = dt.UTC
-DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 LAUNCH, CO_PLANNING = 0, 1  # indexes of the two bundled events
 
 # Indexes of the co-planning event's reminder rules in the bundled file.
@@ -55,19 +51,6 @@ def config() -> EventConfig:
     return load_event_config()
 
 
-@pytest.fixture(scope="module")
-def loaded_data() -> dict[str, Any]:
-    data = yaml.safe_load(bundled_event_file().read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
-
-
-@pytest.fixture
-def bundled_data(loaded_data: dict[str, Any]) -> dict[str, Any]:
-    """The bundled event file as YAML data, a fresh copy for each test."""
-    return copy.deepcopy(loaded_data)
-
-
 def changed(data: dict[str, Any], mutate: Callable[[dict[str, Any]], object]) -> EventConfig:
     """The bundled data mutated and validated (both passes): it must be valid.
 
@@ -78,23 +61,6 @@ def changed(data: dict[str, Any], mutate: Callable[[dict[str, Any]], object]) ->
     config = EventConfig.model_validate(copied)
     assert semantic_errors(config) == []
     return config
-
-
-def broken(data: dict[str, Any], mutate: Callable[[dict[str, Any]], object]) -> list[str]:
-    """Mutate a copy of the bundled data, dump it, parse it: the error lines."""
-    copied = copy.deepcopy(data)
-    mutate(copied)
-    text = yaml.dump(copied, Dumper=DUMPER, allow_unicode=True, sort_keys=False)
-    with pytest.raises(EventConfigError) as info:
-        parse_event_config(text, "broken.yaml")
-    return info.value.errors
-
-
-def only_error(errors: list[str], field: str) -> str:
-    """The single error line, which must start with the field path."""
-    assert len(errors) == 1, errors
-    assert errors[0].startswith(f"{field}: "), errors
-    return errors[0]
 
 
 def rules(data: dict[str, Any], event: int = CO_PLANNING) -> list[dict[str, Any]]:

@@ -11,23 +11,17 @@ import pytest
 from storage.outbox import OutboxRow
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, answer, config_with, register
+from tests.harness import BotHarness, answer, at, config_with, register
 
 ORGANISER = 9000
 LINK = "https://meet.example.org/psm-5-dicembre"
 NEW_LINK = "https://meet.example.org/psm-5-dicembre-bis"
 
 
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    """A local time in December 2023 (or 4/5 Dec)."""
-    return dt.datetime(2023, 12, day, hour, minute, tzinfo=ROME)
-
-
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await BotHarness(api, tmp_path, organisers=[ORGANISER]).start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(api, tmp_path, organisers=[ORGANISER]) as harness:
+        yield harness
 
 
 async def reminders(bot: BotHarness, user_id: int) -> list[OutboxRow]:

@@ -22,7 +22,8 @@ from bot.polls.results import (
 from bot.polls.service import parse_quick, toggle
 from storage.db import Database
 from storage.outbox import Planned
-from storage.polls import VIEW_COLUMNS, NewPoll, PollOption, PollRepository
+from storage.poll_results import VIEW_COLUMNS
+from storage.polls import NewPoll, PollOption, PollRepository
 from storage.registrations import NewRegistration, RegistrationRepository
 
 NOW = dt.datetime(2023, 12, 5, 9, 15, tzinfo=dt.UTC)

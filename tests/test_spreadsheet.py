@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from bot.kernel.spreadsheet import Table, neutralise, sheet_title, to_csv, to_xlsx
+from bot.kernel.spreadsheet import Table, Value, neutralise, sheet_title, to_csv, to_xlsx
 from bot.polls.exports import export_results
 from bot.stats import export as registrations_export
 from config.event import load_event_config
@@ -67,16 +67,13 @@ def assert_header(sheet: Any, columns: int) -> None:
 # --- the writer ---------------------------------------------------------------------------------
 
 
-TABLE = Table(
-    "prova",
-    ("text", "number", "when", "day"),
-    [
-        *[[text, -3, NOW, dt.date(2023, 12, 5)] for text in HOSTILE],
-        ["plain", 2.5, None, None],
-        ["bell\x07 and\x00 nul", 0.25, dt.datetime(2023, 7, 1, 8, 0, tzinfo=dt.UTC), None],
-        [None, None, None, None],
-    ],
-)
+ROWS: list[list[Value]] = [[text, -3, NOW, dt.date(2023, 12, 5)] for text in HOSTILE]
+ROWS += [
+    ["plain", 2.5, None, None],
+    ["bell\x07 and\x00 nul", 0.25, dt.datetime(2023, 7, 1, 8, 0, tzinfo=dt.UTC), None],
+    [None, None, None, None],
+]
+TABLE = Table("prova", ("text", "number", "when", "day"), ROWS)
 
 
 def test_xlsx_text_is_never_a_formula() -> None:

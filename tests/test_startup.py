@@ -20,13 +20,21 @@ from pathlib import Path
 import pytest
 
 from bot.app import Backoff, serve
-from bot.cli import main, run
+from bot.cli import main
+from bot.cli.running import run
 from config.event import load_event_config
-from config.settings import Settings, load_settings
+from config.settings import load_settings
 from storage import db as storage_db
 from storage.db import Database
 from storage.errors import DatabaseError, database_error, is_disk_full
-from tests.fakebot.server import FakeBotApi
+from tests.harness import (
+    bot_api_server,
+    cli_environment,
+    environ_without_psm,
+    migrated,
+    run_process,
+    settings_for,
+)
 
 PSM_BOT = Path(sys.executable).with_name("psm-bot")
 TOKEN = "123456:TEST-TOKEN"
@@ -44,12 +52,7 @@ def free_port() -> int:
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A clean environment with a token and an unreachable server; returns the database."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    database = tmp_path / "psm.sqlite3"
-    monkeypatch.setenv("PSM_DATABASE", str(database))
+    database = cli_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("PSM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("PSM_API_BASE_URL", f"http://127.0.0.1:{free_port()}")
     return database
@@ -62,16 +65,6 @@ def one_line(capsys: pytest.CaptureFixture[str]) -> str:
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1, err
     return err.strip()
-
-
-def migrated(path: Path) -> None:
-    """Create and migrate a database at ``path``."""
-
-    async def make() -> None:
-        database = await Database.open(path)
-        await database.close()
-
-    asyncio.run(make())
 
 
 # --- the database --------------------------------------------------------------------------
@@ -154,13 +147,8 @@ def test_read_only_file_system(env: Path, tmp_path: Path) -> None:
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("cannot create a mount namespace here")
-    result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PSM_DATABASE": str(database)},
-        check=False,
+    result = run_process(
+        ["unshare", "-m", "sh", "-c", script], env={**os.environ, "PSM_DATABASE": str(database)}
     )
     assert result.returncode == 2
     assert result.stdout == ""
@@ -177,12 +165,10 @@ async def test_token_rejected_is_one_line_without_the_token(tmp_path: Path) -> N
     """The real command against the fake server, which answers 401 to another token."""
     database = tmp_path / "psm.sqlite3"
     await (await Database.open(database)).close()  # migrated: no migration lines either
-    async with FakeBotApi(token=TOKEN) as api:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PSM_")} | {
-            "PSM_BOT_TOKEN": WRONG_TOKEN,
-            "PSM_API_BASE_URL": api.url,
-            "PSM_DATABASE": str(database),
-        }
+    async with bot_api_server(token=TOKEN) as api:
+        env = environ_without_psm(
+            PSM_BOT_TOKEN=WRONG_TOKEN, PSM_API_BASE_URL=api.url, PSM_DATABASE=str(database)
+        )
         process = await asyncio.create_subprocess_exec(
             str(PSM_BOT),
             "run",
@@ -236,11 +222,8 @@ async def test_the_bot_starts_once_the_server_answers(
 ) -> None:
     caplog.set_level(logging.INFO)
     port = free_port()
-    settings = Settings(
-        bot_token=TOKEN,  # type: ignore[arg-type]
-        api_base_url=f"http://127.0.0.1:{port}",
-        database=tmp_path / "psm.sqlite3",
-        _env_file=None,  # type: ignore[call-arg]
+    settings = settings_for(
+        tmp_path / "psm.sqlite3", token=TOKEN, api_base_url=f"http://127.0.0.1:{port}"
     )
     stop = asyncio.Event()
     task = asyncio.create_task(
@@ -259,7 +242,7 @@ async def test_the_bot_starts_once_the_server_answers(
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(logged("(attempt 2: "), 10)
-    async with FakeBotApi(token=TOKEN, port=port):
+    async with bot_api_server(token=TOKEN, port=port):
         await asyncio.wait_for(logged("psm-bot is running as @psm_test_bot"), 10)
         stop.set()
         await asyncio.wait_for(task, 10)

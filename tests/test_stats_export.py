@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,18 @@ from bot.stats.figures import split_messages
 from config.event import load_event_config
 from storage.attendance import AttendanceRepository
 from storage.db import Database
-from storage.registrations import NewRegistration, Registration, RegistrationRepository
+from storage.registrations import Registration, RegistrationRepository
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.users import FakeUser
-from tests.harness import ROME, BotHarness, config_with
+from tests.harness import (
+    ROME,
+    BotHarness,
+    cli_environment,
+    config_with,
+    new_registration,
+    register_directly,
+    with_db,
+)
 
 ORGANISER = 9300
 FACILITATOR = 9301
@@ -54,10 +60,9 @@ COLUMNS = [
 
 @pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(api, tmp_path, organisers=[ORGANISER], config=config_with(pinerolo=2))
-    await harness.start()
-    yield harness
-    await harness.stop()
+    config = config_with(pinerolo=2)
+    async with BotHarness(api, tmp_path, organisers=[ORGANISER], config=config) as harness:
+        yield harness
 
 
 async def registered(
@@ -70,23 +75,16 @@ async def registered(
     category: str | None = None,
 ) -> Registration:
     """A participant stored directly (the chat registration has its own tests)."""
-    event = bot.config.event(EVENT)
-    venue = bot.config.venue_for(event, zone) if mode == "in_person" else None
     await bot.services.users.record_consent(user_id, bot.clock.now())
-    return await bot.services.registrations.create(
-        NewRegistration(
-            EVENT,
-            user_id,
-            name,
-            zone,
-            mode,
-            venue.id if venue else None,
-            organisation,
-            category,
-            "it",
-        ),
-        venue.capacity if venue else None,
-        bot.clock.now(),
+    return await register_directly(
+        bot.services,
+        user_id,
+        name,
+        zone=zone,
+        mode=mode,
+        organisation=organisation,
+        category=category,
+        waitlist=True,
     )
 
 
@@ -283,13 +281,7 @@ async def test_export_refused_to_others(
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A clean environment in tmp_path: no PSM_* variables, no .env; returns the database."""
-    for name in list(os.environ):
-        if name.upper().startswith("PSM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    database = tmp_path / "psm.sqlite3"
-    monkeypatch.setenv("PSM_DATABASE", str(database))
-    return database
+    return cli_environment(monkeypatch, tmp_path)
 
 
 def seed(database: Path) -> list[Registration]:
@@ -297,37 +289,16 @@ def seed(database: Path) -> list[Registration]:
     config = load_event_config()
     now = dt.datetime(2023, 11, 20, 9, 0, tzinfo=dt.UTC)
 
-    async def run() -> list[Registration]:
-        db = await Database.open(database)
-        try:
-            repository = RegistrationRepository(db)
-            made = []
-            for user_id, zone, mode in ((1, 5, "in_person"), (2, 9, "in_person"), (3, 1, "online")):
-                event = config.event(EVENT)
-                venue = config.venue_for(event, zone).id if mode == "in_person" else None
-                made.append(
-                    await repository.create(
-                        NewRegistration(
-                            EVENT,
-                            user_id,
-                            f"Persona {user_id}",
-                            zone,
-                            mode,
-                            venue,
-                            None,
-                            None,
-                            "it",
-                        ),
-                        None,
-                        now,
-                    )
-                )
-            await repository.cancel(made[2].id, None, now)
-            return made
-        finally:
-            await db.close()
+    async def run(db: Database) -> list[Registration]:
+        repository = RegistrationRepository(db)
+        made = []
+        for user_id, zone, mode in ((1, 5, "in_person"), (2, 9, "in_person"), (3, 1, "online")):
+            new = new_registration(config, user_id, zone=zone, mode=mode)
+            made.append(await repository.create(new, None, now))
+        await repository.cancel(made[2].id, None, now)
+        return made
 
-    return asyncio.run(run())
+    return with_db(database, run)
 
 
 def test_cli_export_registrations(

@@ -13,7 +13,6 @@ from typing import Any
 import aiosqlite
 import pytest
 
-import storage.db
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.conversations import Conversation, ConversationRepository
 from storage.db import Database, DatabaseTooNewError
@@ -26,15 +25,14 @@ from storage.registrations import (
     Status,
 )
 from storage.users import UserRepository
+from tests.harness import minutes_from
 
 T0 = dt.datetime(2023, 11, 20, 9, 0, tzinfo=dt.UTC)
 EVENT = "copianificazione-2023"
 OTHER_EVENT = "lancio-2023"
 
 
-def at(minutes: int) -> dt.datetime:
-    """T0 plus some minutes: distinct, ordered instants."""
-    return T0 + dt.timedelta(minutes=minutes)
+at = minutes_from(T0)  # at(3): three minutes after T0
 
 
 @pytest.fixture
@@ -133,7 +131,7 @@ async def test_database_too_new_is_refused(tmp_path: Path, monkeypatch: pytest.M
         opened.append(connection)
         return connection
 
-    monkeypatch.setattr(storage.db.aiosqlite, "connect", spy)
+    monkeypatch.setattr(aiosqlite, "connect", spy)  # the module storage.db calls
     with pytest.raises(DatabaseTooNewError) as info:
         await Database.open(path)
     assert info.value.found == len(MIGRATIONS) + 3

@@ -23,6 +23,7 @@ from bot.kernel.buttons import ButtonData
 from bot.kernel.clock import Clock
 from bot.kernel.format import zone_label
 from bot.kernel.i18n import Catalog
+from bot.kernel.logs import describe
 from bot.kernel.outbox import OutboxSender, Outgoing, Prepared
 from bot.kernel.people import Languages
 from bot.kernel.replies import Button
@@ -177,7 +178,12 @@ class BroadcastService:
                 message_id = await sender.transport.deliver(
                     broadcast.created_by, Outgoing(text=text, buttons=buttons)
                 )
-            except Exception:  # the broadcast goes on without a progress message
+            except Exception as exc:  # the broadcast goes on without a progress message
+                log.warning(
+                    "broadcast %d: the progress message could not be sent: %s",
+                    broadcast.id,
+                    describe(exc),
+                )
                 return
             await self.broadcasts_store.set_progress_message(
                 broadcast.id, broadcast.created_by, message_id
@@ -229,7 +235,12 @@ class BroadcastService:
                 broadcast.progress_message,
                 Outgoing(text=text, buttons=buttons),
             )
-        except Exception:  # progress is a courtesy: never stop a broadcast for it
+        except Exception as exc:  # progress is a courtesy: never stop a broadcast for it
+            log.warning(
+                "broadcast %d: the progress message could not be updated: %s",
+                broadcast.id,
+                describe(exc),
+            )
             return
 
     async def _report(self, broadcast: Broadcast, counts: dict[str, int]) -> None:
@@ -273,7 +284,10 @@ class BroadcastService:
             await sender.transport.deliver(
                 broadcast.created_by, Outgoing(text=text, document=document)
             )
-        except Exception:
+        except Exception as exc:  # the broadcast is over either way
+            log.warning(
+                "broadcast %d: the report could not be sent: %s", broadcast.id, describe(exc)
+            )
             return
 
     async def _missing_csv(self, rows: list[OutboxRow]) -> bytes:

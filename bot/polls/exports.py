@@ -7,7 +7,7 @@
 Both are written by :mod:`bot.spreadsheet` (``;``-separated UTF-8 CSV with a BOM, text that
 could run as a formula neutralised — a quick poll's answers are typed by a facilitator —,
 numbers as numbers, a bold frozen header with filters in XLSX). The columns are the views'
-(``storage.polls.VIEW_COLUMNS``, documented in the README); the views' ``time`` (UTC ISO
+(``storage.poll_results.VIEW_COLUMNS``, documented in the README); the views' ``time`` (UTC ISO
 text) becomes a real date and time in the event's time zone. No personal data: a respondent
 is an anonymous number within each poll.
 """
@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.kernel.spreadsheet import Table, Value, to_csv, to_xlsx
-from storage.polls import VIEW_COLUMNS, PollRepository
+from storage.poll_results import VIEW_COLUMNS
+from storage.polls import PollRepository
 
 FORMATS = ("csv", "xlsx")
 SHEETS = (("answers", "answers_export"), ("results", "results_by_zone"))

@@ -12,7 +12,8 @@ Pure logic: no Telegram, no SQL, no environment. This module
 * brings a stored mapping up to date with a newer bundled file
   (:func:`refresh_from_bundled`).
 
-Reading and applying the official spreadsheet lives in :mod:`bot.comuni_import`.
+Reading the official spreadsheet lives in :mod:`bot.registration.comuni_files`, applying it
+in :mod:`bot.registration.comuni_import`.
 """
 
 from __future__ import annotations

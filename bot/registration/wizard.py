@@ -228,54 +228,67 @@ class RegistrationFlow:
         pressed: int | None,
     ) -> Handled:
         """A button of the current step."""
+        if talk.step == Step.ZONE:
+            answer = self.zones.on_button(talk.data, action, value, talk.language)
+            if answer is ZoneAnswer.ASK_AGAIN:
+                return await self.conversations.ask(talk, who)
+            return None if answer is None else NEXT
+        if talk.step == Step.SUMMARY:
+            return await self._summary_button(talk, action, who, pressed)
+        if talk.step == Step.CONSENT and action in ("yes", "no"):
+            return await self._consent(talk, action == "yes", who)
+        return await self._answer(talk, action, value, who)
+
+    async def _consent(self, talk: Talk[RegistrationData], accepted: bool, who: Who) -> Handled:
+        if not accepted:
+            await self.conversations.end(who.user_id)
+            talk.say(self.catalog(talk.language, "consent.declined"))
+            return talk.out
+        await self.users.record_consent(who.user_id, self.clock.now())
+        talk.data.consented = True
+        return NEXT
+
+    async def _answer(
+        self, talk: Talk[RegistrationData], action: str, value: str, who: Who
+    ) -> Handled:
+        """The event, the Telegram name, the mode, the organisation skipped, the category."""
         step, data = talk.step, talk.data
-        if step == Step.CONSENT and action in ("yes", "no"):
-            if action == "no":
-                await self.conversations.end(who.user_id)
-                talk.say(self.catalog(talk.language, "consent.declined"))
-                return talk.out
-            await self.users.record_consent(who.user_id, self.clock.now())
-            data.consented = True
-            return NEXT
         if step == Step.EVENT and action == "ev":
             if value not in {e.id for e in await self.candidates(who.user_id)}:
                 return None
             data.event_id = value
-            return NEXT
-        if step == Step.NAME and action == "tg":
-            name = clean_text(who.full_name, NAME_MAX)
-            if name is None:
+        elif step == Step.NAME and action == "tg":
+            data.name = clean_text(who.full_name, NAME_MAX)
+            if data.name is None:
                 return None
-            data.name = name
-            return NEXT
-        if step == Step.ZONE:
-            answer = self.zones.on_button(data, action, value, talk.language)
-            if answer is ZoneAnswer.ASK_AGAIN:
-                return await self.conversations.ask(talk, who)
-            return None if answer is None else NEXT
-        if step == Step.MODE and action == "md":
+        elif step == Step.MODE and action == "md":
             event = self.texts.event(data.event_id)
             if event is None or value not in {m.value for m in event.modes}:
                 return None
             data.mode = value
-            return NEXT
-        if step == Step.ORGANISATION and action == "skip":
+        elif step == Step.ORGANISATION and action == "skip":
             data.organisation, data.organisation_done = None, True
-            return NEXT
-        if step == Step.CATEGORY and action in ("cat", "skip"):
+        elif step == Step.CATEGORY and action in ("cat", "skip"):
             if action == "cat" and value not in CATEGORIES:
                 return None
             data.category = value if action == "cat" else None
             data.category_done = True
-            return NEXT
-        if step == Step.SUMMARY and action == CONFIRM_REGISTRATION:
+        else:
+            return None
+        return NEXT
+
+    async def _summary_button(
+        self, talk: Talk[RegistrationData], action: str, who: Who, pressed: int | None
+    ) -> Handled:
+        """Confirm, edit (from the name on), or stop."""
+        if action == CONFIRM_REGISTRATION:
             return await self._complete(talk, who, pressed)
-        if step == Step.SUMMARY and action == "stop":
+        if action == "stop":
             await self.conversations.end(who.user_id)
             talk.say(self.catalog(talk.language, "abort.registration"))
             return talk.out
-        if step == Step.SUMMARY and action == "edit":
-            talk.data = RegistrationData(consented=True, event_id=data.event_id)
+        if action == "edit":
+            talk.data = RegistrationData(consented=True, event_id=talk.data.event_id)
             return NEXT
         return None
 

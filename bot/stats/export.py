@@ -83,33 +83,34 @@ def table(config: EventConfig, rows: Sequence[ExportRow]) -> list[list[Value]]:
     zones = {zone.number: zone for zone in config.zones}
     cells: list[list[Value]] = []
     for row in rows:
-        event = events.get(row.event_id)
-        venue = venues.get(row.venue_id or "")
-        zone = zones.get(row.zone)
+        r = row.registration
+        event = events.get(r.event_id)
+        venue = venues.get(r.venue_id or "")
+        zone = zones.get(r.zone)
         via: str | None = None
         if row.checked_in_by_self is not None:
             via = "self" if row.checked_in_by_self else "staff"
         cells.append(
             [
-                row.id,
-                row.event_id,
+                r.id,
+                r.event_id,
                 event.title.get("it") if event else None,
                 event.date if event else None,
-                row.display_name,
-                row.zone,
+                r.display_name,
+                r.zone,
                 zone.name if zone else None,
-                row.venue_id,
+                r.venue_id,
                 venue.name if venue else None,
-                row.mode,
-                row.status.value,
+                r.mode,
+                r.status.value,
                 row.waitlist_position,
-                row.organisation,
-                row.category,
-                row.language,
-                row.created_at,
-                row.updated_at,
-                row.cancelled_at,
-                row.checked_in_at,
+                r.organisation,
+                r.category,
+                r.language,
+                r.created_at,
+                r.updated_at,
+                r.cancelled_at,
+                r.checked_in_at,
                 via,
             ]
         )

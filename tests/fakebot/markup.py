@@ -150,6 +150,53 @@ class _Open:
     index: int
 
 
+def _close_tag(
+    name: str, at: int, pos16: int, stack: list[_Open], entities: list[dict[str, Any] | None]
+) -> None:
+    """``</name>`` at offset ``at``: the entity it ends gets its length (or is dropped, empty)."""
+    if not stack:
+        raise HtmlParseError(f'unexpected end tag "{name}" at offset {at}')
+    top = stack.pop()
+    if name != top.tag:
+        raise HtmlParseError(
+            f'can\'t find end tag corresponding to start tag "{top.tag}" '
+            f'(found "</{name}>" at offset {at})'
+        )
+    if top.entity is not None:
+        length = pos16 - top.start
+        if length > 0:
+            top.entity["offset"] = top.start
+            top.entity["length"] = length
+        else:
+            entities[top.index] = None
+
+
+def _open_tag(
+    source: str,
+    inner: str,
+    at: int,
+    pos16: int,
+    stack: list[_Open],
+    entities: list[dict[str, Any] | None],
+) -> None:
+    """``<inner>`` at offset ``at``: a supported start tag opens its entity."""
+    m = _TAG_NAME_RE.match(inner)
+    if m is None:
+        raise HtmlParseError(f"unescaped '<' at offset {at} (use &lt;): {source[at : at + 30]!r}")
+    tag = m.group(0).lower()
+    if tag not in SUPPORTED_TAGS:
+        raise HtmlParseError(f'unsupported start tag "{tag}" at offset {at}')
+    rest = inner[m.end() :]
+    if rest.rstrip().endswith("/"):
+        raise HtmlParseError(f'self-closing tag "<{inner}>" is not supported')
+    if rest and not rest[0].isspace():
+        raise HtmlParseError(f"can't parse tag <{inner}> at offset {at}")
+    attrs = _parse_attrs(rest, tag)
+    entity = _entity_for(tag, attrs, stack)
+    entities.append(entity)
+    stack.append(_Open(tag, pos16, entity, len(entities) - 1))
+
+
 def parse_html(source: str) -> ParsedText:
     """Parse Telegram HTML; return the plain text and entities or raise :class:`HtmlParseError`.
 
@@ -192,40 +239,9 @@ def parse_html(source: str) -> ParsedText:
             )
         inner = source[i + 1 : end]
         if inner.startswith("/"):
-            name = inner[1:].strip().lower()
-            if not stack:
-                raise HtmlParseError(f'unexpected end tag "{name}" at offset {i}')
-            top = stack.pop()
-            if name != top.tag:
-                raise HtmlParseError(
-                    f'can\'t find end tag corresponding to start tag "{top.tag}" '
-                    f'(found "</{name}>" at offset {i})'
-                )
-            if top.entity is not None:
-                length = pos16 - top.start
-                if length > 0:
-                    top.entity["offset"] = top.start
-                    top.entity["length"] = length
-                else:
-                    entities[top.index] = None
+            _close_tag(inner[1:].strip().lower(), i, pos16, stack, entities)
         else:
-            m = _TAG_NAME_RE.match(inner)
-            if m is None:
-                raise HtmlParseError(
-                    f"unescaped '<' at offset {i} (use &lt;): {source[i : i + 30]!r}"
-                )
-            tag = m.group(0).lower()
-            if tag not in SUPPORTED_TAGS:
-                raise HtmlParseError(f'unsupported start tag "{tag}" at offset {i}')
-            rest = inner[m.end() :]
-            if rest.rstrip().endswith("/"):
-                raise HtmlParseError(f'self-closing tag "<{inner}>" is not supported')
-            if rest and not rest[0].isspace():
-                raise HtmlParseError(f"can't parse tag <{inner}> at offset {i}")
-            attrs = _parse_attrs(rest, tag)
-            entity = _entity_for(tag, attrs, stack)
-            entities.append(entity)
-            stack.append(_Open(tag, pos16, entity, len(entities) - 1))
+            _open_tag(source, inner, i, pos16, stack, entities)
         i = end + 1
     if stack:
         raise HtmlParseError(f'can\'t find end tag corresponding to start tag "{stack[-1].tag}"')

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -165,6 +166,14 @@ def _type_name(value: Any) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# How a value of a primitive Bot API type is told apart (booleans are not numbers).
+_PRIMITIVE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "Boolean": lambda v: isinstance(v, bool),
+}
 
 
 class Spec:
@@ -414,32 +423,27 @@ class Spec:
                 self._check_one(item, inner, f"{path}[{i}]", ctx)
             return
         base = ref.base
-        if base == "String":
-            if not isinstance(value, str):
-                ctx.err(path, f"expected String, got {_type_name(value)} {_short(value)}")
-            elif value.startswith("attach://") and value[9:] not in ctx.files:
-                ctx.err(path, f"{value} refers to no uploaded file part")
-        elif base == "Integer":
-            if not isinstance(value, int) or isinstance(value, bool):
-                ctx.err(path, f"expected Integer, got {_type_name(value)} {_short(value)}")
-        elif base == "Float":
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                ctx.err(path, f"expected Float, got {_type_name(value)} {_short(value)}")
-        elif base == "Boolean":
-            if not isinstance(value, bool):
-                ctx.err(path, f"expected Boolean, got {_type_name(value)} {_short(value)}")
-        elif base == "InputFile":
-            if isinstance(value, UploadedFile):
-                return
-            if not isinstance(value, str):
-                ctx.err(path, f"expected InputFile, got {_type_name(value)}")
-            elif value.startswith("attach://") and value[9:] not in ctx.files:
-                ctx.err(path, f"{value} refers to no uploaded file part")
+        if base in _PRIMITIVE_CHECKS:
+            if not _PRIMITIVE_CHECKS[base](value):
+                ctx.err(path, f"expected {base}, got {_type_name(value)} {_short(value)}")
+        elif base in ("String", "InputFile"):
+            self._check_text_or_file(value, base, path, ctx)
         else:
             schema = self.types.get(base)
             if schema is None:
                 return  # unknown to the spec: accept
             self._check_object(value, schema, path, ctx)
+
+    @staticmethod
+    def _check_text_or_file(value: Any, base: str, path: str, ctx: _Ctx) -> None:
+        """A String, or an InputFile (an uploaded part, or a String: file id, URL, attach)."""
+        if base == "InputFile" and isinstance(value, UploadedFile):
+            return
+        if not isinstance(value, str):
+            shown = "" if base == "InputFile" else f" {_short(value)}"
+            ctx.err(path, f"expected {base}, got {_type_name(value)}{shown}")
+        elif value.startswith("attach://") and value[9:] not in ctx.files:
+            ctx.err(path, f"{value} refers to no uploaded file part")
 
     def _check_object(self, value: Any, schema: Schema, path: str, ctx: _Ctx) -> None:
         if schema.subtypes:

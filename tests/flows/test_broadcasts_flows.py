@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.broadcasts.flows import BroadcastButton
+from bot.broadcasts.service import BroadcastButton
 from bot.kernel.conversation import Content
 from bot.kernel.replies import Copy, Message, Outcome
 from bot.staff.roles import FACILITATOR

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.attendance.flows import CheckinButton
-from bot.broadcasts.flows import BroadcastButton
+from bot.broadcasts.service import BroadcastButton
 from bot.kernel.buttons import MAX_BYTES, ButtonData
 from bot.kernel.conversation import FlowButton
 from bot.registration.manage import ManageAction, ManageButton

@@ -1,0 +1,132 @@
+"""The ``psm-bot`` command: run the bot, check an event file, import the comune mapping.
+
+Exit codes: 0 success, 1 runtime failure, 2 invalid input (configuration, file, settings,
+a database that cannot be used, a token Telegram rejects). What stops a command is one line
+on stderr, never a traceback. Event-file problems are told in the organiser's language
+(Italian, or English with ``check-config --lang en`` / ``PSM_CLI_LANGUAGE=en``).
+
+Every command that reads the database first prints ``database: <absolute path>`` on stderr;
+the commands that only read it (``schedule``, ``export``) and ``import-links`` refuse a
+missing file instead of creating an empty one; ``import-comuni`` may create it (the mapping
+can be imported before the bot first runs) and says so.
+"""
+
+# (The docstring above is also the command's --help.) One module per command group:
+# bot.cli.check (check-config), bot.cli.comuni (import-comuni), bot.cli.reminders (schedule,
+# import-links), bot.cli.exports (export, qr), bot.cli.running (run), on bot.cli.common;
+# this module reads the command line and runs the command asked for.
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.cli import common
+from bot.cli.check import check_config
+from bot.cli.common import EXIT_INVALID
+from bot.cli.comuni import import_comuni
+from bot.cli.exports import export_registrations, export_results, qr_codes
+from bot.cli.reminders import import_links, schedule
+from bot.cli.running import run
+from config.messages import CLI_LANGUAGES
+from config.settings import load_settings
+from storage.errors import DatabaseError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="psm-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    check = commands.add_parser("check-config", help="validate an event file and summarise it")
+    check.add_argument("file", nargs="?", type=Path, help="event file (default: PSM_EVENT_FILE)")
+    check.add_argument(
+        "--lang",
+        choices=CLI_LANGUAGES,
+        help="language of the report: it (default) or en (default: PSM_CLI_LANGUAGE)",
+    )
+    comuni = commands.add_parser(
+        "import-comuni", help="import the comune -> zone mapping from .ods or .csv"
+    )
+    comuni.add_argument("file", type=Path)
+    schedule = commands.add_parser(
+        "schedule", help="print the timeline of reminders and how many each will reach"
+    )
+    schedule.add_argument("file", nargs="?", type=Path, help="event file (default: PSM_EVENT_FILE)")
+    links = commands.add_parser(
+        "import-links", help="import personal online links (CSV: registration_id|telegram_id, link)"
+    )
+    links.add_argument("file", type=Path)
+    links.add_argument(
+        "--event",
+        help="event id (default: the upcoming event with online registrants, if only one)",
+    )
+    comuni.add_argument(
+        "--replace",
+        action="store_true",
+        help="make the mapping exactly the file's (default: complete/update it)",
+    )
+    comuni.add_argument(
+        "--allow-new",
+        action="store_true",
+        help="add comuni that are not in the list (default: refuse the file)",
+    )
+    export = commands.add_parser(
+        "export", help="export the registrations (or the poll results) to a CSV or XLSX file"
+    )
+    export.add_argument("what", choices=("registrations", "results"))
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--event", help="event id (default: every event)")
+    export.add_argument(
+        "--out", type=Path, help="output file (default: iscrizioni-<event>-<time>.<format>)"
+    )
+    export.add_argument(
+        "--include-cancelled", action="store_true", help="registrations: the cancelled ones too"
+    )
+    qr = commands.add_parser(
+        "qr", help="PNG QR codes of every venue's check-in link and every zone's registration link"
+    )
+    qr.add_argument("--out", type=Path, default=Path("qr"), help="folder (default: qr)")
+    qr.add_argument("--bot-username", help="the bot's @username (default: PSM_BOT_USERNAME)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``psm-bot`` console script."""
+    try:
+        return _main(argv)
+    except DatabaseError as exc:  # not SQLite, read-only, a folder, a full disk, too new...
+        print(f"psm-bot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = "PSM_" + "_".join(str(p) for p in error["loc"]).upper()
+            print(f"settings: {field}: {error['msg']}", file=sys.stderr)
+        return EXIT_INVALID
+    common.LANGUAGE = getattr(args, "lang", None) or settings.cli_language
+    if args.command == "check-config":
+        return check_config(args.file or settings.event_file, common.LANGUAGE)
+    if args.command == "import-comuni":
+        return import_comuni(settings, args.file, replace=args.replace, allow_new=args.allow_new)
+    if args.command == "schedule":
+        return schedule(settings, args.file or settings.event_file)
+    if args.command == "import-links":
+        return import_links(settings, args.file, args.event)
+    if args.command == "export":
+        if args.what == "registrations":
+            return export_registrations(
+                settings, args.event, args.format, args.out, args.include_cancelled
+            )
+        return export_results(settings, args.event, args.format, args.out)
+    if args.command == "qr":
+        return qr_codes(settings, args.out, args.bot_username)
+    return run(settings)
