@@ -11,8 +11,7 @@ import aiosqlite
 
 from storage._time import from_db, to_db
 from storage.db import Database
-from storage.recipients import Recipient as Recipient  # bot.broadcasts imports it from here
-from storage.recipients import RecipientRepository
+from storage.recipients import Recipient, RecipientRepository
 
 
 @dataclass(frozen=True)

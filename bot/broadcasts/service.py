@@ -29,8 +29,9 @@ from bot.kernel.people import Languages
 from bot.kernel.replies import Button
 from bot.kernel.spreadsheet import Table, Value, to_csv
 from config.event import EventConfig
-from storage.broadcasts import Broadcast, BroadcastRepository, Recipient
+from storage.broadcasts import Broadcast, BroadcastRepository
 from storage.outbox import OutboxRepository, OutboxRow, Planned
+from storage.recipients import Recipient
 from storage.registrations import RegistrationRepository
 
 log = logging.getLogger(__name__)
