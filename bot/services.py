@@ -23,7 +23,11 @@ from bot.kernel.i18n import Catalog
 from bot.kernel.logs import log_task_failure
 from bot.kernel.outbox import OutboxSender, Transport
 from bot.kernel.people import Languages
+from bot.polls.ballots import Ballots
+from bot.polls.desk import SETUP_TTL
+from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
+from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
 from bot.registration.comuni import (
     Comune,
@@ -73,6 +77,7 @@ class Flows:
     broadcasts: BroadcastFlows
     stats: StatsFlows
     exports: ExportFlows
+    polls: PollStaffFlows  # ballots' taps, staff commands and buttons, quick questions, counts
 
 
 class Services:
@@ -110,8 +115,13 @@ class Services:
             self.registrations,
             self.languages,
         )
-        self.polls = PollService(
-            config, catalog, clock, PollRepository(db), self.registrations, self.users
+        poll_store = PollRepository(db)
+        self.polls = PollService(config, catalog, clock, poll_store, self.registrations, self.users)
+        self.ballots = Ballots(
+            config, catalog, clock, self.polls, poll_store, self.registrations, self.users
+        )
+        self.poll_notices = PollNotices(
+            config, catalog, self.polls, self.ballots, poll_store, self.registrations, self.users
         )
         self.poll_texts = ResultsPresenter(self.polls)
         self.flows = self._flows()
@@ -172,6 +182,21 @@ class Services:
             staff.help_sections,
         )
         stats_store = StatsRepository(self.db)
+        polls = PollStaffFlows(
+            conversations,
+            languages,
+            config,
+            catalog,
+            clock,
+            self.roles,
+            self.polls,
+            self.polls.store,
+            self.ballots,
+            self.poll_texts,
+            self._wake_outbox,
+        )
+        for flow in polls.conversation_flows:
+            conversations.add(flow, ttl=SETUP_TTL)
         return Flows(
             conversations=conversations,
             participant=participant,
@@ -210,6 +235,7 @@ class Services:
             ),
             stats=StatsFlows(languages, config, catalog, clock, self.roles, stats_store),
             exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
+            polls=polls,
         )
 
     async def _wake_outbox(self) -> None:
@@ -241,9 +267,9 @@ class Services:
         sender.register("reminder", self.reminders.render)
         sender.register("link_fix", self.reminders.render)
         sender.register("broadcast", self.broadcasts.render)
-        sender.register("poll", self.polls.render_ballot)
-        sender.register("poll_closed", self.polls.render_closed)
-        sender.register("poll_staff", self.polls.render_staff)
+        sender.register("poll", self.poll_notices.render_ballot)
+        sender.register("poll_closed", self.poll_notices.render_closed)
+        sender.register("poll_staff", self.poll_notices.render_staff)
         sender.register("results", self.poll_texts.render)
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)

@@ -21,6 +21,7 @@ from bot.kernel.commands import (
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
 )
+from bot.polls.buttons import BallotButton, StaffButton
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
@@ -78,17 +79,6 @@ def register(application: PsmApplication) -> None:
     private = filters.ChatType.PRIVATE
     new_messages = filters.UpdateType.MESSAGE  # edits of old messages are ignored
 
-    # 0. Polls (group -2, before everything): the text a poll set-up waits for (a quick
-    #    question, a count) and /annulla during one; both stop the other handlers only when a
-    #    set-up is open.
-    application.add_handler(
-        MessageHandler(private & new_messages & filters.TEXT & ~filters.COMMAND, polls.text),
-        group=-2,
-    )
-    application.add_handler(
-        CommandHandler(["annulla", "cancel"], polls.cancel, filters=private), group=-2
-    )
-
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
@@ -123,8 +113,12 @@ def register(application: PsmApplication) -> None:
     application.add_handler(
         CallbackQueryHandler(stats.export_button, pattern=ExportButton.pattern())
     )
-    # Polls: ballots (p|<poll>|...) and staff actions (p|f|...).
-    application.add_handler(CallbackQueryHandler(polls.button, pattern=r"^p\|"))
+    # Polls: staff actions (p|f|...) first, since the ballots' prefix (p|<poll>|...) is theirs
+    # too.
+    application.add_handler(CallbackQueryHandler(polls.staff_button, pattern=StaffButton.pattern()))
+    application.add_handler(
+        CallbackQueryHandler(polls.ballot_button, pattern=BallotButton.pattern())
+    )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a
     #    photo, a file...: the conversation engine gives it to the open flow, e.g. the

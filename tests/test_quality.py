@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from pathlib import Path
 
@@ -36,15 +35,6 @@ def test_mypy() -> None:
     run_tool("mypy")
 
 
-# The imports that still run up from the capabilities to bot.services (the composition
-# root): the lead's rewrite of the conversation engine removes them (issue 11).
-KNOWN_BACK_IMPORTS = {
-    ("bot.registration.flows", "bot.services"),
-    ("bot.polls.staff", "bot.services"),
-    ("bot.broadcasts.flows", "bot.services"),
-}
-
-
 def import_contracts() -> tuple[int, str]:
     """``lint-imports`` (the contracts in pyproject.toml): exit code and output."""
     executable = BIN / "lint-imports"
@@ -54,22 +44,10 @@ def import_contracts() -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    strict=False, reason="3 back-imports to bot.services, removed by the lead's rewrite"
-)
 def test_import_contracts() -> None:
     """The one-way rule and "the domain never imports telegram" hold (import-linter)."""
     code, output = import_contracts()
     assert code == 0, output
-
-
-def test_import_contracts_break_only_where_known() -> None:
-    """Until the rewrite lands, nothing breaks the contracts but the known back-imports."""
-    code, output = import_contracts()
-    broken = set(re.findall(r"^- (\S+) -> (\S+) \(l\.\d+\)$", output, re.MULTILINE))
-    assert broken <= KNOWN_BACK_IMPORTS, output
-    assert "the domain never imports telegram KEPT" in output, output
-    assert code == 0 or "Contracts: 1 kept, 1 broken." in output, output
 
 
 PACKAGES = ("bot", "handlers", "storage", "config")

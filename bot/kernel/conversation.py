@@ -188,11 +188,16 @@ class Conversations:
         self.catalog = catalog
         self.clock = clock
         self._flows: dict[str, Flow[Any]] = {}
+        self._ttl: dict[str, dt.timedelta] = {}
         self._stale: list[StaleHandler] = []
 
-    def add(self, flow: Flow[Any]) -> None:
-        """Run ``flow`` (by its name) from now on."""
+    def add(self, flow: Flow[Any], *, ttl: dt.timedelta | None = None) -> None:
+        """Run ``flow`` (by its name) from now on; with ``ttl``, a conversation of it whose
+        question was asked longer ago than that is over, as if there were none (a
+        facilitator's quick question left half-typed does not take a text hours later)."""
         self._flows[flow.name] = flow
+        if ttl is not None:
+            self._ttl[flow.name] = ttl
 
     def on_stale(self, handler: StaleHandler) -> None:
         """Give ``handler`` a look at stale presses first (e.g. a summary already confirmed:
@@ -261,6 +266,11 @@ class Conversations:
         here any more)."""
         conversation = await self.store.get(who.user_id)
         if conversation is None or conversation.flow not in self._flows:
+            return None
+        ttl = self._ttl.get(conversation.flow)
+        asked = conversation.updated_at
+        if ttl is not None and asked is not None and self.now() - asked > ttl:
+            await self.end(who.user_id)
             return None
         flow = self._flows[conversation.flow]
         return Talk(

@@ -1,25 +1,20 @@
-"""Polls at the zone tables: opening, ballots, taps, closing, and their outbox messages.
+"""Polls at the zone tables: the rules, opening and closing, results data and charts.
 
 - A **priority poll** offers the event file's strategies (or axes: see
   :meth:`config.event.EventConfig.poll_items`); each participant picks up to N in order of
-  priority — the order of their taps, shown as 1, 2, 3 on the buttons; tapping a chosen one
-  removes it — then confirms. With more than :data:`GROUP_THRESHOLD` items the buttons are
-  grouped by axis (the axes first, then one axis's strategies). A **quick poll** is a
-  facilitator's own question with 2 to 10 answers, single choice (a tap is the answer) or
-  multiple choice (taps, then confirm).
+  priority, then confirms (the ballots and taps: :mod:`bot.polls.ballots`). A **quick
+  poll** is a facilitator's own question with 2 to 10 answers (:func:`parse_quick`), single
+  choice (a tap is the answer) or multiple choice (taps, then confirm).
 - A poll belongs to an event, a zone and a table session of the agenda (the current one, or
   the next); it closes when the facilitator closes it or at the end of that session, checked
   by a periodic job and again on every tap, whichever notices first.
 - Who gets it: the zone's **in-person** confirmed registrants for that event (the tables are
-  in person; online participants follow the plenaries only). Ballots go out through the
-  outbox (kind ``poll``), so they are rate limited, durable and survive restarts.
-- Every tap is stored at once (``poll_ballots``); a confirmed answer replaces the
-  participant's rows in ``poll_answers``. Callback data is ``p|<poll>|<action>[|<value>]``
-  (at most 64 bytes) and everything in it is checked against the database: the poll exists
-  and is open, the presser is a confirmed in-person registrant of that zone and event, the
-  index is in range, N is not exceeded. Anything else gets a short alert and changes nothing.
-- Closing tells every ballot holder (outbox kind ``poll_closed``) and, when the session end
-  closed it, the facilitator who opened it (``poll_staff``).
+  in person; online participants follow the plenaries only). Opening queues a ballot for
+  each through the outbox (kind ``poll``, rendered by :mod:`bot.polls.notices`); closing
+  queues "the poll is closed" for every ballot holder (``poll_closed``) and, when the
+  session end closed it, a notice to the facilitator who opened it (``poll_staff``).
+- Results: the tallies as the results maths sees them, per zone and across zones
+  (:mod:`bot.polls.results`), and their charts (drawn once, cached).
 """
 
 from __future__ import annotations
@@ -34,13 +29,11 @@ from dataclasses import dataclass, replace
 
 from bot.kernel.clock import Clock
 from bot.kernel.format import date_text, time_text, zone_label
-from bot.kernel.i18n import Catalog, Raw, escape, language_for
-from bot.kernel.outbox import Outgoing, Prepared
-from bot.kernel.replies import Button, Keyboard, Message, Outcome
+from bot.kernel.i18n import Catalog
 from bot.polls.charts import Bar, HeatRow, bar_chart, heatmap
 from bot.polls.results import PollResult, Synthesis, Tally, compute_synthesis, poll_result
 from config.event import AgendaItem, AgendaKind, AttendanceMode, Event, EventConfig
-from storage.outbox import OutboxRow, Planned
+from storage.outbox import Planned
 from storage.polls import (
     PRIORITY,
     QUICK,
@@ -50,9 +43,8 @@ from storage.polls import (
     PollOption,
     PollRepository,
     RawTally,
-    Voter,
 )
-from storage.registrations import RegistrationRepository, Status
+from storage.registrations import RegistrationRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -63,11 +55,8 @@ GROUP_THRESHOLD = 10  # more items than this: buttons grouped by axis
 QUICK_OPTIONS = (2, 10)
 QUESTION_MAX = 200
 OPTION_MAX = 60
-LABEL_MAX = 58  # characters of an option on a button
-KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 NOTICE_VALIDITY = dt.timedelta(hours=6)
 SESSION_END, BY_FACILITATOR = "session_end", "facilitator"
-PREFIX = "p"
 CAPTION_MAX = 1000  # Telegram allows 1024 characters in a caption
 
 
@@ -111,7 +100,11 @@ def toggle(picks: Sequence[int], position: int, limit: int) -> list[int] | None:
 
 
 class PollService:
-    """Opening, ballots, taps and closing of polls; outbox renderers; results data."""
+    """The polls of the event: the items, opening and closing, results data, charts.
+
+    ``registrations`` and ``users`` are kept for the results' outbox renderer
+    (:class:`bot.polls.texts.ResultsPresenter`).
+    """
 
     def __init__(
         self,
@@ -129,10 +122,6 @@ class PollService:
         self.registrations = registrations
         self.users = users
         self._polls: dict[int, Poll] = {}
-        # (poll, user) -> (versions it was read at, voter): a room tapping does not read its
-        # registrations again on every tap; any change of registrations or languages (the
-        # repositories' versions) makes the next tap read them afresh.
-        self._voters: dict[tuple[int, int], tuple[tuple[int, int], Voter]] = {}
         self._charts: dict[str, bytes] = {}
         self._close_lock = asyncio.Lock()
         self._titles = {
@@ -365,369 +354,6 @@ class PollService:
         """Store how many people answered by hand."""
         await self.store.set_manual_respondents(poll.id, count)
         self._polls[poll.id] = replace(poll, manual_respondents=count)
-
-    # --- ballots ------------------------------------------------------------------------------
-    def grouped(self, poll: Poll) -> bool:
-        """Whether the poll's buttons are grouped by axis."""
-        axes = {o.axis for o in poll.options}
-        return poll.kind == PRIORITY and len(poll.options) > GROUP_THRESHOLD and len(axes) > 1
-
-    def _axis_order(self, poll: Poll) -> list[str]:
-        return list(dict.fromkeys(o.axis or "" for o in poll.options))
-
-    def _folder(self, poll: Poll, axis_id: str) -> list[PollOption] | None:
-        """The options of an axis shown as a folder; None when the axis is an item itself."""
-        options = [o for o in poll.options if (o.axis or "") == axis_id]
-        if len(options) == 1 and options[0].key == axis_id:
-            return None
-        return options
-
-    def _picks_text(self, poll: Poll, picks: Sequence[int], language: str) -> str:
-        names = [escape(self.label(poll.kind, poll.options[p], language)) for p in picks]
-        if poll.ranked:
-            return "\n".join(f"{rank}. {name}" for rank, name in enumerate(names, start=1))
-        return "\n".join(f"• {name}" for name in names)
-
-    def ballot(
-        self,
-        poll: Poll,
-        language: str,
-        picks: Sequence[int],
-        answer: Sequence[int] | None,
-        *,
-        axis: int | None = None,
-    ) -> Message:
-        """A participant's ballot: the question, their state, the buttons (open polls)."""
-        t = self.catalog
-        zone = zone_label(self.config, poll.zone)
-        states = []
-        if answer:
-            states.append(
-                t(
-                    language,
-                    "poll.state_answer",
-                    answer=Raw(self._picks_text(poll, answer, language)),
-                )
-            )
-        if list(picks) != list(answer or []) and picks:
-            states.append(
-                t(language, "poll.state_picks", picks=Raw(self._picks_text(poll, picks, language)))
-            )
-        if not states:
-            states.append(t(language, "poll.state_empty"))
-        state = Raw("\n\n".join(states))
-        closes = self.local_time(poll.closes_at)
-        if poll.kind == PRIORITY:
-            text = t(
-                language,
-                "poll.ballot_priority",
-                zone=zone,
-                session=self.session_title(poll, language),
-                count=poll.max_choices,
-                max=poll.max_choices,
-                closes=closes,
-                state=state,
-            )
-        else:
-            how = "poll.how_single" if poll.max_choices == 1 else "poll.how_multiple"
-            text = t(
-                language,
-                "poll.ballot_quick",
-                question=poll.question or "",
-                zone=zone,
-                how=t(language, how),
-                closes=closes,
-                state=state,
-            )
-        if not poll.is_open:
-            return Message(Raw(text + "\n\n" + t(language, "poll.ballot_closed")))
-        if axis is not None and self.grouped(poll):
-            axes = self._axis_order(poll)
-            if 0 <= axis < len(axes):
-                text = Raw(
-                    text
-                    + "\n\n"
-                    + t(language, "poll.axis_header", axis=self.axis_title(axes[axis], language))
-                )
-        return Message(text, self._ballot_buttons(poll, language, picks, axis))
-
-    def _option_button(
-        self, poll: Poll, option: PollOption, language: str, picks: Sequence[int]
-    ) -> Button:
-        label = self.label(poll.kind, option, language)
-        if len(label) > LABEL_MAX:
-            label = label[: LABEL_MAX - 1] + "…"
-        if option.position in picks:
-            mark = KEYCAPS[picks.index(option.position)] if poll.ranked else "✅"
-            label = f"{mark} {label}"
-        return Button(label, f"{PREFIX}|{poll.id}|t|{option.position}")
-
-    def _ballot_buttons(
-        self, poll: Poll, language: str, picks: Sequence[int], axis: int | None
-    ) -> Keyboard:
-        t = self.catalog
-        rows: Keyboard = []
-        if self.grouped(poll):
-            axes = self._axis_order(poll)
-            if axis is None or not 0 <= axis < len(axes):
-                for index, axis_id in enumerate(axes):
-                    folder = self._folder(poll, axis_id)
-                    if folder is None:  # an axis without strategies: the item itself
-                        item = next(o for o in poll.options if o.key == axis_id)
-                        rows.append([self._option_button(poll, item, language, picks)])
-                        continue
-                    chosen = sum(1 for p in picks if poll.options[p].axis == axis_id)
-                    title = self.axis_title(axis_id, language)
-                    if len(title) > LABEL_MAX - 6:
-                        title = title[: LABEL_MAX - 7] + "…"
-                    label = f"{title} ({chosen})" if chosen else title
-                    rows.append([Button(f"📂 {label}", f"{PREFIX}|{poll.id}|ax|{index}")])
-            else:
-                rows += [
-                    [self._option_button(poll, option, language, picks)]
-                    for option in poll.options
-                    if (option.axis or "") == axes[axis]
-                ]
-                rows.append([Button(t(language, "poll.back_button"), f"{PREFIX}|{poll.id}|home")])
-        else:
-            rows += [[self._option_button(poll, o, language, picks)] for o in poll.options]
-        if poll.kind == PRIORITY or poll.max_choices > 1:
-            confirm = t(language, "poll.confirm_button", picked=len(picks), max=poll.max_choices)
-            rows.append(
-                [
-                    Button(confirm, f"{PREFIX}|{poll.id}|ok"),
-                    Button(t(language, "poll.clear_button"), f"{PREFIX}|{poll.id}|clr"),
-                ]
-            )
-        return rows
-
-    async def tap(self, user_id: int, telegram_language: str | None, data: str) -> Outcome:
-        """A participant's button on a ballot: validate everything, store, answer.
-
-        The language comes with the voter's row (one read for both); only refusals before
-        it is known look the user up.
-        """
-        t = self.catalog
-
-        async def refuse(key: str, **params: object) -> Outcome:
-            user = await self.users.get(user_id)
-            language = language_for(telegram_language, user.language if user else None)
-            return Outcome(alert=t(language, key, **params), close_keyboard=False)
-
-        parts = data.split("|")
-        if len(parts) not in (3, 4) or parts[0] != PREFIX or not parts[1].isdigit():
-            return await refuse("button.invalid")
-        action, value = parts[2], parts[3] if len(parts) == 4 else None
-        if (action in ("t", "ax")) != (value is not None and value.isdigit()):
-            return await refuse("button.invalid")
-        if action not in ("t", "ok", "clr", "ax", "home"):
-            return await refuse("button.invalid")
-        found = await self.poll(int(parts[1]))
-        if found is None:
-            return await refuse("button.invalid")
-        poll = await self.fresh(found)
-        voter = await self._voter(poll, user_id)
-        if voter is None:
-            return await refuse("poll.alert_not_registered")
-        language = language_for(telegram_language, voter.language)
-        if voter.zone != poll.zone:
-            return Outcome(alert=t(language, "poll.alert_other_zone"), close_keyboard=False)
-        if voter.status != Status.CONFIRMED or voter.mode != AttendanceMode.IN_PERSON:
-            return Outcome(alert=t(language, "poll.alert_not_registered"), close_keyboard=False)
-        if not poll.is_open:
-            closed = self.ballot(poll, language, voter.answer or [], voter.answer)
-            return Outcome(alert=t(language, "poll.alert_closed"), edit=closed)
-        now = self.clock.now()
-        if not voter.has_ballot:
-            await self.store.add_ballot(poll.id, voter.registration_id, now)
-        out, picks, answer = await self._apply_tap(poll, voter, language, action, value, now)
-        if out.alert is None:  # as stored now, for the next tap
-            versions = (self.registrations.version, self.users.languages_version)
-            kept = replace(voter, picks=picks, answer=answer, has_ballot=True)
-            self._voters[(poll.id, user_id)] = (versions, kept)
-        return out
-
-    async def _voter(self, poll: Poll, user_id: int) -> Voter | None:
-        """The participant's registration and ballot in ``poll`` (cached between taps)."""
-        versions = (self.registrations.version, self.users.languages_version)
-        cached = self._voters.get((poll.id, user_id))
-        if cached is not None and cached[0] == versions:
-            return cached[1]
-        voter = await self.store.voter(poll.id, poll.event_id, user_id)
-        if voter is not None:
-            if len(self._voters) > 50_000:
-                self._voters.clear()
-            self._voters[(poll.id, user_id)] = (versions, voter)
-        return voter
-
-    async def _apply_tap(
-        self,
-        poll: Poll,
-        voter: Voter,
-        language: str,
-        action: str,
-        value: str | None,
-        now: dt.datetime,
-    ) -> tuple[Outcome, list[int], list[int] | None]:
-        """Carry out a valid participant's tap on an open poll: the answer, and the picks
-        and confirmed answer stored."""
-        t = self.catalog
-        invalid = Outcome(alert=t(language, "button.invalid"), close_keyboard=False)
-        picks, answer = voter.picks, voter.answer
-        axis: int | None = None
-        out = Outcome(close_keyboard=False)
-        if action == "ax":
-            axis = int(value or 0)
-            axes = self._axis_order(poll)
-            if not self.grouped(poll) or axis >= len(axes) or not self._folder(poll, axes[axis]):
-                return invalid, voter.picks, voter.answer
-        elif action == "home":
-            axis = None
-        elif action == "clr":
-            picks = []
-            await self.store.save_picks(poll.id, voter.registration_id, picks, now)
-            out.toast = t(language, "poll.toast_cleared")
-        elif action == "ok":
-            if not picks:
-                empty = Outcome(alert=t(language, "poll.alert_empty"), close_keyboard=False)
-                return empty, picks, answer
-            await self.store.save_answer(poll.id, voter.registration_id, picks, poll.ranked, now)
-            answer = list(picks)
-            out.toast = t(language, "poll.toast_saved")
-        else:  # a tap on an option
-            position = int(value or 0)
-            if position >= len(poll.options):
-                return invalid, voter.picks, voter.answer
-            option = poll.options[position]
-            name = self.label(poll.kind, option, language)
-            if poll.kind == QUICK and poll.max_choices == 1:
-                picks = [position]
-                await self.store.save_answer(poll.id, voter.registration_id, picks, False, now)
-                answer = list(picks)
-                out.toast = t(language, "poll.toast_saved")
-            else:
-                changed = toggle(picks, position, poll.max_choices)
-                if changed is None:
-                    alert = t(
-                        language,
-                        "poll.alert_too_many",
-                        count=poll.max_choices,
-                        max=poll.max_choices,
-                    )
-                    return Outcome(alert=alert, close_keyboard=False), picks, answer
-                picks = changed
-                await self.store.save_picks(poll.id, voter.registration_id, picks, now)
-                if position in picks and poll.ranked:
-                    out.toast = t(language, "poll.toast_added", rank=len(picks), option=name)
-                elif position in picks:
-                    out.toast = t(language, "poll.toast_chosen", option=name)
-                else:
-                    out.toast = t(language, "poll.toast_removed", option=name)
-            if self.grouped(poll) and self._folder(poll, option.axis or "") is not None:
-                axis = self._axis_order(poll).index(option.axis or "")
-        out.edit = self.ballot(poll, language, picks, answer, axis=axis)
-        return out, picks, answer
-
-    async def resend(self, user_id: int, language: str) -> Outcome:
-        """A participant's ``/sondaggio``: the open polls of their table, as new ballots."""
-        t = self.catalog
-        now = self.clock.now()
-        event = self.current_event(now)
-        registration = (
-            await self.registrations.active(event.id, user_id) if event is not None else None
-        )
-        out = Outcome()
-        if (
-            event is None
-            or registration is None
-            or registration.status is not Status.CONFIRMED
-            or registration.mode != AttendanceMode.IN_PERSON
-        ):
-            return out.add(Message(t(language, "poll.participant_not_at_table")))
-        polls = [await self.fresh(p) for p in await self.open_polls(event.id, registration.zone)]
-        polls = [p for p in polls if p.is_open]
-        if not polls:
-            return out.add(Message(t(language, "poll.none_open")))
-        for poll in polls:
-            await self.store.add_ballot(poll.id, registration.id, now)
-            picks, answer = await self.store.ballot(poll.id, registration.id)
-            out.add(self.ballot(poll, language, picks, answer))
-        return out
-
-    # --- outbox renderers ---------------------------------------------------------------------
-    async def _language(self, user_id: int, fallback: str) -> str:
-        user = await self.users.get(user_id)
-        return user.language if user is not None and user.language else fallback
-
-    async def render_ballot(self, row: OutboxRow, now: dt.datetime) -> Prepared:
-        """Outbox kind ``poll``: the ballot, as long as the poll is open and the person at
-        the table."""
-        poll = await self.poll(int(row.payload.get("poll", 0)))
-        if poll is None:
-            return Prepared(None, skip="poll_removed")
-        poll = await self.fresh(poll)
-        if not poll.is_open:
-            return Prepared(None, skip="poll_closed")
-        registration = (
-            await self.registrations.get(row.registration_id) if row.registration_id else None
-        )
-        if (
-            registration is None
-            or registration.status is not Status.CONFIRMED
-            or registration.zone != poll.zone
-            or registration.mode != AttendanceMode.IN_PERSON
-        ):
-            return Prepared(None, skip="not_at_table")
-        language = await self._language(row.user_id, registration.language)
-        picks, answer = await self.store.ballot(poll.id, registration.id)
-        message = self.ballot(poll, language, picks, answer)
-        return Prepared(Outgoing(text=message.text, buttons=message.buttons))
-
-    async def render_closed(self, row: OutboxRow, now: dt.datetime) -> Prepared:
-        """Outbox kind ``poll_closed``: the poll is closed, and what the participant answered."""
-        poll = await self.poll(int(row.payload.get("poll", 0)))
-        registration = (
-            await self.registrations.get(row.registration_id) if row.registration_id else None
-        )
-        if poll is None or registration is None or registration.user_id is None:
-            return Prepared(None, skip="poll_removed")
-        language = await self._language(row.user_id, registration.language)
-        _, answer = await self.store.ballot(poll.id, registration.id)
-        t = self.catalog
-        yours = (
-            t(
-                language,
-                "poll.closed_your_answer",
-                answer=Raw(self._picks_text(poll, answer, language)),
-            )
-            if answer
-            else t(language, "poll.closed_no_answer")
-        )
-        text = t(
-            language,
-            "poll.closed_notice",
-            title=self.title(poll, language),
-            zone=zone_label(self.config, poll.zone),
-            answer=yours,
-        )
-        return Prepared(Outgoing(text=text))
-
-    async def render_staff(self, row: OutboxRow, now: dt.datetime) -> Prepared:
-        """Outbox kind ``poll_staff``: the opener learns the session end closed the poll."""
-        poll = await self.poll(int(row.payload.get("poll", 0)))
-        if poll is None:
-            return Prepared(None, skip="poll_removed")
-        language = await self._language(row.user_id, "it")
-        tally = (await self.store.tallies([poll.id]))[poll.id]
-        text = self.catalog(
-            language,
-            "poll.closed_at_session_end",
-            title=self.title(poll, language),
-            zone=zone_label(self.config, poll.zone),
-            answered=tally.respondents,
-            registered=tally.registered,
-        )
-        return Prepared(Outgoing(text=text))
 
     # --- results data -------------------------------------------------------------------------
     def tally(self, poll: Poll, raw: RawTally) -> Tally:
