@@ -116,14 +116,14 @@ class Services:
             self.languages,
         )
         poll_store = PollRepository(db)
-        self.polls = PollService(config, catalog, clock, poll_store, self.registrations, self.users)
+        self.polls = PollService(config, catalog, clock, poll_store)
         self.ballots = Ballots(
             config, catalog, clock, self.polls, poll_store, self.registrations, self.users
         )
         self.poll_notices = PollNotices(
             config, catalog, self.polls, self.ballots, poll_store, self.registrations, self.users
         )
-        self.poll_texts = ResultsPresenter(self.polls)
+        self.poll_texts = ResultsPresenter(self.polls, self.registrations, self.users)
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
 

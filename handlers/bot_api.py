@@ -25,7 +25,7 @@ from telegram.ext import ExtBot
 
 from bot.kernel.i18n import Raw
 from bot.kernel.outbox import Blocked, DeliveryFailed, Outgoing, RetryLater
-from bot.kernel.replies import Copy, Document, Keyboard, Message, Photo, Reply, VenuePin
+from bot.kernel.replies import Copy, Document, Keyboard, Message, Photo, Reply
 from bot.kernel.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html
 from handlers.ratelimit import BULK, Pace, retry_seconds
 
@@ -74,16 +74,6 @@ class BotApi:
         """Send ``reply`` (in as many messages as it needs); returns the last message's id."""
         if isinstance(reply, Message):
             return await self._send_text(chat_id, reply.text, reply.buttons, pace)
-        if isinstance(reply, VenuePin):
-            sent = await self.bot.send_venue(
-                chat_id,
-                latitude=reply.latitude,
-                longitude=reply.longitude,
-                title=reply.title,
-                address=reply.address,
-                rate_limit_args=pace,
-            )
-            return sent.message_id
         if isinstance(reply, Copy):
             copied = await self.bot.copy_message(
                 chat_id,

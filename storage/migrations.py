@@ -309,4 +309,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX outbox_due_by_priority ON outbox (status, priority DESC, due_at, id);
     """,
+    # 7: the facilitators' poll set-ups are conversations like every other flow's
+    #    (``conversations``); their own table goes.
+    """
+    DROP TABLE poll_drafts;
+    """,
 ]

@@ -1,7 +1,7 @@
-"""Polls, ballots, answers, manual counts, facilitators' drafts and the export views.
+"""Polls, ballots, answers, manual counts and the export views.
 
 :class:`PollRepository` is the one repository for the poll tables, in three modules by job:
-polls, their options and recipients and the facilitators' drafts here, ballots and answers
+polls, their options and recipients here, ballots and answers
 in :mod:`storage.poll_ballots`, tallies, manual counts and views in :mod:`storage.poll_results`.
 
 Every tap is written at once: the picks being made go to ``poll_ballots``, a confirmed
@@ -13,10 +13,8 @@ their data stays counted, anonymously.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiosqlite
 
@@ -24,8 +22,6 @@ from storage._time import from_db, to_db
 from storage.db import Database
 from storage.outbox import OutboxRepository, Planned
 from storage.poll_ballots import BallotStore, positions
-from storage.poll_ballots import Voter as Voter  # re-exported: bot.polls.service imports it
-from storage.poll_results import RawTally as RawTally  # from here (likewise)
 from storage.poll_results import ResultStore
 from storage.recipients import Recipient, RecipientRepository
 from storage.registrations import Status
@@ -99,17 +95,6 @@ class Holder:
     user_id: int | None
     language: str
     answer: list[int] | None
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A facilitator's unfinished set-up: a step, a token for its buttons, and data."""
-
-    user_id: int
-    step: str
-    token: str
-    data: dict[str, Any]
-    updated_at: dt.datetime
 
 
 _POLL_COLUMNS = (
@@ -306,38 +291,3 @@ class PollRepository(BallotStore, ResultStore):
     async def queue(self, planned: Sequence[Planned], now: dt.datetime) -> int:
         """Put messages in the outbox (each dedupe key once); returns how many were new."""
         return await self._outbox.add(planned, now)
-
-    # --- drafts -----------------------------------------------------------------------------
-    async def draft(self, user_id: int) -> Draft | None:
-        """The user's unfinished set-up, if any."""
-        row = await self._db.fetchone(
-            "SELECT user_id, step, token, data, updated_at FROM poll_drafts WHERE user_id = ?",
-            (user_id,),
-        )
-        if row is None:
-            return None
-        updated = from_db(row["updated_at"])
-        assert updated is not None
-        return Draft(row["user_id"], row["step"], row["token"], json.loads(row["data"]), updated)
-
-    async def save_draft(self, draft: Draft) -> None:
-        """Create or replace the user's draft."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO poll_drafts (user_id, step, token, data, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, "
-                "token = excluded.token, data = excluded.data, updated_at = excluded.updated_at",
-                (
-                    draft.user_id,
-                    draft.step,
-                    draft.token,
-                    json.dumps(draft.data, ensure_ascii=False),
-                    to_db(draft.updated_at),
-                ),
-            )
-
-    async def delete_draft(self, user_id: int) -> bool:
-        """Drop the user's draft; True if there was one."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM poll_drafts WHERE user_id = ?", (user_id,))
-            return cursor.rowcount > 0

@@ -67,7 +67,6 @@ _ERASE_ELSEWHERE: tuple[tuple[str, bool], ...] = (
     # delivery records and conversations hold the Telegram id: they go with the rest
     ("DELETE FROM outbox WHERE user_id = ?", False),
     ("DELETE FROM conversations WHERE user_id = ?", False),
-    ("DELETE FROM poll_drafts WHERE user_id = ?", False),
     ("DELETE FROM users WHERE user_id = ?", False),
     # staff roles end (with the name kept for /staff); what they did stays, anonymously
     ("DELETE FROM roles WHERE user_id = ?", False),

@@ -184,8 +184,6 @@ async def test_synthesis_heatmap_is_transposed_and_in_the_readers_language(
         Catalog.load(),
         FakeClock(dt.datetime(2023, 12, 5, 12, tzinfo=dt.UTC)),
         None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
     )
     synthesis = Synthesis(
         zones=(5, 9),

@@ -1,4 +1,4 @@
-"""What the domain logic answers, independent of Telegram: texts, buttons, files, venues.
+"""What the domain logic answers, independent of Telegram: texts, buttons, files, photos, copies.
 
 Handlers turn these into Bot API calls; the domain never touches Telegram objects.
 Texts are HTML (see :mod:`bot.i18n`).
@@ -34,16 +34,6 @@ class Message:
 
 
 @dataclass(frozen=True)
-class VenuePin:
-    """A venue with a map pin."""
-
-    latitude: float
-    longitude: float
-    title: str
-    address: str
-
-
-@dataclass(frozen=True)
 class Document:
     """A file to send, with an optional caption (HTML) and buttons."""
 
@@ -71,7 +61,7 @@ class Photo:
     buttons: Keyboard = field(default_factory=list)
 
 
-Reply = Message | VenuePin | Document | Copy | Photo
+Reply = Message | Document | Copy | Photo
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from bot.kernel.replies import Button, Keyboard, Message, Outcome
 from bot.polls.buttons import BallotAction, BallotButton
 from bot.polls.service import GROUP_THRESHOLD, PollService, toggle
 from config.event import AttendanceMode, EventConfig
-from storage.polls import PRIORITY, QUICK, Poll, PollOption, PollRepository, Voter
+from storage.poll_ballots import Voter
+from storage.polls import PRIORITY, QUICK, Poll, PollOption, PollRepository
 from storage.registrations import RegistrationRepository, Status
 from storage.users import UserRepository
 

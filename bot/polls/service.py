@@ -34,6 +34,7 @@ from bot.polls.charts import Bar, HeatRow, bar_chart, heatmap
 from bot.polls.results import PollResult, Synthesis, Tally, compute_synthesis, poll_result
 from config.event import AgendaItem, AgendaKind, AttendanceMode, Event, EventConfig
 from storage.outbox import Planned
+from storage.poll_results import RawTally
 from storage.polls import (
     PRIORITY,
     QUICK,
@@ -42,10 +43,7 @@ from storage.polls import (
     Poll,
     PollOption,
     PollRepository,
-    RawTally,
 )
-from storage.registrations import RegistrationRepository
-from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +98,7 @@ def toggle(picks: Sequence[int], position: int, limit: int) -> list[int] | None:
 
 
 class PollService:
-    """The polls of the event: the items, opening and closing, results data, charts.
-
-    ``registrations`` and ``users`` are kept for the results' outbox renderer
-    (:class:`bot.polls.texts.ResultsPresenter`).
-    """
+    """The polls of the event: the items, opening and closing, results data, charts."""
 
     def __init__(
         self,
@@ -112,15 +106,11 @@ class PollService:
         catalog: Catalog,
         clock: Clock,
         store: PollRepository,
-        registrations: RegistrationRepository,
-        users: UserRepository,
     ) -> None:
         self.config = config
         self.catalog = catalog
         self.clock = clock
         self.store = store
-        self.registrations = registrations
-        self.users = users
         self._polls: dict[int, Poll] = {}
         self._charts: dict[str, bytes] = {}
         self._close_lock = asyncio.Lock()

@@ -19,6 +19,8 @@ from bot.polls.service import CAPTION_MAX, PollService
 from config.event import Event
 from storage.outbox import OutboxRow
 from storage.polls import Poll
+from storage.registrations import RegistrationRepository
+from storage.users import UserRepository
 
 TOP_OVERALL = 5
 TOP_DISAGREEMENT = 3
@@ -52,8 +54,12 @@ def fit(lines: list[str], limit: int = CAPTION_MAX) -> str:
 class ResultsPresenter:
     """Results texts and charts, in the reader's language."""
 
-    def __init__(self, polls: PollService) -> None:
+    def __init__(
+        self, polls: PollService, registrations: RegistrationRepository, users: UserRepository
+    ) -> None:
         self.polls = polls
+        self.registrations = registrations
+        self.users = users
         self.t = polls.catalog
         self.config = polls.config
         self._cache: dict[
@@ -339,7 +345,7 @@ class ResultsPresenter:
     async def render(self, row: OutboxRow, now: dt.datetime) -> Prepared:
         """Outbox kind ``results``: a zone's results, or the synthesis, as chart + caption."""
         registration = (
-            await self.polls.registrations.get(row.registration_id) if row.registration_id else None
+            await self.registrations.get(row.registration_id) if row.registration_id else None
         )
         if registration is None or not registration.active:
             return Prepared(None, skip="registration_inactive")
@@ -348,7 +354,7 @@ class ResultsPresenter:
         except KeyError:
             return Prepared(None, skip="event_removed")
         language = registration.language
-        user = await self.polls.users.get(row.user_id)
+        user = await self.users.get(row.user_id)
         if user is not None and user.language:
             language = user.language
         synthesis, zones = await self._synthesis(event.id)
