@@ -215,19 +215,43 @@ class ChangeFlow(_Confirming[ChangeData]):
         return await self.m.conversations.ask(talk, who)
 
 
-class CancelFlow(_Confirming[CancelData]):
-    """Cancel a registration."""
+class _ConfirmOnly(_Confirming[D]):
+    """A flow of one question: confirm (``confirmed``) or keep as it is."""
 
-    name: ClassVar[str] = "cancel"
-    data_type = CancelData
     text_steps: frozenset[str] = frozenset()
 
     def __init__(self, manage: Manage) -> None:
         self.m = manage
 
-    async def next_step(self, talk: Talk[CancelData], who: Who | None) -> str:
+    async def next_step(self, talk: Talk[D], who: Who | None) -> str:
         """Only the confirmation."""
         return ConfirmStep.CONFIRM
+
+    async def on_button(
+        self, talk: Talk[D], action: str, value: str, who: Who, pressed: int | None
+    ) -> Handled:
+        """Confirmed, or kept."""
+        if action not in ("ok", "no"):
+            return None
+        await self.m.conversations.end(who.user_id)
+        if action == "no":
+            return talk.out.add(Message(self.m.catalog(talk.language, "abort.done")))
+        return await self.confirmed(talk, who)
+
+    async def confirmed(self, talk: Talk[D], who: Who) -> Handled:
+        """Do it (the conversation has ended)."""
+        raise NotImplementedError
+
+    async def on_text(self, talk: Talk[D], text: str, who: Who) -> Handled:
+        """Only the buttons answer."""
+        return None
+
+
+class CancelFlow(_ConfirmOnly[CancelData]):
+    """Cancel a registration."""
+
+    name: ClassVar[str] = "cancel"
+    data_type = CancelData
 
     async def question(self, talk: Talk[CancelData], who: Who | None) -> list[Reply]:
         """Really cancel?"""
@@ -235,57 +259,27 @@ class CancelFlow(_Confirming[CancelData]):
         text = self.m.catalog(talk.language, "cancel.ask", event=title)
         return [Message(text, self.confirm_buttons(self.m.catalog, talk.language, talk.button))]
 
-    async def on_button(
-        self, talk: Talk[CancelData], action: str, value: str, who: Who, pressed: int | None
-    ) -> Handled:
-        """Confirmed, or kept."""
-        if action not in ("ok", "no"):
-            return None
-        await self.m.conversations.end(who.user_id)
-        if action == "no":
-            return talk.out.add(Message(self.m.catalog(talk.language, "abort.done")))
+    async def confirmed(self, talk: Talk[CancelData], who: Who) -> Handled:
+        """The registration is cancelled (and a waiting-list place promoted)."""
         return await self.m.cancel(talk, who)
 
-    async def on_text(self, talk: Talk[CancelData], text: str, who: Who) -> Handled:
-        """Only the buttons answer."""
-        return None
 
-
-class EraseFlow(_Confirming[EraseData]):
+class EraseFlow(_ConfirmOnly[EraseData]):
     """Erase all of one's personal data (and staff roles)."""
 
     name: ClassVar[str] = "erase"
     data_type = EraseData
-    text_steps: frozenset[str] = frozenset()
-
-    def __init__(self, manage: Manage) -> None:
-        self.m = manage
-
-    async def next_step(self, talk: Talk[EraseData], who: Who | None) -> str:
-        """Only the confirmation."""
-        return ConfirmStep.CONFIRM
 
     async def question(self, talk: Talk[EraseData], who: Who | None) -> list[Reply]:
         """What goes (and which roles end); really erase?"""
         text = await self.m.erasure.erase_question(talk.user_id, talk.language)
         return [Message(text, self.confirm_buttons(self.m.catalog, talk.language, talk.button))]
 
-    async def on_button(
-        self, talk: Talk[EraseData], action: str, value: str, who: Who, pressed: int | None
-    ) -> Handled:
-        """Confirmed, or kept."""
-        if action not in ("ok", "no"):
-            return None
-        await self.m.conversations.end(who.user_id)
-        if action == "no":
-            return talk.out.add(Message(self.m.catalog(talk.language, "abort.done")))
+    async def confirmed(self, talk: Talk[EraseData], who: Who) -> Handled:
+        """Everything personal goes; promoted waiting-list people are told."""
         promoted = await self.m.erasure.erase(who.user_id, talk.language, talk.out)
         talk.out.deliver.extend(await self.m.confirmations.promotions(promoted))
         return talk.out
-
-    async def on_text(self, talk: Talk[EraseData], text: str, who: Who) -> Handled:
-        """Only the buttons answer."""
-        return None
 
 
 class Manage:
