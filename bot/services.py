@@ -48,6 +48,7 @@ from bot.staff.flows import StaffFlows
 from bot.staff.roles import Roles
 from bot.stats.export import ExportFlows
 from bot.stats.figures import StatsFlows
+from bot.worksheets.service import WorksheetService
 from config.event import EventConfig
 from config.settings import Settings
 from storage.attendance import AttendanceRepository
@@ -62,6 +63,7 @@ from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
 from storage.stats import StatsRepository
 from storage.users import UserRepository
+from storage.worksheets import WorksheetRepository
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Services:
             config, catalog, self.polls, self.ballots, poll_store, self.registrations, self.users
         )
         self.poll_texts = ResultsPresenter(self.polls, self.registrations, self.users)
+        self.worksheets = WorksheetService(config, clock, self.polls, WorksheetRepository(db))
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
 

@@ -221,6 +221,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": "l'inizio {start} si sovrappone alla voce precedente, che finisce alle {end}",
         "en": "the start {start} overlaps the previous item, which ends at {end}",
     },
+    "not_table_session": {
+        "it": "'{value}' non è una sessione ai tavoli (kind: table_session): i contributi si "
+        "raccolgono solo ai tavoli",
+        "en": "'{value}' is not a table session (kind: table_session): contributions are "
+        "collected at the tables only",
+    },
     "unknown_item": {
         "it": "voce del programma sconosciuta '{value}' (voci: {known})",
         "en": "unknown agenda item '{value}' (items: {known})",

@@ -314,4 +314,81 @@ MIGRATIONS: list[str] = [
     """
     DROP TABLE poll_drafts;
     """,
+    # 8: session 2 at the tables. A zone's worksheets (one per strategy it chose, or that its
+    #    facilitator added), the contributions to their sections (from participants, by
+    #    registration; from the facilitator, by Telegram id), the facilitators' reports (one
+    #    per zone and event: a text per worksheet and section, '' for the free note) and the
+    #    regia's lock. Contributions reference registrations, so erasure leaves them anonymous.
+    """
+    CREATE TABLE worksheets (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        zone INTEGER NOT NULL,
+        strategy TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('poll', 'facilitator')),
+        poll_id INTEGER REFERENCES polls(id),
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        created_by INTEGER,
+        UNIQUE (event_id, zone, strategy)
+    );
+    CREATE INDEX worksheets_by_zone ON worksheets (event_id, zone, active, position);
+    CREATE TABLE contributions (
+        id INTEGER PRIMARY KEY,
+        worksheet_id INTEGER NOT NULL REFERENCES worksheets(id),
+        section TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('text', 'photo')),
+        text TEXT NOT NULL DEFAULT '',
+        photo TEXT,
+        origin TEXT NOT NULL CHECK (origin IN ('participant', 'facilitator')),
+        registration_id INTEGER REFERENCES registrations(id),
+        added_by INTEGER,
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'withdrawn', 'hidden')),
+        starred INTEGER NOT NULL DEFAULT 0,
+        merged_into INTEGER REFERENCES contributions(id),
+        dedupe TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX contributions_by_sheet ON contributions (worksheet_id, section, status);
+    CREATE INDEX contributions_by_registration ON contributions (registration_id);
+    CREATE TABLE zone_reports (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        zone INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted')),
+        updated_at TEXT NOT NULL,
+        updated_by INTEGER,
+        submitted_at TEXT,
+        submitted_by INTEGER,
+        UNIQUE (event_id, zone)
+    );
+    CREATE TABLE report_texts (
+        report_id INTEGER NOT NULL REFERENCES zone_reports(id),
+        worksheet_id INTEGER NOT NULL REFERENCES worksheets(id),
+        section TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (report_id, worksheet_id, section)
+    );
+    CREATE TABLE report_locks (
+        event_id TEXT PRIMARY KEY,
+        locked_at TEXT NOT NULL,
+        locked_by INTEGER
+    );
+    CREATE VIEW contributions_export AS
+    SELECT c.id AS item_id, w.event_id, w.zone, w.strategy, c.section, c.kind, c.text,
+           c.photo AS photo_file_id, c.origin AS source, c.starred, c.status,
+           CASE WHEN c.status = 'hidden' THEN 1 ELSE 0 END AS hidden,
+           c.merged_into, c.created_at AS time
+    FROM contributions c JOIN worksheets w ON w.id = c.worksheet_id
+    WHERE c.status != 'withdrawn';
+    CREATE VIEW reports_export AS
+    SELECT r.event_id, r.zone, w.strategy, t.section, t.text, r.status,
+           r.submitted_at, r.updated_at
+    FROM zone_reports r
+    JOIN report_texts t ON t.report_id = r.id
+    JOIN worksheets w ON w.id = t.worksheet_id;
+    """,
 ]

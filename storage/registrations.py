@@ -76,6 +76,13 @@ _ERASE_ELSEWHERE: tuple[tuple[str, bool], ...] = (
     ("UPDATE online_links SET set_by = NULL WHERE set_by = ?", False),
     ("UPDATE polls SET opened_by = NULL WHERE opened_by = ?", False),
     ("UPDATE poll_manual_counts SET entered_by = NULL WHERE entered_by = ?", False),
+    # session 2: contributions stay with their zone (and their registration, now erased);
+    # what a facilitator added or wrote stays without who did it
+    ("UPDATE contributions SET added_by = NULL WHERE added_by = ?", False),
+    ("UPDATE worksheets SET created_by = NULL WHERE created_by = ?", False),
+    ("UPDATE zone_reports SET updated_by = NULL WHERE updated_by = ?", False),
+    ("UPDATE zone_reports SET submitted_by = NULL WHERE submitted_by = ?", False),
+    ("UPDATE report_locks SET locked_by = NULL WHERE locked_by = ?", False),
 )
 
 

@@ -1,4 +1,5 @@
-"""Per-language message catalogs (``bot/locales/<lang>.yaml``) and HTML-safe formatting.
+"""Per-language message catalogs (``bot/locales/<lang>.yaml``, plus a capability's own
+``bot/locales/<lang>/<capability>.yaml``) and HTML-safe formatting.
 
 Messages are sent with HTML parse mode: every placeholder value is escaped unless it is
 wrapped in :class:`Raw` (text the bot itself built from escaped pieces).
@@ -115,9 +116,21 @@ def placeholders(template: str | dict[str, str]) -> set[str]:
 @cache
 def _bundled() -> Catalog:
     messages: dict[str, dict[str, Any]] = {}
+    locales = resources.files("bot").joinpath("locales")
     for language in LANGUAGES:
-        text = resources.files("bot").joinpath(f"locales/{language}.yaml").read_text("utf-8")
         flat: dict[str, Any] = {}
-        _flatten("", yaml.safe_load(text), flat)
+        _flatten("", yaml.safe_load(locales.joinpath(f"{language}.yaml").read_text("utf-8")), flat)
+        # a capability may keep its messages in locales/<lang>/<capability>.yaml
+        folder = locales.joinpath(language)
+        parts = sorted(folder.iterdir(), key=lambda p: p.name) if folder.is_dir() else []
+        for part in parts:
+            if not part.name.endswith(".yaml"):
+                continue
+            more: dict[str, Any] = {}
+            _flatten("", yaml.safe_load(part.read_text("utf-8")), more)
+            repeated = sorted(set(more) & set(flat))
+            if repeated:
+                raise ValueError(f"locales/{language}/{part.name} repeats keys: {repeated}")
+            flat.update(more)
         messages[language] = flat
     return Catalog(messages)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from config.event.models import (
     PLACEHOLDERS,
     AgendaItem,
+    AgendaKind,
     AttendanceMode,
     Audience,
     Axis,
@@ -313,6 +314,34 @@ def _event_issues(parts: Parts, event_parts: EventParts, where: str) -> Iterator
                 end=_clock(previous_end),
             )
         previous_end = max(previous_end or item.end, item.end)
+    yield from _worksheet_issues(event_parts, where)
+
+
+def _worksheet_issues(event_parts: EventParts, where: str) -> Iterator[Issue]:
+    """The contribution sessions are table sessions of the agenda; section ids are unique."""
+    event = event_parts.event
+    sheets = event.worksheets
+    if sheets is None:
+        return
+    kinds = {event.item_id(i): item.kind for i, item in enumerate(event.agenda)}
+    for index, session in enumerate(sheets.sessions):
+        if session not in kinds:
+            known = listing(dict.fromkeys(event_parts.item_ids))
+            yield issue(
+                f"{where}.worksheets.sessions[{index}]", "unknown_item", value=session, known=known
+            )
+        elif kinds[session] is not AgendaKind.TABLE_SESSION:
+            yield issue(f"{where}.worksheets.sessions[{index}]", "not_table_session", value=session)
+    seen: set[str] = set()
+    for section in sheets.sections:
+        if section.id in seen:
+            yield issue(
+                f"{where}.worksheets.sections[{section.id}]",
+                "duplicate_id",
+                value=section.id,
+                first=f"sections[{section.id}]",
+            )
+        seen.add(section.id)
 
 
 def _reminder_issues(
