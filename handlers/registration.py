@@ -51,6 +51,7 @@ def content_of(message: TelegramMessage) -> Content:
         size=document.file_size if document else None,
         download=download,
         chat_id=message.chat_id,
+        file_id=message.photo[-1].file_id if message.photo else None,  # the largest size
     )
 
 

@@ -94,6 +94,7 @@ class Content:
     size: int | None = None  # of the file, in bytes, when Telegram says
     download: Callable[[], Awaitable[bytes]] | None = None  # the file, when there is one
     chat_id: int | None = None  # where the message is (to copy it, e.g. a broadcast)
+    file_id: str | None = None  # a photo's (largest size), to send it again by reference
 
 
 D = TypeVar("D", bound=FlowData)
