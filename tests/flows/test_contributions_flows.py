@@ -436,3 +436,16 @@ async def test_a_long_list_is_paged(domain: Domain) -> None:
     assert "Contributo numero 1\n" not in page.edit.text
     assert isinstance(page.edit, Message)
     assert [b.label for row in page.edit.buttons for b in row] == ["↩️ 6", "↩️ 7", "◀︎"]
+
+
+async def test_a_hidden_contribution_stays_listed_but_cannot_be_withdrawn(domain: Domain) -> None:
+    await confirm(domain, ANNA, "Fuori tema")
+    await confirm(domain, ANNA, "Pertinente")
+    hidden, _ = await stored(domain)
+    store = domain.services.worksheets.store
+    assert await store.set_status(hidden.id, "hidden", SESSION_2)
+    out = await domain.flows.contributions.my_contributions_command(ANNA)
+    assert "Fuori tema" in texts(out)[0] and labels(out) == ["↩️ 2"]
+    out = await press_data(domain, ANNA, WithdrawButton(hidden.id, 0).pack())
+    assert out.alert is not None
+    assert [i.status for i in await stored(domain)] == ["hidden", "active"]
