@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.attendance.flows import AttendanceFlows
@@ -48,6 +49,12 @@ from bot.staff.flows import StaffFlows
 from bot.staff.roles import Roles
 from bot.stats.export import ExportFlows
 from bot.stats.figures import StatsFlows
+from bot.worksheets.access import ContributionGate
+from bot.worksheets.contributions import ContributionFlow
+from bot.worksheets.intro import KIND as WORKSHEETS_NOTICE
+from bot.worksheets.intro import WorksheetNotices
+from bot.worksheets.mine import MyContributions
+from bot.worksheets.participants import ContributionFlows
 from bot.worksheets.service import WorksheetService
 from config.event import EventConfig
 from config.settings import Settings
@@ -59,11 +66,15 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
+from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
 from storage.stats import StatsRepository
 from storage.users import UserRepository
 from storage.worksheets import WorksheetRepository
+
+# A contribution left half-written for this long is dropped (its next text is not taken).
+CONTRIBUTION_TTL = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ class Flows:
     stats: StatsFlows
     exports: ExportFlows
     polls: PollStaffFlows  # ballots' taps, staff commands and buttons, quick questions, counts
+    contributions: ContributionFlows  # session 2: /contributo, /contributi, their buttons
 
 
 class Services:
@@ -127,6 +139,15 @@ class Services:
         )
         self.poll_texts = ResultsPresenter(self.polls, self.registrations, self.users)
         self.worksheets = WorksheetService(config, clock, self.polls, WorksheetRepository(db))
+        self.worksheet_notices = WorksheetNotices(  # part A: the session-2 notice
+            config,
+            catalog,
+            self.worksheets,
+            self.registrations,
+            RecipientRepository(db),
+            self.outbox,
+            self.users,
+        )
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
 
@@ -200,6 +221,7 @@ class Services:
         )
         for flow in polls.conversation_flows:
             conversations.add(flow, ttl=SETUP_TTL)
+        contributions = self._contribution_flows(conversations)
         return Flows(
             conversations=conversations,
             participant=participant,
@@ -239,7 +261,18 @@ class Services:
             stats=StatsFlows(languages, config, catalog, clock, self.roles, stats_store),
             exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
             polls=polls,
+            contributions=contributions,
         )
+
+    def _contribution_flows(self, conversations: Conversations) -> ContributionFlows:
+        """Part A of session 2: the participants' contributions."""
+        config, catalog = self.config, self.catalog
+        gate = ContributionGate(config, catalog, self.worksheets, self.registrations)
+        flow = ContributionFlow(conversations, catalog, self.worksheets, gate)
+        conversations.add(flow, ttl=CONTRIBUTION_TTL)
+        conversations.on_stale(flow.on_stale)
+        mine = MyContributions(config, catalog, self.worksheets, gate)
+        return ContributionFlows(self.languages, catalog, gate, flow, mine)
 
     async def _wake_outbox(self) -> None:
         """Start delivering what was just put in the outbox."""
@@ -274,6 +307,7 @@ class Services:
         sender.register("poll_closed", self.poll_notices.render_closed)
         sender.register("poll_staff", self.poll_notices.render_staff)
         sender.register("results", self.poll_texts.render)
+        sender.register(WORKSHEETS_NOTICE, self.worksheet_notices.render)
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)
         await sender.recover()
@@ -285,6 +319,7 @@ class Services:
         """Periodic work: start due broadcasts, show progress, deliver due messages."""
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
+        await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone
         if self.sender is not None:
             await self.sender.drain_soon()
 

@@ -26,9 +26,11 @@ from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
 from bot.stats.export import ExportButton
+from bot.worksheets import contribution_buttons
 from handlers import (
     attendance,
     broadcasts,
+    contributions,
     errors,
     links,
     membership,
@@ -48,6 +50,8 @@ _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "delete_my_data": registration.delete_my_data,
     "language": registration.language,
     "help": registration.help_command,
+    "contribute": contributions.contribute,  # session 2 (handlers/contributions.py)
+    "my_contributions": contributions.my_contributions,
     "myid": organisers.my_id,  # /mioid: in no menu, listed by /aiuto
 }
 # Staff commands: every callback checks the role itself and refuses politely.
@@ -118,6 +122,9 @@ def register(application: PsmApplication) -> None:
     application.add_handler(CallbackQueryHandler(polls.staff_button, pattern=StaffButton.pattern()))
     application.add_handler(
         CallbackQueryHandler(polls.ballot_button, pattern=BallotButton.pattern())
+    )
+    application.add_handler(  # session 2: contribute, my contributions, withdraw (c|...)
+        CallbackQueryHandler(contributions.button, pattern=contribution_buttons.pattern())
     )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a

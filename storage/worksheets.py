@@ -481,3 +481,35 @@ class WorksheetRepository:
         for zone, state in states.items():
             counts.setdefault(zone, ZoneCounts(zone, 0, 0, 0, state))
         return counts
+
+    # --- part A: participants' contributions ------------------------------------------------
+    async def by_dedupe(self, dedupe: str) -> Contribution | None:
+        """The contribution stored with this ``dedupe`` key (a confirming press), if any."""
+        row = await self._db.fetchone(
+            f"SELECT {_ITEM} FROM contributions WHERE dedupe = ?", (dedupe,)
+        )
+        return _item(row) if row is not None else None
+
+    async def own_items(self, event_id: str, user_id: int) -> list[Contribution]:
+        """A participant's contributions to an event's worksheets (any of their registrations
+        for it), not withdrawn, oldest first; hidden ones included (they are still theirs)."""
+        rows = await self._db.fetchall(
+            f"SELECT {', '.join('c.' + c.strip() for c in _ITEM.split(','))} "
+            "FROM contributions c JOIN registrations r ON r.id = c.registration_id "
+            "JOIN worksheets w ON w.id = c.worksheet_id "
+            "WHERE r.user_id = ? AND w.event_id = ? AND c.status != 'withdrawn' ORDER BY c.id",
+            (user_id, event_id),
+        )
+        return [_item(row) for row in rows]
+
+    async def withdraw_own(self, item_id: int, user_id: int, now: dt.datetime) -> bool:
+        """Withdraw a participant's own active contribution; False if it is not theirs or
+        not active (withdrawn already, hidden by the facilitator)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE contributions SET status = 'withdrawn', updated_at = ? "
+                "WHERE id = ? AND status = 'active' AND registration_id IN "
+                "(SELECT id FROM registrations WHERE user_id = ?)",
+                (to_db(now), item_id, user_id),
+            )
+            return cursor.rowcount == 1

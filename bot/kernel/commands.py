@@ -26,6 +26,8 @@ PARTICIPANT_COMMANDS = (
     Command("register", "iscrizione"),
     Command("agenda", "programma"),
     Command("link", "link"),
+    Command("contribute", "contributo"),  # session 2: a contribution to a worksheet
+    Command("my_contributions", "contributi"),  # session 2: one's own, to withdraw one
     Command("cancel", "annulla"),
     Command("privacy", "privacy"),
     Command("delete_my_data", "cancella_dati"),
