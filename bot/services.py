@@ -48,6 +48,14 @@ from bot.staff.flows import StaffFlows
 from bot.staff.roles import Roles
 from bot.stats.export import ExportFlows
 from bot.stats.figures import StatsFlows
+from bot.worksheets.board import BoardViews
+from bot.worksheets.board_edit import SETUP_TTL as SHEET_SETUP_TTL
+from bot.worksheets.board_edit import AddItemFlow, StrategyFlow
+from bot.worksheets.board_press import BoardFlows
+from bot.worksheets.deadline import REPORT_REMINDER, ReportReminders
+from bot.worksheets.desk import SheetDesk
+from bot.worksheets.report import ReportFlows
+from bot.worksheets.report_flow import REPORT_SUBMITTED, ReportFlow
 from bot.worksheets.service import WorksheetService
 from config.event import EventConfig
 from config.settings import Settings
@@ -80,6 +88,9 @@ class Flows:
     stats: StatsFlows
     exports: ExportFlows
     polls: PollStaffFlows  # ballots' taps, staff commands and buttons, quick questions, counts
+    # --- session 2, part B: the facilitator's board and report ---
+    board: BoardFlows  # /scheda and every w| button
+    reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
 
 
 class Services:
@@ -200,6 +211,7 @@ class Services:
         )
         for flow in polls.conversation_flows:
             conversations.add(flow, ttl=SETUP_TTL)
+        board, reports = self._board_flows(conversations)
         return Flows(
             conversations=conversations,
             participant=participant,
@@ -239,7 +251,33 @@ class Services:
             stats=StatsFlows(languages, config, catalog, clock, self.roles, stats_store),
             exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
             polls=polls,
+            board=board,
+            reports=reports,
         )
+
+    def _board_flows(self, conversations: Conversations) -> tuple[BoardFlows, ReportFlows]:
+        """Session 2, part B: the facilitator's board, its set-ups, the report, the reminder."""
+        desk = SheetDesk(
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.worksheets,
+            self._wake_outbox,
+        )
+        views = BoardViews(desk)
+        add_item, strategy = (
+            AddItemFlow(desk, views, conversations),
+            StrategyFlow(desk, views, conversations),
+        )
+        report_flow = ReportFlow(desk, conversations, self.outbox)
+        for flow in (add_item, strategy):
+            conversations.add(flow, ttl=SHEET_SETUP_TTL)
+        conversations.add(report_flow)  # a report's draft waits as long as it takes
+        reports = ReportFlows(desk, report_flow)
+        self.report_reminders = ReportReminders(desk, self.outbox)
+        return BoardFlows(desk, views, add_item, strategy, reports), reports
 
     async def _wake_outbox(self) -> None:
         """Start delivering what was just put in the outbox."""
@@ -276,6 +314,9 @@ class Services:
         sender.register("results", self.poll_texts.render)
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)
+        # session 2, part B (part C may register its own renderer for report_submitted)
+        sender.register(REPORT_SUBMITTED, self.flows.reports.render_submitted)
+        sender.register(REPORT_REMINDER, self.report_reminders.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
         self.sender = self.broadcasts.sender = sender
@@ -285,6 +326,7 @@ class Services:
         """Periodic work: start due broadcasts, show progress, deliver due messages."""
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
+        await self.report_reminders.plan(self.clock.now())  # session 2: the report deadline
         if self.sender is not None:
             await self.sender.drain_soon()
 
