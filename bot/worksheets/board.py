@@ -87,7 +87,7 @@ class BoardViews:
                         "board.zone_line",
                         number=number,
                         title=title,
-                        count=len(visible),
+                        n=len(visible),
                         new=new,
                     )
                 )
@@ -117,7 +117,7 @@ class BoardViews:
                     language,
                     "board.section_line",
                     section=name,
-                    count=len(inside),
+                    n=len(inside),
                     starred=sum(1 for i in inside if i.starred),
                     new=new,
                 )
@@ -163,7 +163,7 @@ class BoardViews:
             section=section.title.get(language),
             page=page + 1,
             pages=pages,
-            count=len(visible),
+            n=len(visible),
         )
         lines = [header, ""]
         buttons: Keyboard = []
@@ -210,12 +210,12 @@ class BoardViews:
         photos = sum(1 for i in every if i.visible and i.kind == "photo" and i.photo)
         if photos:
             extra.append(
-                _button(self.t(language, "board.photos", count=photos), A.PHOTOS, sheet.id, index)
+                _button(self.t(language, "board.photos", n=photos), A.PHOTOS, sheet.id, index)
             )
         hidden = sum(1 for i in every if not i.visible)
         if hidden:
             extra.append(
-                _button(self.t(language, "board.hidden", count=hidden), A.HIDDEN, sheet.id, index)
+                _button(self.t(language, "board.hidden", n=hidden), A.HIDDEN, sheet.id, index)
             )
         if extra:
             rows.append(extra)
