@@ -169,7 +169,7 @@ class BoardViews:
         buttons: Keyboard = []
         for item in shown:
             line = self.desk.item_line(
-                item, language, new=seen is not None and item.created_at > seen
+                item, sheet.zone, language, new=seen is not None and item.created_at > seen
             )
             if merged[item.id]:
                 line += "\n    " + self.t(language, "board.merged_count", count=merged[item.id])
@@ -246,7 +246,7 @@ class BoardViews:
         for item in gone:
             key = "board.was_merged" if item.merged_into is not None else "board.was_hidden"
             state = self.t(language, key, id=item.merged_into or 0)
-            lines.append(f"{self.desk.item_line(item, language)} · {state}")
+            lines.append(f"{self.desk.item_line(item, sheet.zone, language)} · {state}")
             buttons.append(
                 [_button(self.t(language, "board.restore", id=item.id), A.RESTORE, item.id)]
             )

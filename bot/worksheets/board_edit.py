@@ -20,7 +20,7 @@ from typing import ClassVar
 from bot.kernel.conversation import NEXT, Content, Conversations, FlowData, Handled, Talk
 from bot.kernel.i18n import Raw, escape
 from bot.kernel.people import Who, clean_text
-from bot.kernel.replies import Keyboard, Message, Outcome, Reply
+from bot.kernel.replies import Button, Keyboard, Message, Outcome, Reply
 from bot.worksheets.board import BoardViews
 from bot.worksheets.desk import SheetDesk, short
 from bot.worksheets.service import TEXT_MAX
@@ -75,7 +75,7 @@ class AddItemFlow:
         data = talk.data
         return AddStep.CONTENT if data.text is None and data.photo is None else AddStep.CONFIRM
 
-    def _cancel(self, talk: Talk[AddData]) -> list:  # type: ignore[type-arg]
+    def _cancel(self, talk: Talk[AddData]) -> list[Button]:
         return [talk.button(self.t(talk.language, "board.cancel"), CANCEL)]
 
     async def question(self, talk: Talk[AddData], who: Who | None) -> list[Reply]:

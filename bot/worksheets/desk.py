@@ -109,15 +109,15 @@ class SheetDesk:
         return (sheet, event) if event is not None and event.worksheets is not None else None
 
     # --- items ------------------------------------------------------------------------------
-    def source(self, item: Contribution, language: str) -> Raw:
+    def source(self, item: Contribution, zone: int, language: str) -> Raw:
         """Where an item comes from, at zone level only: never a participant's name."""
         key = "board.from_facilitator" if item.origin == Origin.FACILITATOR else "board.from_zone"
-        return self.t(language, key)
+        return self.t(language, key, zone=zone)
 
-    def item_line(self, item: Contribution, language: str, *, new: bool = False) -> str:
+    def item_line(self, item: Contribution, zone: int, language: str, *, new: bool = False) -> str:
         """``#12 ⭐ text (source)`` for the board (HTML)."""
         marks = ("⭐ " if item.starred else "") + ("🆕 " if new else "")
         body = f"📷 {escape(item.text)}" if item.kind == "photo" else escape(item.text)
         if item.kind == "photo" and not item.text:
             body = "📷"
-        return f"<b>#{item.id}</b> {marks}{body} <i>({self.source(item, language)})</i>"
+        return f"<b>#{item.id}</b> {marks}{body} <i>({self.source(item, zone, language)})</i>"

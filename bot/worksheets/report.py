@@ -106,7 +106,10 @@ class ReportFlows:
                 if section == NOTE and not text:
                     continue
                 name = self.flow.slot_title(event, (sheet, section), language)
-                lines.append(f"<u>{escape(name)}</u>\n{escape(text) if text else '—'}")
+                if text:
+                    lines.append(f"<u>{escape(name)}</u>\n{escape(text)}")
+                else:
+                    lines.append(f"<u>{escape(name)}</u>: —")
         if not sheets:
             lines += ["", self.t(language, "worksheets.none_yet", zone=zone)]
         return Raw("\n".join(lines))
