@@ -17,6 +17,7 @@ import pytest
 from bot.kernel.buttons import MAX_BYTES
 from bot.kernel.clock import FakeClock
 from bot.kernel.conversation import Content, FlowButton
+from bot.kernel.people import Who
 from bot.kernel.replies import Album, Outcome
 from bot.kernel.textsplit import TEXT_LIMIT
 from bot.services import Services
@@ -245,3 +246,12 @@ async def test_replace_and_add_a_strategy(services: Services) -> None:
     assert unpacked is not None
     refused = await conversations.press(FAC5, unpacked, None)
     assert refused.alert
+
+
+async def test_the_board_and_the_report_speak_english(services: Services) -> None:
+    fabio = Who(FAC5.user_id, "Fabio", None, "en")
+    zone = await services.flows.board.command(fabio)
+    assert "Worksheets · Zone 5 · Pinerolese" in text(zone)
+    assert "Green revolution" in text(zone)
+    report = await services.flows.reports.command(fabio)
+    assert "Report · Zone 5" in text(report) and "step 1 of 18" in text(report)
