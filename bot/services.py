@@ -55,7 +55,7 @@ from bot.worksheets.board_press import BoardFlows
 from bot.worksheets.deadline import REPORT_REMINDER, ReportReminders
 from bot.worksheets.desk import SheetDesk
 from bot.worksheets.report import ReportFlows
-from bot.worksheets.report_flow import REPORT_SUBMITTED, ReportFlow
+from bot.worksheets.report_flow import REPORT_SUBMITTED, REPORT_TTL, ReportFlow
 from bot.worksheets.service import WorksheetService
 from config.event import EventConfig
 from config.settings import Settings
@@ -274,7 +274,7 @@ class Services:
         report_flow = ReportFlow(desk, conversations, self.outbox)
         for flow in (add_item, strategy):
             conversations.add(flow, ttl=SHEET_SETUP_TTL)
-        conversations.add(report_flow)  # a report's draft waits as long as it takes
+        conversations.add(report_flow, ttl=REPORT_TTL)  # the draft itself stays
         reports = ReportFlows(desk, report_flow)
         self.report_reminders = ReportReminders(desk, self.outbox)
         return BoardFlows(desk, views, add_item, strategy, reports), reports

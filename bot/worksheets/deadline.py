@@ -5,7 +5,8 @@ until the deadline, each tick (:meth:`bot.services.Services.tick`) plans one rem
 facilitator of every zone that has worksheets and has not submitted its report (once per
 event, zone and facilitator: the dedupe key); a reminder expires at the deadline, and one
 whose zone submitted meanwhile is skipped when it is due. Nothing is planned once the regia
-has locked the reports.
+has locked the reports. Inside the window the zones are looked at every
+:data:`PLAN_EVERY` at most (the tick runs every second).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.worksheets.desk import SheetDesk
 from storage.outbox import PERSON, OutboxRepository, OutboxRow, Planned
 
 REPORT_REMINDER = "report_reminder"
+PLAN_EVERY = dt.timedelta(seconds=15)
 
 
 class ReportReminders:
@@ -28,6 +30,7 @@ class ReportReminders:
     def __init__(self, desk: SheetDesk, outbox: OutboxRepository) -> None:
         self.desk = desk
         self.outbox = outbox
+        self._planned_at: dt.datetime | None = None
 
     async def plan(self, now: dt.datetime) -> int:
         """Queue the reminders due now; how many were new."""
@@ -37,6 +40,10 @@ class ReportReminders:
         deadline = self.desk.sheets.deadline(event)
         if deadline is None or not deadline - event.worksheets.report_reminder <= now < deadline:
             return 0
+        last = self._planned_at
+        if last is not None and last <= now < last + PLAN_EVERY:
+            return 0
+        self._planned_at = now
         if await self.desk.store.locked(event.id) is not None:
             return 0
         sheets = await self.desk.sheets.all_worksheets(event)

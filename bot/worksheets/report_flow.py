@@ -12,7 +12,8 @@ event's deadline (event file ``worksheets.report_deadline``, bundled 12:10), aft
 organisers (a facilitator is told the deadline and asks the regia). Submitting tells every
 organiser at once (outbox kind ``report_submitted``). A submitted report stays editable —
 it stays submitted, "edited at" is shown, "Done" tells the regia it changed — until the regia
-locks the event's reports; then every save is refused.
+locks the event's reports; then every save is refused. A report conversation left
+:data:`REPORT_TTL` without an answer is over (the draft stays; ``/resoconto`` reopens it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from storage.worksheets import NOTE, Report, Worksheet
 REPORT = "report"
 REPORT_SUBMITTED = "report_submitted"  # the outbox kind that tells the regia
 NOTICE_VALIDITY = dt.timedelta(hours=12)
+# A report left this long without an answer is over (its draft stays in the database): a
+# text typed the next day is not taken as a section's synthesis.
+REPORT_TTL = dt.timedelta(hours=3)
 KEEP, SKIP, CLEAR, SUMMARY, CLOSE, EDIT, SUBMIT, DONE = (
     "k",
     "s",

@@ -239,7 +239,9 @@ async def test_the_deadline_reminder_goes_to_zones_that_have_not_submitted(
     await write_and_submit(services)  # zone 5 submits
     clock.set(REMINDER_TIME)
     assert await reminders.plan(clock.now()) == 1  # zone 9's facilitator only
-    assert await reminders.plan(clock.now()) == 0  # once
+    assert await reminders.plan(clock.now()) == 0  # looked at a moment ago
+    clock.advance(dt.timedelta(seconds=20))
+    assert await reminders.plan(clock.now()) == 0  # once per facilitator (the dedupe key)
     rows = await services.outbox.rows(kind=REPORT_REMINDER)
     assert [r.user_id for r in rows] == [FAC9.user_id]
     assert rows[0].expires_at is not None and rows[0].expires_at.astimezone(ROME).hour == 12
@@ -255,3 +257,16 @@ async def test_the_deadline_reminder_goes_to_zones_that_have_not_submitted(
     assert (await reminders.render(rows[0], clock.now())).skip == "submitted"
     clock.set(AFTER_DEADLINE)
     assert await reminders.plan(clock.now()) == 0
+
+
+async def test_a_report_left_for_hours_is_over_but_its_draft_stays(
+    services: Services, clock: FakeClock
+) -> None:
+    first = await services.flows.reports.command(FAC5)
+    await tap(services, FAC5, first, "Tieni")
+    clock.advance(dt.timedelta(hours=4))
+    assert await services.flows.conversations.text(FAC5, "domani") is None  # not taken
+    report = await services.worksheets.store.report(EVENT, 5)
+    assert report is not None and len(report.texts) == 1
+    again = await services.flows.reports.command(FAC5)
+    assert "Riepilogo del resoconto" in text(again)
