@@ -50,11 +50,19 @@ from bot.staff.roles import Roles
 from bot.stats.export import ExportFlows
 from bot.stats.figures import StatsFlows
 from bot.worksheets.access import ContributionGate
+from bot.worksheets.board import BoardViews
+from bot.worksheets.board_edit import SETUP_TTL as SHEET_SETUP_TTL
+from bot.worksheets.board_edit import AddItemFlow, StrategyFlow
+from bot.worksheets.board_press import BoardFlows
 from bot.worksheets.contributions import ContributionFlow
+from bot.worksheets.deadline import REPORT_REMINDER, ReportReminders
+from bot.worksheets.desk import SheetDesk
 from bot.worksheets.intro import KIND as WORKSHEETS_NOTICE
 from bot.worksheets.intro import WorksheetNotices
 from bot.worksheets.mine import MyContributions
 from bot.worksheets.participants import ContributionFlows
+from bot.worksheets.report import ReportFlows
+from bot.worksheets.report_flow import REPORT_SUBMITTED, REPORT_TTL, ReportFlow
 from bot.worksheets.service import WorksheetService
 from config.event import EventConfig
 from config.settings import Settings
@@ -92,6 +100,9 @@ class Flows:
     exports: ExportFlows
     polls: PollStaffFlows  # ballots' taps, staff commands and buttons, quick questions, counts
     contributions: ContributionFlows  # session 2: /contributo, /contributi, their buttons
+    # --- session 2, part B: the facilitator's board and report ---
+    board: BoardFlows  # /scheda and every w| button
+    reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
 
 
 class Services:
@@ -222,6 +233,7 @@ class Services:
         for flow in polls.conversation_flows:
             conversations.add(flow, ttl=SETUP_TTL)
         contributions = self._contribution_flows(conversations)
+        board, reports = self._board_flows(conversations)
         return Flows(
             conversations=conversations,
             participant=participant,
@@ -262,6 +274,8 @@ class Services:
             exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
             polls=polls,
             contributions=contributions,
+            board=board,
+            reports=reports,
         )
 
     def _contribution_flows(self, conversations: Conversations) -> ContributionFlows:
@@ -273,6 +287,30 @@ class Services:
         conversations.on_stale(flow.on_stale)
         mine = MyContributions(config, catalog, self.worksheets, gate)
         return ContributionFlows(self.languages, catalog, gate, flow, mine)
+
+    def _board_flows(self, conversations: Conversations) -> tuple[BoardFlows, ReportFlows]:
+        """Session 2, part B: the facilitator's board, its set-ups, the report, the reminder."""
+        desk = SheetDesk(
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.worksheets,
+            self._wake_outbox,
+        )
+        views = BoardViews(desk)
+        add_item, strategy = (
+            AddItemFlow(desk, views, conversations),
+            StrategyFlow(desk, views, conversations),
+        )
+        report_flow = ReportFlow(desk, conversations, self.outbox)
+        for flow in (add_item, strategy):
+            conversations.add(flow, ttl=SHEET_SETUP_TTL)
+        conversations.add(report_flow, ttl=REPORT_TTL)  # the draft itself stays
+        reports = ReportFlows(desk, report_flow)
+        self.report_reminders = ReportReminders(desk, self.outbox)
+        return BoardFlows(desk, views, add_item, strategy, reports), reports
 
     async def _wake_outbox(self) -> None:
         """Start delivering what was just put in the outbox."""
@@ -310,6 +348,9 @@ class Services:
         sender.register(WORKSHEETS_NOTICE, self.worksheet_notices.render)
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)
+        # session 2, part B (part C may register its own renderer for report_submitted)
+        sender.register(REPORT_SUBMITTED, self.flows.reports.render_submitted)
+        sender.register(REPORT_REMINDER, self.report_reminders.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
         self.sender = self.broadcasts.sender = sender
@@ -320,6 +361,7 @@ class Services:
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
         await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone
+        await self.report_reminders.plan(self.clock.now())  # session 2: the report deadline
         if self.sender is not None:
             await self.sender.drain_soon()
 

@@ -27,6 +27,7 @@ from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
 from bot.stats.export import ExportButton
 from bot.worksheets import contribution_buttons
+from bot.worksheets.board_buttons import BoardButton
 from handlers import (
     attendance,
     broadcasts,
@@ -38,6 +39,7 @@ from handlers import (
     polls,
     registration,
     stats,
+    worksheets,
 )
 from handlers.context import PsmApplication
 
@@ -76,6 +78,11 @@ _POLL_CALLBACKS: dict[str, Any] = {
     "synthesis": polls.synthesis,
     "send_results": polls.send_results,
 }
+# Session 2, part B: the facilitator's board and report (handlers/worksheets.py).
+_BOARD_CALLBACKS: dict[str, Any] = {
+    "worksheet": worksheets.worksheet,
+    "report": worksheets.report,
+}
 
 
 def register(application: PsmApplication) -> None:
@@ -86,7 +93,7 @@ def register(application: PsmApplication) -> None:
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS
+    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS | _BOARD_CALLBACKS
     commands = (
         PARTICIPANT_COMMANDS
         + OTHER_COMMANDS
@@ -125,6 +132,9 @@ def register(application: PsmApplication) -> None:
     )
     application.add_handler(  # session 2: contribute, my contributions, withdraw (c|...)
         CallbackQueryHandler(contributions.button, pattern=contribution_buttons.pattern())
+    )
+    application.add_handler(  # session 2: the facilitator's board (w|...)
+        CallbackQueryHandler(worksheets.board_button, pattern=BoardButton.pattern())
     )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a

@@ -18,14 +18,14 @@ import contextlib
 import html
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram import Message as TelegramMessage
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
 from bot.kernel.i18n import Raw
 from bot.kernel.outbox import Blocked, DeliveryFailed, Outgoing, RetryLater
-from bot.kernel.replies import Copy, Document, Keyboard, Message, Photo, Reply
+from bot.kernel.replies import Album, Copy, Document, Keyboard, Message, Photo, Reply
 from bot.kernel.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html
 from handlers.ratelimit import BULK, Pace, retry_seconds
 
@@ -83,7 +83,31 @@ class BotApi:
                 rate_limit_args=pace,
             )
             return copied.message_id
+        if isinstance(reply, Album):
+            return await self._send_album(chat_id, reply, pace)
         return await self._send_media(chat_id, reply, pace)
+
+    async def _send_album(self, chat_id: int, reply: Album, pace: Pace | None) -> int:
+        """Photos by file_id, 10 an album (Telegram's limit); one alone as a photo."""
+        last = 0
+        for start in range(0, len(reply.photos), 10):
+            chunk = reply.photos[start : start + 10]
+            if len(chunk) == 1:
+                file_id, caption = chunk[0]
+                sent = await self.bot.send_photo(
+                    chat_id,
+                    photo=file_id,
+                    caption=caption or None,
+                    rate_limit_args=pace,
+                )
+                last = sent.message_id
+                continue
+            media = [
+                InputMediaPhoto(file_id, caption=caption or None) for file_id, caption in chunk
+            ]
+            album = await self.bot.send_media_group(chat_id, media, rate_limit_args=pace)
+            last = album[-1].message_id
+        return last
 
     async def _send_text(
         self, chat_id: int, text: str, buttons: Keyboard, pace: Pace | None

@@ -47,8 +47,17 @@ _POLLS = (
     Command("results", "risultati"),
     Command("export", "esporta"),
 )
-FACILITATOR_COMMANDS: tuple[Command, ...] = (Command("broadcast", "messaggio"), _STATS, *_POLLS)
-REFERENT_COMMANDS: tuple[Command, ...] = (Command("checkin", "presenze"), _STATS)
+# Session 2 (bot/worksheets/): the facilitator's board and report; referents see the board.
+_WORKSHEET = Command("worksheet", "scheda")
+_REPORT = Command("report", "resoconto")
+FACILITATOR_COMMANDS: tuple[Command, ...] = (
+    Command("broadcast", "messaggio"),
+    _STATS,
+    *_POLLS,
+    _WORKSHEET,
+    _REPORT,
+)
+REFERENT_COMMANDS: tuple[Command, ...] = (Command("checkin", "presenze"), _STATS, _WORKSHEET)
 ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
     Command("import_links", "importa_link"),

@@ -61,7 +61,15 @@ class Photo:
     buttons: Keyboard = field(default_factory=list)
 
 
-Reply = Message | Document | Copy | Photo
+@dataclass(frozen=True)
+class Album:
+    """Photos already on Telegram, sent again by their ``file_id`` as one album (2-10; one
+    alone is sent as a photo), each with an optional caption (HTML)."""
+
+    photos: list[tuple[str, str]]  # (file_id, caption)
+
+
+Reply = Message | Document | Copy | Photo | Album
 
 
 @dataclass(frozen=True)
