@@ -48,6 +48,9 @@ from bot.staff.flows import StaffFlows
 from bot.staff.roles import Roles
 from bot.stats.export import ExportFlows
 from bot.stats.figures import StatsFlows
+from bot.worksheets.final import FinalSynthesisFlow
+from bot.worksheets.regia import REPORT_SUBMITTED
+from bot.worksheets.regia_flows import RegiaFlows
 from bot.worksheets.service import WorksheetService
 from config.event import EventConfig
 from config.settings import Settings
@@ -80,6 +83,8 @@ class Flows:
     stats: StatsFlows
     exports: ExportFlows
     polls: PollStaffFlows  # ballots' taps, staff commands and buttons, quick questions, counts
+    # --- part C: the regia (board, synthesis, documents, exports, final synthesis) ---
+    regia: RegiaFlows
 
 
 class Services:
@@ -239,6 +244,32 @@ class Services:
             stats=StatsFlows(languages, config, catalog, clock, self.roles, stats_store),
             exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
             polls=polls,
+            regia=self._regia(conversations),
+        )
+
+    def _regia(self, conversations: Conversations) -> RegiaFlows:
+        """Part C: the regia's flows, and the final synthesis's conversation."""
+        final = FinalSynthesisFlow(
+            conversations,
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.broadcasts,
+            self.broadcasts_store,
+        )
+        conversations.add(final)
+        return RegiaFlows(
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.worksheets,
+            self.polls,
+            self.poll_texts,
+            final,
         )
 
     async def _wake_outbox(self) -> None:
@@ -274,6 +305,7 @@ class Services:
         sender.register("poll_closed", self.poll_notices.render_closed)
         sender.register("poll_staff", self.poll_notices.render_staff)
         sender.register("results", self.poll_texts.render)
+        sender.register(REPORT_SUBMITTED, self.flows.regia.board.render_submitted)  # part C
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)
         await sender.recover()

@@ -26,6 +26,7 @@ from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
 from bot.stats.export import ExportButton
+from bot.worksheets.regia import RegiaButton
 from handlers import (
     attendance,
     broadcasts,
@@ -34,6 +35,7 @@ from handlers import (
     membership,
     organisers,
     polls,
+    regia,
     registration,
     stats,
 )
@@ -72,6 +74,12 @@ _POLL_CALLBACKS: dict[str, Any] = {
     "synthesis": polls.synthesis,
     "send_results": polls.send_results,
 }
+# Part C, the regia (handlers/regia.py): /sintesi becomes the whole synthesis.
+_REGIA_CALLBACKS: dict[str, Any] = {
+    "control_room": regia.control_room,
+    "synthesis": regia.synthesis,
+    "send_synthesis": regia.send_synthesis,
+}
 
 
 def register(application: PsmApplication) -> None:
@@ -82,7 +90,7 @@ def register(application: PsmApplication) -> None:
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS
+    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS | _REGIA_CALLBACKS
     commands = (
         PARTICIPANT_COMMANDS
         + OTHER_COMMANDS
@@ -119,6 +127,7 @@ def register(application: PsmApplication) -> None:
     application.add_handler(
         CallbackQueryHandler(polls.ballot_button, pattern=BallotButton.pattern())
     )
+    application.add_handler(CallbackQueryHandler(regia.button, pattern=RegiaButton.pattern()))
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a
     #    photo, a file...: the conversation engine gives it to the open flow, e.g. the

@@ -481,3 +481,22 @@ class WorksheetRepository:
         for zone, state in states.items():
             counts.setdefault(zone, ZoneCounts(zone, 0, 0, 0, state))
         return counts
+
+    # --- part C: the regia's exports ------------------------------------------------------------
+    async def export_view(self, view: str, event_id: str | None = None) -> list[dict[str, object]]:
+        """The rows of ``contributions_export`` or ``reports_export`` (one event, or all), by
+        event, zone and time, as column -> value."""
+        if view not in ("contributions_export", "reports_export"):
+            raise ValueError(f"unknown view {view!r}")
+        order = (
+            "event_id, zone, time, item_id"
+            if view == "contributions_export"
+            else ("event_id, zone, strategy, section")
+        )
+        sql = f"SELECT * FROM {view}"
+        params: list[object] = []
+        if event_id is not None:
+            sql += " WHERE event_id = ?"
+            params.append(event_id)
+        rows = await self._db.fetchall(f"{sql} ORDER BY {order}", params)
+        return [dict(row) for row in rows]
