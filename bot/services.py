@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.attendance.flows import AttendanceFlows
@@ -22,7 +23,8 @@ from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog
 from bot.kernel.logs import log_task_failure
 from bot.kernel.outbox import OutboxSender, Transport
-from bot.kernel.people import Languages
+from bot.kernel.people import Languages, Who
+from bot.kernel.replies import Outcome
 from bot.polls.ballots import Ballots
 from bot.polls.desk import SETUP_TTL
 from bot.polls.notices import PollNotices
@@ -244,10 +246,14 @@ class Services:
             stats=StatsFlows(languages, config, catalog, clock, self.roles, stats_store),
             exports=ExportFlows(languages, config, catalog, clock, self.roles, stats_store),
             polls=polls,
-            regia=self._regia(conversations),
+            regia=self._regia(conversations, polls.synthesis_command),
         )
 
-    def _regia(self, conversations: Conversations) -> RegiaFlows:
+    def _regia(
+        self,
+        conversations: Conversations,
+        polls_synthesis: Callable[[Who], Awaitable[Outcome]],
+    ) -> RegiaFlows:
         """Part C: the regia's flows, and the final synthesis's conversation."""
         final = FinalSynthesisFlow(
             conversations,
@@ -270,6 +276,7 @@ class Services:
             self.polls,
             self.poll_texts,
             final,
+            polls_synthesis,
         )
 
     async def _wake_outbox(self) -> None:

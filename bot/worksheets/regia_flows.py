@@ -12,6 +12,9 @@ default; the command line takes ``--lang``).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from bot.kernel.clock import Clock
 from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.people import Languages, Who
@@ -59,7 +62,8 @@ class SynthesisDocuments:
         given = DocumentInput(view, heatmap, language)
         text = DocumentText(self.catalog, self.worksheets, language)
         write = synthesis_docx if fmt == "docx" else synthesis_pptx
-        return f"sintesi-{event.id}.{fmt}", write(given, text)
+        # python-docx/python-pptx are synchronous: a worker thread keeps the bot answering
+        return f"sintesi-{event.id}.{fmt}", await asyncio.to_thread(write, given, text)
 
 
 class RegiaFlows:
@@ -76,6 +80,7 @@ class RegiaFlows:
         polls: PollService,
         presenter: ResultsPresenter,
         final: FinalSynthesisFlow,
+        polls_synthesis: Callable[[Who], Awaitable[Outcome]],
     ) -> None:
         self.languages = languages
         self.config = config
@@ -86,6 +91,7 @@ class RegiaFlows:
         self.polls = polls
         self.presenter = presenter
         self.final = final
+        self.polls_synthesis = polls_synthesis  # session 1's /sintesi, for events without sheets
         self.board = RegiaBoard(languages, config, catalog, roles, worksheets, polls)
         self.documents = SynthesisDocuments(catalog, worksheets, polls, presenter)
         self.text = SynthesisText(catalog, worksheets)
@@ -114,7 +120,10 @@ class RegiaFlows:
 
     async def synthesis(self, who: Who) -> Outcome:
         """``/sintesi``: session 1's synthesis with its heatmap, then session 2 by strategy,
-        then the buttons for the documents and the exports."""
+        then the buttons for the documents and the exports. Without any event with worksheets
+        (an event file with no session 2), session 1's synthesis as before."""
+        if self.roles.is_organiser(who.user_id) and self.worksheets.current_event() is None:
+            return await self.polls_synthesis(who)
         language, event, refused = await self._organiser(who)
         if refused is not None or event is None:
             return refused or Outcome()

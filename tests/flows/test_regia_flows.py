@@ -30,6 +30,7 @@ from tests.flows.helpers import (
     started,
     texts,
 )
+from tests.harness import bundled_event_data, config_from
 from tests.regia_seed import EVENT, SESSION_2, closed_poll, contribute, people, report
 
 FABIO = person(9105, "Fabio", "Facilitatore")
@@ -328,3 +329,16 @@ async def test_the_final_synthesis_can_be_stopped(regia: Domain) -> None:
 async def test_a_document_reply_is_a_document(regia: Domain) -> None:
     out = await regia.flows.regia.press(STAFF, RegiaButton(RegiaAction.DOCX, EVENT))
     assert isinstance(out.replies[0], Document)
+
+
+async def test_without_session_2_sintesi_is_session_1s(tmp_path: Path) -> None:
+    data = bundled_event_data()
+    for event in data["events"]:
+        event.pop("worksheets", None)
+    async with started(tmp_path, now=SESSION_2, config=config_from(data)) as domain:
+        out = await domain.flows.regia.synthesis(STAFF)
+        [text] = texts(out)
+        assert "Sintesi trasversale" in text and "strategie al lavoro" not in text
+        assert texts(await domain.flows.regia.control_room(STAFF)) == [
+            domain.t("it", "regia.no_event")
+        ]
