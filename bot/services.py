@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.attendance.flows import AttendanceFlows
@@ -20,10 +21,11 @@ from bot.broadcasts.flows import BroadcastFlows
 from bot.broadcasts.service import BroadcastService
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import Conversations
-from bot.kernel.i18n import Catalog
+from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.logs import log_task_failure
 from bot.kernel.outbox import OutboxSender, Transport
-from bot.kernel.people import Languages
+from bot.kernel.people import Languages, Who
+from bot.kernel.replies import Outcome
 from bot.polls.ballots import Ballots
 from bot.polls.desk import SETUP_TTL
 from bot.polls.notices import PollNotices
@@ -57,14 +59,17 @@ from bot.worksheets.board_press import BoardFlows
 from bot.worksheets.contributions import ContributionFlow
 from bot.worksheets.deadline import REPORT_REMINDER, ReportReminders
 from bot.worksheets.desk import SheetDesk
+from bot.worksheets.final import FinalSynthesisFlow
 from bot.worksheets.intro import KIND as WORKSHEETS_NOTICE
 from bot.worksheets.intro import WorksheetNotices
 from bot.worksheets.mine import MyContributions
 from bot.worksheets.participants import ContributionFlows
+from bot.worksheets.regia import REPORT_SUBMITTED
+from bot.worksheets.regia_flows import RegiaFlows
 from bot.worksheets.report import ReportFlows
-from bot.worksheets.report_flow import REPORT_SUBMITTED, REPORT_TTL, ReportFlow
+from bot.worksheets.report_flow import REPORT_TTL, ReportFlow
 from bot.worksheets.service import WorksheetService
-from config.event import EventConfig
+from config.event import Event, EventConfig
 from config.settings import Settings
 from storage.attendance import AttendanceRepository
 from storage.broadcasts import BroadcastRepository
@@ -103,6 +108,8 @@ class Flows:
     # --- session 2, part B: the facilitator's board and report ---
     board: BoardFlows  # /scheda and every w| button
     reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
+    # --- part C: the regia (board, synthesis, documents, exports, final synthesis) ---
+    regia: RegiaFlows
 
 
 class Services:
@@ -276,6 +283,39 @@ class Services:
             contributions=contributions,
             board=board,
             reports=reports,
+            regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
+        )
+
+    def _regia(
+        self,
+        conversations: Conversations,
+        polls_synthesis: Callable[[Who], Awaitable[Outcome]],
+        report_text: Callable[[Event, int, str], Awaitable[Raw]],
+    ) -> RegiaFlows:
+        """Part C: the regia's flows, and the final synthesis's conversation."""
+        final = FinalSynthesisFlow(
+            conversations,
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.broadcasts,
+            self.broadcasts_store,
+        )
+        conversations.add(final)
+        return RegiaFlows(
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.worksheets,
+            self.polls,
+            self.poll_texts,
+            final,
+            polls_synthesis,
+            report_text,
         )
 
     def _contribution_flows(self, conversations: Conversations) -> ContributionFlows:
@@ -346,10 +386,10 @@ class Services:
         sender.register("poll_staff", self.poll_notices.render_staff)
         sender.register("results", self.poll_texts.render)
         sender.register(WORKSHEETS_NOTICE, self.worksheet_notices.render)
+        sender.register(REPORT_SUBMITTED, self.flows.regia.board.render_submitted)  # part C
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)
-        # session 2, part B (part C may register its own renderer for report_submitted)
-        sender.register(REPORT_SUBMITTED, self.flows.reports.render_submitted)
+        # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())

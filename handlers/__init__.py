@@ -28,6 +28,7 @@ from bot.staff.flows import STAFF_PATTERN
 from bot.stats.export import ExportButton
 from bot.worksheets import contribution_buttons
 from bot.worksheets.board_buttons import BoardButton
+from bot.worksheets.regia import RegiaButton
 from handlers import (
     attendance,
     broadcasts,
@@ -37,6 +38,7 @@ from handlers import (
     membership,
     organisers,
     polls,
+    regia,
     registration,
     stats,
     worksheets,
@@ -83,6 +85,12 @@ _BOARD_CALLBACKS: dict[str, Any] = {
     "worksheet": worksheets.worksheet,
     "report": worksheets.report,
 }
+# Part C, the regia (handlers/regia.py): /sintesi becomes the whole synthesis.
+_REGIA_CALLBACKS: dict[str, Any] = {
+    "control_room": regia.control_room,
+    "synthesis": regia.synthesis,
+    "send_synthesis": regia.send_synthesis,
+}
 
 
 def register(application: PsmApplication) -> None:
@@ -93,7 +101,14 @@ def register(application: PsmApplication) -> None:
     # 1. Commands, Italian name first, English alias second. Commands come before the text
     #    handler so "/annulla" is never taken as an answer (a name, a comune...).
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    callbacks = _PARTICIPANT_CALLBACKS | _STAFF_CALLBACKS | _POLL_CALLBACKS | _BOARD_CALLBACKS
+    # the regia's last: /sintesi is the whole synthesis (session 1, then session 2)
+    callbacks = (
+        _PARTICIPANT_CALLBACKS
+        | _STAFF_CALLBACKS
+        | _POLL_CALLBACKS
+        | _BOARD_CALLBACKS
+        | _REGIA_CALLBACKS
+    )
     commands = (
         PARTICIPANT_COMMANDS
         + OTHER_COMMANDS
@@ -136,6 +151,7 @@ def register(application: PsmApplication) -> None:
     application.add_handler(  # session 2: the facilitator's board (w|...)
         CallbackQueryHandler(worksheets.board_button, pattern=BoardButton.pattern())
     )
+    application.add_handler(CallbackQueryHandler(regia.button, pattern=RegiaButton.pattern()))
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a
     #    photo, a file...: the conversation engine gives it to the open flow, e.g. the

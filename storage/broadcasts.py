@@ -12,6 +12,7 @@ import aiosqlite
 from storage._time import from_db, to_db
 from storage.db import Database
 from storage.recipients import Recipient, RecipientRepository
+from storage.registrations import ACTIVE, Status
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,17 @@ class BroadcastRepository:
         venue: str | None = None,
         mode: str | None = None,
         checked_in: bool | None = None,
+        confirmed_only: bool = False,
     ) -> list[Recipient]:
         """Active registrants of an event matching the filters (any filter may be None;
-        no zones, or an empty list of them, is every zone)."""
+        no zones, or an empty list of them, is every zone; ``confirmed_only``: not those on a
+        waiting list)."""
+        statuses = (Status.CONFIRMED.value,) if confirmed_only else ACTIVE
         return await self._recipients.recipients(
-            event_id, zones=zones or None, venue=venue, mode=mode, checked_in=checked_in
+            event_id,
+            statuses=statuses,
+            zones=zones or None,
+            venue=venue,
+            mode=mode,
+            checked_in=checked_in,
         )

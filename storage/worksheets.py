@@ -513,3 +513,22 @@ class WorksheetRepository:
                 (to_db(now), item_id, user_id),
             )
             return cursor.rowcount == 1
+
+    # --- part C: the regia's exports ------------------------------------------------------------
+    async def export_view(self, view: str, event_id: str | None = None) -> list[dict[str, object]]:
+        """The rows of ``contributions_export`` or ``reports_export`` (one event, or all), by
+        event, zone and time, as column -> value."""
+        if view not in ("contributions_export", "reports_export"):
+            raise ValueError(f"unknown view {view!r}")
+        order = (
+            "event_id, zone, time, item_id"
+            if view == "contributions_export"
+            else ("event_id, zone, strategy, section")
+        )
+        sql = f"SELECT * FROM {view}"
+        params: list[object] = []
+        if event_id is not None:
+            sql += " WHERE event_id = ?"
+            params.append(event_id)
+        rows = await self._db.fetchall(f"{sql} ORDER BY {order}", params)
+        return [dict(row) for row in rows]

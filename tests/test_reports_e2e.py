@@ -134,8 +134,8 @@ async def test_the_board_and_the_report_of_a_table(api: FakeBotApi, bot: BotHarn
     summary = await fabio.wait_for("Riepilogo del resoconto")
     await fabio.press("Invia alla regia", message=summary)
     await fabio.wait_for("inviato alla regia")
-    notice = await olga.wait_for("ha inviato il suo resoconto")
-    await olga.press("Leggi il resoconto", message=notice)
+    notice = await olga.wait_for("ha inviato il resoconto")  # the regia's board, fresh
+    await olga.press("📄 Zona 5", message=notice)
     read = await olga.wait_for("Resoconto · Zona 5")
     assert "Il GAL, l'Unione montana" in read.content and "Inviato alle" in read.content
 

@@ -46,6 +46,8 @@ class BroadcastButton(ButtonData, prefix="b"):
 
 
 AUDIENCES = ("all", "zone", "venue", "in_person", "online", "present", "absent")
+#: not offered by /messaggio: every confirmed registrant, both modes (the final synthesis)
+REGISTRANTS = "registrants"
 CONTENT_KINDS = ("text", "photo", "document", "video", "audio", "voice", "animation")
 MISSING_COLUMNS = ("registration_id", "name", "zone", "mode", "status", "reason")
 PROGRESS_EVERY = 3.0  # seconds between two edits of a progress message
@@ -82,6 +84,7 @@ def audience_filters(audience: dict[str, Any]) -> dict[str, Any]:
         "venue": audience.get("venue") if kind == "venue" else None,
         "mode": kind if kind in ("in_person", "online") else None,
         "checked_in": {"present": True, "absent": False}.get(kind),
+        "confirmed_only": kind == REGISTRANTS,
     }
 
 

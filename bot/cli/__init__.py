@@ -29,11 +29,17 @@ from bot.cli import common
 from bot.cli.check import check_config
 from bot.cli.common import EXIT_INVALID
 from bot.cli.comuni import import_comuni
-from bot.cli.exports import export_registrations, export_results, qr_codes
+from bot.cli.exports import (
+    export_contributions,
+    export_registrations,
+    export_results,
+    export_synthesis,
+    qr_codes,
+)
 from bot.cli.reminders import import_links, schedule
 from bot.cli.running import run
 from config.messages import CLI_LANGUAGES
-from config.settings import load_settings
+from config.settings import Settings, load_settings
 from storage.errors import DatabaseError
 
 
@@ -75,13 +81,27 @@ def _parser() -> argparse.ArgumentParser:
         help="add comuni that are not in the list (default: refuse the file)",
     )
     export = commands.add_parser(
-        "export", help="export the registrations (or the poll results) to a CSV or XLSX file"
+        "export",
+        help="export the registrations, the poll results or the contributions (CSV, XLSX), "
+        "or the synthesis document (DOCX, PPTX)",
     )
-    export.add_argument("what", choices=("registrations", "results"))
-    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
-    export.add_argument("--event", help="event id (default: every event)")
+    export.add_argument("what", choices=EXPORTS)
     export.add_argument(
-        "--out", type=Path, help="output file (default: iscrizioni-<event>-<time>.<format>)"
+        "--format",
+        choices=("csv", "xlsx", "docx", "pptx"),
+        help="csv (default) or xlsx; synthesis: docx (default, Word) or pptx (slides)",
+    )
+    export.add_argument(
+        "--event", help="event id (default: every event; synthesis: the current one)"
+    )
+    export.add_argument(
+        "--out",
+        "--output",
+        type=Path,
+        help="output file (default: iscrizioni-<event>-<time>.<format>)",
+    )
+    export.add_argument(
+        "--lang", choices=CLI_LANGUAGES, help="synthesis: its language, it (default) or en"
     )
     export.add_argument(
         "--include-cancelled", action="store_true", help="registrations: the cancelled ones too"
@@ -122,11 +142,30 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "import-links":
         return import_links(settings, args.file, args.event)
     if args.command == "export":
-        if args.what == "registrations":
-            return export_registrations(
-                settings, args.event, args.format, args.out, args.include_cancelled
-            )
-        return export_results(settings, args.event, args.format, args.out)
+        return _export(settings, args)
     if args.command == "qr":
         return qr_codes(settings, args.out, args.bot_username)
     return run(settings)
+
+
+EXPORTS = ("registrations", "results", "contributions", "synthesis")
+_DOCUMENTS = ("docx", "pptx")
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    """``psm-bot export <what>``: the format fits what is exported, or one line on stderr."""
+    synthesis = args.what == "synthesis"
+    file_format = args.format or ("docx" if synthesis else "csv")
+    if synthesis != (file_format in _DOCUMENTS):
+        allowed = "docx or pptx" if synthesis else "csv or xlsx"
+        print(f"export {args.what}: --format {file_format}: use {allowed}", file=sys.stderr)
+        return EXIT_INVALID
+    if synthesis:
+        return export_synthesis(settings, args.event, file_format, args.out, args.lang or "it")
+    if args.what == "contributions":
+        return export_contributions(settings, args.event, file_format, args.out)
+    if args.what == "registrations":
+        return export_registrations(
+            settings, args.event, file_format, args.out, args.include_cancelled
+        )
+    return export_results(settings, args.event, file_format, args.out)

@@ -129,3 +129,79 @@ def qr_codes(settings: Settings, folder: Path, username: str | None) -> int:
         print(f"{folder / code.filename}  {code.link}")
     print(f"{len(written)} QR code(s); print {folder / 'index.html'}")
     return 0
+
+
+# --- part C: the regia's synthesis documents and the contributions export --------------------
+def _write(path: Path, content: bytes) -> bool:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        print(f"{path}: cannot write the file: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def export_synthesis(
+    settings: Settings, event_id: str | None, file_format: str, out: Path | None, language: str
+) -> int:
+    """Write the synthesis document (``docx`` for Word, ``pptx`` for slides) of one event
+    (default: the current event with worksheets), in ``language`` (Italian by default)."""
+    config = _export_config(settings, event_id)
+    database = open_database(settings) if config is not None else None
+    if config is None or database is None:
+        return EXIT_INVALID
+
+    async def build() -> tuple[str, bytes] | None:
+        async with common.services_on(settings, config, database) as services:
+            event = (
+                config.event(event_id)
+                if event_id is not None
+                else services.worksheets.current_event()
+            )
+            if event is None or event.worksheets is None:
+                return None
+            return await services.flows.regia.documents.document(event, file_format, language)
+
+    built = asyncio.run(build())
+    if built is None:
+        print("no event with session-2 worksheets (see --event)", file=sys.stderr)
+        return EXIT_INVALID
+    filename, content = built
+    path = out or Path(filename)
+    if not _write(path, content):
+        return 1
+    print(f"written {path}")
+    return 0
+
+
+def export_contributions(
+    settings: Settings, event_id: str | None, file_format: str, out: Path | None
+) -> int:
+    """Write every contribution and report text (one event, or all) to a CSV or XLSX file."""
+    from bot.worksheets.exports import export_contributions as build
+
+    config = _export_config(settings, event_id)
+    database = open_database(settings) if config is not None else None
+    if config is None or database is None:
+        return EXIT_INVALID
+    stamp = common.CLOCK.now().astimezone(config.tz).strftime("%Y%m%d-%H%M")
+    name = "-".join(("contributi", event_id or "tutti", stamp))
+
+    async def read() -> tuple[str, bytes, int]:
+        async with common.services_on(settings, config, database) as services:
+            worksheets = services.worksheets
+            return await build(
+                worksheets.store,
+                file_format,
+                name,
+                config.tz,
+                lambda strategy: worksheets.strategy_title(strategy, "it"),
+                event_id=event_id,
+            )
+
+    filename, content, rows = asyncio.run(read())
+    path = out or Path(filename)
+    if not _write(path, content):
+        return 1
+    print(f"{rows} row(s) written to {path}")
+    return 0

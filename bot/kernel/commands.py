@@ -68,6 +68,8 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("export_registrations", "esporta_iscrizioni"),
     Command("synthesis", "sintesi"),  # polls: the cross-zone synthesis
     Command("send_results", "invia_risultati"),  # polls: results to every zone's participants
+    Command("control_room", "regia"),  # session 2: the regia's board of the zones
+    Command("send_synthesis", "invia_sintesi"),  # session 2: the final synthesis to everyone
 )
 
 # In no menu (it is for setting the bot up) but listed by /aiuto, for everyone: the user's

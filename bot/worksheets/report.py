@@ -1,28 +1,23 @@
-"""``/resoconto`` (``/report``), reading a zone's report, and the regia's notice.
+"""``/resoconto`` (``/report``) and reading a zone's report.
 
 - :meth:`ReportFlows.command`: the facilitator's report (zone picked first when the user acts
   on several zones), run by :class:`~bot.worksheets.report_flow.ReportFlow`.
 - :meth:`ReportFlows.read` (for part C's regia board too): a zone's report as an
   :class:`Outcome`, :meth:`ReportFlows.report_text` as HTML text; checked against the
-  reader's zones (organisers read every zone).
-- :meth:`ReportFlows.render_submitted`: the renderer of the outbox kind ``report_submitted``
-  ("Zone 5 has submitted its report" and a button to read it); the regia board may replace
-  it with its own (register another renderer for the kind).
+  reader's zones (organisers read every zone). The regia's board shows the same text
+  (one page for a report, whoever reads it); the notice of a submitted report is the regia's
+  board itself (:meth:`bot.worksheets.regia.RegiaBoard.render_submitted`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.kernel.i18n import Raw, escape
-from bot.kernel.outbox import Outgoing, Prepared
 from bot.kernel.people import Who
 from bot.kernel.replies import Button, Keyboard, Message, Outcome
 from bot.worksheets.board_buttons import BoardAction, BoardButton
 from bot.worksheets.desk import SheetDesk
 from bot.worksheets.report_flow import ReportData, ReportFlow
 from config.event import Event
-from storage.outbox import OutboxRow
 from storage.worksheets import NOTE
 
 
@@ -113,23 +108,3 @@ class ReportFlows:
         if not sheets:
             lines += ["", self.t(language, "worksheets.none_yet", zone=zone)]
         return Raw("\n".join(lines))
-
-    # --- the regia's notice -----------------------------------------------------------------
-    async def render_submitted(self, row: OutboxRow, now: dt.datetime) -> Prepared:
-        """Outbox kind ``report_submitted``: "Zone 5 has submitted (updated) its report"."""
-        try:
-            event = self.desk.config.event(str(row.payload.get("event", "")))
-            zone = int(row.payload.get("zone", 0))
-        except (KeyError, ValueError):
-            return Prepared(None, skip="event_removed")
-        if not self.desk.config.has_zone(zone):
-            return Prepared(None, skip="zone_removed")
-        language = await self.desk.languages.of_user(row.user_id)
-        key = "report.notice_edited" if row.payload.get("edited") else "report.notice_submitted"
-        text = self.t(language, key, zone=self.desk.zone(zone))
-        index = self.desk.config.events.index(event)
-        button = Button(
-            self.t(language, "report.read_button"),
-            BoardButton.of(BoardAction.READ, zone, index),
-        )
-        return Prepared(Outgoing(text=text, buttons=[[button]]))

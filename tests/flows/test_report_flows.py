@@ -15,6 +15,7 @@ from bot.kernel.replies import Outcome
 from bot.services import Services
 from bot.worksheets.board_buttons import BoardAction, BoardButton
 from bot.worksheets.deadline import REPORT_REMINDER
+from bot.worksheets.regia import RegiaButton
 from bot.worksheets.report_flow import REPORT, REPORT_SUBMITTED, ReportStep
 from storage.worksheets import NOTE
 from tests.flows.board_setup import (
@@ -220,11 +221,12 @@ async def test_reading_a_report_and_the_regia_notice(services: Services) -> None
     assert "Comunità energetiche in valle" in said and "Il Bando Borghi e il PSR" in said
     assert "Salute" in said  # every worksheet, empty sections shown as "—"
     row = (await services.outbox.rows(user_id=OLGA.user_id, kind=REPORT_SUBMITTED))[0]
-    prepared = await services.flows.reports.render_submitted(row, services.clock.now())
+    prepared = await services.flows.regia.board.render_submitted(row, services.clock.now())
     assert prepared.message is not None and prepared.message.text is not None
-    assert "La Zona 5 · Pinerolese ha inviato il suo resoconto" in plain(prepared.message.text)
-    data = prepared.message.buttons[0][0].data
-    opened = await services.flows.board.press(OLGA, BoardButton.unpack(data))
+    assert "Zona 5 · Pinerolese ha inviato il resoconto" in plain(prepared.message.text)
+    data = next(b.data for row in prepared.message.buttons for b in row if "Zona 5" in b.label)
+    assert data is not None
+    opened = await services.flows.regia.press(OLGA, RegiaButton.unpack(data))
     assert "Il Bando Borghi e il PSR" in text(opened)
     report_text = await services.flows.reports.report_text(services.config.event(EVENT), 5, "en")
     assert "Report · Zone 5" in plain(report_text)
