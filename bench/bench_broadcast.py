@@ -28,10 +28,10 @@ from bench.common import Report, register_many
 from bot.app import build_application, running
 from bot.kernel.clock import SystemClock
 from bot.kernel.outbox import CONCURRENCY
+from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings
-from tests.fakebot.server import FakeBotApi
 from tests.harness import bot_api_server, settings_for
 
 EVENT = "copianificazione-2023"

@@ -46,11 +46,11 @@ from bench.common import Command, Report, Server, percentile, serve_commands
 from bot.app import build_application, running, tune_garbage_collector
 from bot.kernel.clock import FakeClock
 from bot.polls.results import Tally, compute_synthesis, poll_result
+from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
 from config.event import load_event_config
 from storage.outbox import Planned
 from storage.polls import NewPoll
-from tests.fakebot.server import FakeBotApi
 from tests.harness import bot_api_server, new_registration, settings_for
 
 ROME = ZoneInfo("Europe/Rome")

@@ -43,10 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Command, Report, Server, percentile, serve_commands
 from bot.app import build_application, running, tune_garbage_collector
 from bot.kernel.clock import FakeClock
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser, MessageMatcher
 from config.event import load_event_config
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser, MessageMatcher
 from tests.harness import bot_api_server, new_registration, settings_for
 
 ROME = ZoneInfo("Europe/Rome")

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
-from tests.fakebot.server import FakeBotApi
 from tests.harness import new_registration
 
 

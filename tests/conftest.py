@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakebot.server import FakeBotApi
+from bot.sandbox.botapi.server import FakeBotApi
 from tests.harness import bot_api_server, bundled_event_data
 
 pytest_plugins = ["tests.fakebot.pytest_plugin"]

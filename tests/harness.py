@@ -34,6 +34,9 @@ import yaml
 
 from bot.app import build_application, running
 from bot.kernel.clock import FakeClock
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from bot.services import Services
 from config.event import (
     EventConfig,
@@ -47,9 +50,6 @@ from handlers.context import PsmApplication
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.db import Database
 from storage.registrations import NewRegistration, Registration
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 
 T = TypeVar("T")
 

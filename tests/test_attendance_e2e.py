@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.attendance.flows import checkin_payload, checkin_window, event_today
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from storage.registrations import Registration
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import BotHarness, at, config_with, register_directly
 
 ORGANISER = 9200

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from tests.harness import ROME, BotHarness, answer, register_directly, with_button
 
 ORGANISER = 9100

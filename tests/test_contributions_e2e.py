@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from bot.worksheets.contribution_buttons import ContributeButton
 from storage.worksheets import Contribution
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import ROME, BotHarness, register_directly
 
 ORGANISER = 9000

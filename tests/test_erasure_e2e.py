@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from bot.attendance.flows import checkin_payload
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from storage.registrations import NewRegistration
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import ROME, BotHarness, answer, register
 
 EVENT = "copianificazione-2023"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from config.event import EventConfig
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import BotHarness, answer, at, bundled_event_data, config_from, register
 
 ORGANISER = 9300

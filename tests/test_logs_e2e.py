@@ -16,7 +16,7 @@ import pytest
 from telegram.error import BadRequest, InvalidToken
 
 from bot.kernel.logs import configure_logging, describe
-from tests.fakebot.server import FakeBotApi
+from bot.sandbox.botapi.server import FakeBotApi
 from tests.harness import ROME, BotHarness, register
 
 NAME = "Marianna Zanzotto"  # a name that appears nowhere else

@@ -20,9 +20,9 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.polls.charts import PNG_SIGNATURE
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from tests.harness import (
     ROME,
     BotHarness,

@@ -15,9 +15,9 @@ import pytest
 from docx import Document
 from pptx import Presentation
 
+from bot.sandbox.botapi.server import FakeBotApi
 from storage.outbox import Planned
 from storage.worksheets import NOTE
-from tests.fakebot.server import FakeBotApi
 from tests.harness import BotHarness
 from tests.regia_seed import EVENT, SESSION_2, closed_poll, contribute, people, report
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from telegram import LinkPreviewOptions
 
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from tests.harness import (
     BEFORE_LAUNCH,
     BotHarness,

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bot.registration.comuni import Comune, ComuneIndex
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from storage.comuni import ComuneRow, ComuniRepository
 from storage.db import Database
 from storage.registrations import Status
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import (
     BEFORE_LAUNCH,
     ROME,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from storage.outbox import OutboxRow
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import BotHarness, answer, at, config_with, register
 
 ORGANISER = 9000

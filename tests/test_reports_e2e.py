@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.botapi.server import FakeBotApi
 from storage.worksheets import ItemStatus
-from tests.fakebot.server import FakeBotApi
 from tests.flows.board_setup import EVENT, SESSION_1, contribute, set_scene, sheets
 from tests.harness import ROME, BotHarness
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.kernel.commands import FACILITATOR_COMMANDS, ORGANISER_COMMANDS, REFERENT_COMMANDS
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from storage.registrations import NewRegistration
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import BotHarness, answer, with_button
 
 ORGANISER = 9400

@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 
 from bot.cli import main
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from bot.stats.figures import split_messages
 from config.event import load_event_config
 from storage.attendance import AttendanceRepository
 from storage.db import Database
 from storage.registrations import Registration, RegistrationRepository
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import (
     ROME,
     BotHarness,

@@ -1,4 +1,5 @@
-"""Fake Telegram Bot API HTTP server for end-to-end tests of the bot.
+"""Fake Telegram Bot API HTTP server for end-to-end tests of the bot (the server is the
+sandbox's, :mod:`bot.sandbox.botapi`; PTB helpers and the pytest plugin are here).
 
 Typical use (see ``tests/test_fakebot.py``)::
 
@@ -11,12 +12,24 @@ Typical use (see ``tests/test_fakebot.py``)::
             msg = await mario.next_message()
 """
 
-from .markup import HtmlParseError, ParsedText, parse_html
-from .models import CallbackAnswer, ChatState, RequestRecord, SentMessage, StoredFile
+from bot.sandbox.botapi import (
+    DEFAULT_TOKEN,
+    ApiError,
+    CallbackAnswer,
+    ChatState,
+    FakeBotApi,
+    FakeUser,
+    HtmlParseError,
+    ParsedText,
+    RequestRecord,
+    SentMessage,
+    Spec,
+    StoredFile,
+    load_spec,
+    parse_html,
+)
+
 from .ptb import running_application
-from .server import DEFAULT_TOKEN, ApiError, FakeBotApi
-from .spec import Spec, load_spec
-from .users import FakeUser
 
 __all__ = [
     "DEFAULT_TOKEN",

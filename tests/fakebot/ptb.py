@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from telegram.ext import Application, ApplicationBuilder
 
-    from .server import FakeBotApi
+    from bot.sandbox.botapi.server import FakeBotApi
 
 __all__ = ["application_builder", "running_application"]
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox.botapi.server import FakeBotApi
+
 from .ptb import application_builder
-from .server import FakeBotApi
 
 __all__ = ["fake_api", "fake_app_builder"]
 

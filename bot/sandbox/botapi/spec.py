@@ -1,4 +1,4 @@
-"""Telegram Bot API specification (``botapi/api.json``) loader and request validator.
+"""Telegram Bot API specification (``spec_data/api.json``) loader and request validator.
 
 The JSON spec is pre-indexed once at import/first use (:func:`load_spec`), so validating a
 request is a handful of dict lookups per field.  Everything that can be derived generically from
@@ -30,7 +30,7 @@ __all__ = [
     "load_spec",
 ]
 
-SPEC_PATH = Path(__file__).parent / "botapi" / "api.json"
+SPEC_PATH = Path(__file__).parent / "spec_data" / "api.json"
 PRIMITIVES = frozenset({"Integer", "Float", "Boolean", "String"})
 PARSE_MODES = frozenset({"HTML", "MarkdownV2", "Markdown"})
 

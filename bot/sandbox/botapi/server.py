@@ -1,7 +1,7 @@
 """A fake Telegram Bot API HTTP server for end-to-end tests of a python-telegram-bot bot.
 
 The bot under test talks to :class:`FakeBotApi` through PTB's normal ``base_url``; the test
-simulates users with :class:`~tests.fakebot.users.FakeUser` and asserts on the transcripts.
+simulates users with :class:`~bot.sandbox.botapi.users.FakeUser` and asserts on the transcripts.
 Every request is validated against the Bot API spec; invalid requests are recorded in
 :attr:`FakeBotApi.errors` and answered with HTTP 400 (unknown methods: 404, like Telegram).
 """
