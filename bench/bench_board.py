@@ -26,7 +26,8 @@ from bot.services import Services
 from bot.worksheets.board_buttons import BoardAction, BoardButton
 from config.event import load_event_config
 from storage.registrations import NewRegistration
-from storage.worksheets import NOTE, NewContribution, Origin
+from storage.worksheet_reports import NOTE
+from storage.worksheets import NewContribution, Origin
 from tests.flows.board_setup import (
     EVENT,
     FAC5,

@@ -27,7 +27,7 @@ from bench.common import Report
 from bot.kernel.clock import FakeClock
 from bot.services import Services
 from config.event import EventConfig, load_event_config
-from storage.worksheets import NOTE
+from storage.worksheet_reports import NOTE
 from tests.harness import settings_for
 from tests.regia_seed import EVENT, SESSION_2, closed_poll, contribute, people, report
 

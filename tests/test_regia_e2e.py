@@ -17,7 +17,7 @@ from pptx import Presentation
 
 from bot.sandbox.botapi.server import FakeBotApi
 from storage.outbox import Planned
-from storage.worksheets import NOTE
+from storage.worksheet_reports import NOTE
 from tests.harness import BotHarness
 from tests.regia_seed import EVENT, SESSION_2, closed_poll, contribute, people, report
 

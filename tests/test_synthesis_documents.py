@@ -23,7 +23,7 @@ from bot.kernel.clock import FakeClock
 from bot.services import Services
 from bot.worksheets.documents_pptx import MAX_BULLETS
 from config.event import EventConfig
-from storage.worksheets import NOTE
+from storage.worksheet_reports import NOTE
 from tests.flows.helpers import Domain, started
 from tests.harness import bundled_event_data, cli_environment, config_from, settings_for
 from tests.regia_seed import EVENT, SESSION_2, closed_poll, contribute, people, report

@@ -14,7 +14,7 @@ from bot.kernel.i18n import Catalog
 from bot.polls.texts import percent
 from bot.worksheets.service import WorksheetService
 from bot.worksheets.synthesis import Item, SynthesisView, ZoneAnnex
-from storage.worksheets import NOTE
+from storage.worksheet_reports import NOTE
 
 TOP_PRIORITIES = 10  # strategies listed under the heatmap
 

@@ -27,7 +27,7 @@ from bot.staff.roles import Roles
 from bot.worksheets.service import WorksheetService
 from config.event import Event, EventConfig
 from storage.outbox import OutboxRow
-from storage.worksheets import Report
+from storage.worksheet_reports import Report
 
 REPORT_SUBMITTED = "report_submitted"  # the outbox kind: a zone submitted its report
 _BUTTONS_PER_ROW = 4

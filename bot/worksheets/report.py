@@ -18,7 +18,7 @@ from bot.worksheets.board_buttons import BoardAction, BoardButton
 from bot.worksheets.desk import SheetDesk
 from bot.worksheets.report_flow import ReportData, ReportFlow
 from config.event import Event
-from storage.worksheets import NOTE
+from storage.worksheet_reports import NOTE
 
 
 class ReportFlows:

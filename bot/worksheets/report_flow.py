@@ -31,7 +31,8 @@ from bot.worksheets.desk import SheetDesk, clean_block, short
 from bot.worksheets.service import REPORT_TEXT_MAX
 from config.event import Event
 from storage.outbox import PERSON, OutboxRepository, Planned
-from storage.worksheets import NOTE, Report, Worksheet
+from storage.worksheet_reports import NOTE, Report
+from storage.worksheets import Worksheet
 
 REPORT = "report"
 REPORT_SUBMITTED = "report_submitted"  # the outbox kind that tells the regia

@@ -26,7 +26,8 @@ from bot.polls.service import PollService
 from bot.worksheets.matching import NETWORK_SECTIONS, Named, SharedName, names, shared_names
 from bot.worksheets.service import WorksheetService
 from config.event import Event
-from storage.worksheets import NOTE, Contribution, Report, Worksheet
+from storage.worksheet_reports import NOTE, Report
+from storage.worksheets import Contribution, Worksheet
 
 
 @dataclass(frozen=True)

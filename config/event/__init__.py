@@ -40,12 +40,9 @@ from config.event.models import (
     Reminder,
     ReminderSlot,
     ReminderWhen,
-    Section,
     Strategy,
     Venue,
-    Worksheets,
     Zone,
-    default_sections,
     select_items,
 )
 from config.event.paths import item_names
@@ -61,6 +58,7 @@ from config.event.values import (
     check_link,
     parse_duration,
 )
+from config.event.worksheets import Section, Worksheets, default_sections
 
 __all__ = [
     "ANCHORS",

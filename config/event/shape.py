@@ -10,9 +10,9 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from config.event.models import ITEM_ID, SLUG, EventConfig
+from config.event.models import ITEM_ID, EventConfig
 from config.event.paths import ITEM_KEYS, raw_labels
-from config.event.values import LocalText, Problem
+from config.event.values import SLUG, LocalText, Problem
 from config.messages import DATE_FORM, DATETIME_FORM, Issue, Localised, Msg, listing
 
 

@@ -29,6 +29,9 @@ class Problem(ValueError):
         super().__init__(message("en", code, **params))
 
 
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # ids of venues, events, agenda items, sections
+
+
 def _localised(value: object) -> object:
     """A plain string stands for the same text in every language."""
     if isinstance(value, str):

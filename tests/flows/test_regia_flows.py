@@ -18,7 +18,8 @@ from bot.kernel.replies import Document, Message, Photo
 from bot.worksheets.matching import Named, names, normalise, shared_names
 from bot.worksheets.regia import REPORT_SUBMITTED, RegiaAction, RegiaButton
 from storage.outbox import Planned
-from storage.worksheets import NOTE, ItemStatus
+from storage.worksheet_reports import NOTE
+from storage.worksheets import ItemStatus
 from tests.flows.helpers import (
     ANNA,
     STAFF,

@@ -17,7 +17,7 @@ from bot.worksheets.board_buttons import BoardAction, BoardButton
 from bot.worksheets.deadline import REPORT_REMINDER
 from bot.worksheets.regia import RegiaButton
 from bot.worksheets.report_flow import REPORT, REPORT_SUBMITTED, ReportStep
-from storage.worksheets import NOTE
+from storage.worksheet_reports import NOTE
 from tests.flows.board_setup import (
     EVENT,
     FAC5,

@@ -17,7 +17,8 @@ from bot.services import Services
 from config.event import load_event_config
 from config.settings import Settings
 from storage.registrations import NewRegistration
-from storage.worksheets import NOTE, NewContribution, Origin
+from storage.worksheet_reports import NOTE
+from storage.worksheets import NewContribution, Origin
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
