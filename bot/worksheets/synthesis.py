@@ -10,7 +10,8 @@ the slides show (each in its own module, in the reader's language).
   facilitator has not said it is ready. A photo counts with its caption (or as a photo).
 - **Networks first**: in the network sections (:data:`bot.worksheets.matching.NETWORK_SECTIONS`)
   the items are read as names; the names two or more zones gave (matching ignores case,
-  accents and punctuation) come first, with their zones, then the others.
+  accents and punctuation) come first, with their zones, then the others (a name from a
+  starred item keeps its star).
 - **Annexes**: per zone, its worksheets, its report's texts and state, its contributions.
 - **Method**: the zones with worksheets, confirmed registrants (and in person),
   respondents to the priority polls, contributions and contributors.
@@ -23,7 +24,14 @@ from dataclasses import dataclass, field
 
 from bot.polls.results import Synthesis
 from bot.polls.service import PollService
-from bot.worksheets.matching import NETWORK_SECTIONS, Named, SharedName, names, shared_names
+from bot.worksheets.matching import (
+    NETWORK_SECTIONS,
+    Named,
+    SharedName,
+    names,
+    normalise,
+    shared_names,
+)
 from bot.worksheets.service import WorksheetService
 from config.event import Event
 from storage.worksheet_reports import NOTE, Report
@@ -130,7 +138,14 @@ def _section_part(section: str, items: list[Item]) -> SectionPart:
     ]
     shared, alone = shared_names(named)
     photos = [item for item in items if item.photo]
-    rest = [Item(n.zone, n.name) for n in alone]
+    # a facilitator's key point stays one when read as names (its star is kept)
+    starred = {
+        (item.zone, normalise(name))
+        for item in items
+        if item.starred and not item.photo
+        for name in names(item.text)
+    }
+    rest = [Item(n.zone, n.name, (n.zone, normalise(n.name)) in starred) for n in alone]
     return SectionPart(section, tuple(shared), tuple(rest + photos))
 
 

@@ -245,6 +245,19 @@ async def test_sintesi_is_the_polls_then_the_strategies_with_networks_first(regi
     ]
 
 
+async def test_a_starred_actor_keeps_its_star_in_the_synthesis(regia: Domain) -> None:
+    """The actors' section is read as names (networks first): a key point the facilitator
+    starred there stays starred in /sintesi (and so in the documents)."""
+    services = regia.services
+    green5 = (await services.worksheets.worksheets(services.config.event(EVENT), 5))[0]
+    await contribute(services, green5, "attori", "Consorzio forestale", starred=True)
+    out = await regia.flows.regia.synthesis(STAFF)
+    body = "\n".join(texts(out)[1:-1])
+    assert "⭐ Consorzio forestale (Z5)" in body
+    assert body.index("⭐ Consorzio forestale (Z5)") < body.index("• CAI Pinerolo (Z5)")
+    assert "🤝 <b>Comune di Pinerolo</b> — Z5, Z6" in body  # shared names: as before
+
+
 async def test_documents_and_exports_from_the_buttons(regia: Domain) -> None:
     out = await regia.flows.regia.synthesis(STAFF)
     word = document(await regia.flows.regia.press(STAFF, press(data_of(out, "Word"))))
