@@ -531,6 +531,26 @@ async def test_deliveries_run_in_parallel_and_each_happens_once(
     assert (await parallel.drain()).processed == 0
 
 
+async def test_one_persons_messages_keep_their_order(services: Services, clock: FakeClock) -> None:
+    """A person's rows due at once arrive in the order they were queued (the poll's "closed"
+    before the next session's notice), even when the first takes longer to send."""
+
+    class SlowFirst(FakeTransport):
+        async def deliver(self, user_id: int, message: Outgoing, *, bulk: bool = True) -> int:
+            self.delay = 0.05 if (message.text or "").endswith("first") else 0.0
+            return await super().deliver(user_id, message, bulk=bulk)
+
+    slow = SlowFirst()
+    parallel = OutboxSender(services.outbox, services.users, slow, clock, concurrency=16)
+    parallel.register(NOTE, render_note)
+    await services.outbox.add([note("first", 7), note("second", 7), note("other", 8)], T0)
+    assert (await parallel.drain()).sent == 3
+    assert [text for user, text in slow.delivered if user == 7] == [
+        "text of first",
+        "text of second",
+    ]
+
+
 async def test_batches_until_nothing_is_due(
     services: Services, transport: FakeTransport, clock: FakeClock
 ) -> None:

@@ -28,10 +28,10 @@ import pytest
 from docx import Document
 from pptx import Presentation
 
+from bot.sandbox.botapi.models import SentMessage
+from bot.sandbox.botapi.server import FakeBotApi
+from bot.sandbox.botapi.users import FakeUser
 from storage.worksheets import ItemStatus
-from tests.fakebot.models import SentMessage
-from tests.fakebot.server import FakeBotApi
-from tests.fakebot.users import FakeUser
 from tests.harness import ROME, BotHarness, answer, register
 
 ORGANISER, FAC5, FAC9 = 9000, 9105, 9109

@@ -194,9 +194,15 @@ class OutboxSender:
         """Deliver everything due now (waiting out a flood pause first)."""
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(row: OutboxRow) -> str:
-            async with semaphore:
-                return await self._process(row)
+        async def one_person(rows: list[OutboxRow]) -> list[str]:
+            # one person's messages go one after the other, in the order they were queued
+            # (a poll's "closed, thank you" before the next session's notice); different
+            # people's in parallel
+            outcomes = []
+            for row in rows:
+                async with semaphore:
+                    outcomes.append(await self._process(row))
+            return outcomes
 
         async with self._lock:
             report = DrainReport()
@@ -208,7 +214,7 @@ class OutboxSender:
                 if not rows:
                     report.log()
                     return report
-                outcomes = await asyncio.gather(*(one(row) for row in rows))
+                outcomes = await self._in_order(rows, one_person)
                 for row, outcome in zip(rows, outcomes, strict=True):
                     setattr(report, outcome, getattr(report, outcome) + 1)
                     if outcome == "sent":
@@ -216,6 +222,23 @@ class OutboxSender:
                 if all(outcome == "retried" for outcome in outcomes):
                     report.log()
                     return report  # nothing but retries: leave them to the next drain
+
+    @staticmethod
+    async def _in_order(
+        rows: list[OutboxRow],
+        one_person: Callable[[list[OutboxRow]], Awaitable[list[str]]],
+    ) -> list[str]:
+        """Each person's rows in claim order, people in parallel; outcomes in ``rows`` order."""
+        people: dict[int, list[OutboxRow]] = {}
+        for row in rows:
+            people.setdefault(row.user_id, []).append(row)
+        results = await asyncio.gather(*(one_person(group) for group in people.values()))
+        outcome_of = {
+            row.id: outcome
+            for group, outcomes in zip(people.values(), results, strict=True)
+            for row, outcome in zip(group, outcomes, strict=True)
+        }
+        return [outcome_of[row.id] for row in rows]
 
     async def _prepare(self, row: OutboxRow, now: dt.datetime) -> Prepared:
         renderer = self.renderers.get(row.kind)
