@@ -154,3 +154,21 @@ async def test_callback_answers_become_notices_and_the_menu_follows_the_scope(
         ("Salvato", False),
         ("Non più valido", True),
     ]
+
+
+async def test_an_invalid_request_is_a_warning_never_a_crash(
+    served: tuple[FakeBotApi, Bot, ChatFeed], caplog: pytest.LogCaptureFixture
+) -> None:
+    api, _bot, feed = served
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{api.base_url}{api.token}/sendMessage", json={"chat_id": 501}) as response,
+    ):
+        assert response.status == 400  # as Telegram: text is required
+    with caplog.at_level("WARNING", logger="bot.sandbox.feed"):
+        feed.scan()
+    assert any("invalid Bot API request" in r.getMessage() for r in caplog.records)
+    assert api.clear_errors(), "recorded, then forgotten for the test's plugin"
+    assert feed.chat(501)["messages"] == []
