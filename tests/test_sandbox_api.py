@@ -66,7 +66,7 @@ async def test_events_tell_the_page_of_changes(tmp_path: Path) -> None:
                     break
             await client.post("/api/clock", {"moment": "day"})
             await client.post("/api/reset")
-            seen = []
+            seen: list[str] = []
             while '"reset": true' not in "".join(seen):
                 seen.append((await events.content.readline()).decode())
             assert any('"clock":' in line for line in seen)
