@@ -73,3 +73,20 @@ async def test_reset_starts_from_empty(tmp_path: Path) -> None:
         again = await client.persona("p5")
         assert again["id"] == "p5-1"
         await client.wait_message(again["user_id"], lambda m: "document" in m)
+
+
+async def test_personas_come_back_after_a_restart_and_ids_are_not_reused(tmp_path: Path) -> None:
+    async with running_sandbox(tmp_path) as client:
+        p5 = await client.persona("p5")
+        await client.wait_message(p5["user_id"], lambda m: "document" in m)
+    async with running_sandbox(tmp_path) as client:
+        state = await client.get("/api/state")
+        assert state["personas"] == [p5]
+        services = client.sandbox.services
+        assert await services.registrations.active_for_user(p5["user_id"])
+        newcomer = await client.persona("new_it")
+        assert newcomer["user_id"] != p5["user_id"]
+        await client.post(f"/api/chats/{p5['user_id']}/send", {"text": "/start"})
+        await client.wait_message(p5["user_id"], lambda m: m["from"] == "bot")
+        await client.post("/api/reset")
+        assert not (tmp_path / "sandbox.sqlite3.personas.json").exists()
