@@ -48,6 +48,15 @@ async def test_every_template_as_the_bot_makes_it(tmp_path: Path) -> None:
         fac_html = [m["html"] for m in await client.messages(fac["user_id"])]
         p5_html = [m["html"] for m in await client.messages(p5["user_id"])]
         assert not set(fac_html) & {h for h in p5_html if "Marco" in h}
+        menus = {
+            p["role"]: {
+                c["command"] for c in (await client.get(f"/api/chats/{p['user_id']}"))["commands"]
+            }
+            for p in (english, fac, organiser)
+        }
+        assert "register" in menus["new"] and "sondaggio" not in menus["new"]  # English
+        assert {"sondaggio", "scheda"} <= menus["facilitator"]
+        assert "regia" in menus["organiser"] and "regia" not in menus["facilitator"]
         state = await client.get("/api/state")
         assert [p["id"] for p in state["personas"]] == [
             "p5-1",
