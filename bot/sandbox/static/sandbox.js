@@ -1,0 +1,566 @@
+// psm-bot sandbox page: Telegram-like chats of simulated personas with the real bot.
+// Plain JavaScript, no framework, no build step. The only HTML inserted as HTML is the
+// message text/caption the server sends (Telegram's HTML, escaped by the server); every
+// other text (names, labels, file names, buttons) goes in through textContent.
+"use strict";
+
+const LABELS = {
+  it: {
+    sandbox: "sandbox", rehearsal_time: "Ora della prova", split: "Due chat affiancate",
+    lang_help: "Cambia la lingua della pagina", reset: "Ricomincia da zero", controls: "Controlli della sandbox",
+    personas: "Persone", template: "Modello", add: "Aggiungi", clock: "Orologio della prova",
+    date_time: "Data e ora", go: "Vai", crowd: "Folla simulata", zone: "Zona", count: "Persone",
+    about: "Questa sandbox", bot: "Bot", database: "Database",
+    not_telegram: "Nessun utente Telegram reale: le persone sono simulate.", persona: "Persona",
+    commands: "Comandi", message: "Messaggio", write: "Scrivi un messaggio…", photo: "Manda una foto",
+    send: "Invia", ok: "OK", lang_button: "English", no_persona: "Aggiungi una persona a sinistra.",
+    no_messages: "Nessun messaggio: scrivi /start.", no_commands: "Nessun comando.",
+    choose: "— scegli una persona —", back_warning: "L'orologio torna indietro (da {from} a {to}): promemoria e messaggi già inviati non tornano. Continuare?",
+    reset_confirm: "Cancellare il database della sandbox, le persone e la folla, e riportare l'orologio ad adesso?",
+    reset_done: "Sandbox azzerata.", crowd_added: "{n} partecipanti aggiunti alla Zona {zone}.",
+    crowd_busy: "Iscrizione della folla in corso…", edited: "modificato", download: "Scarica",
+    map: "Mappa", live: "Aggiornamenti in diretta", polling: "Aggiornamenti ogni 2 secondi",
+    error: "Errore", clock_moved: "Orologio: {when}", role_participant: "partecipante",
+    role_facilitator: "facilitatore", role_referent: "referente della sede", role_organiser: "organizzatore",
+    role_new: "nuovo utente",
+  },
+  en: {
+    sandbox: "sandbox", rehearsal_time: "Rehearsal time", split: "Two chats side by side",
+    lang_help: "Change the page's language", reset: "Start from empty", controls: "Sandbox controls",
+    personas: "Personas", template: "Template", add: "Add", clock: "Rehearsal clock",
+    date_time: "Date and time", go: "Go", crowd: "Simulated crowd", zone: "Zone", count: "People",
+    about: "This sandbox", bot: "Bot", database: "Database",
+    not_telegram: "No real Telegram users: the personas are simulated.", persona: "Persona",
+    commands: "Commands", message: "Message", write: "Write a message…", photo: "Send a photo",
+    send: "Send", ok: "OK", lang_button: "Italiano", no_persona: "Add a persona on the left.",
+    no_messages: "No messages: type /start.", no_commands: "No commands.",
+    choose: "— choose a persona —", back_warning: "The clock goes back (from {from} to {to}): reminders and messages already sent do not come back. Go on?",
+    reset_confirm: "Delete the sandbox's database, the personas and the crowd, and set the clock back to now?",
+    reset_done: "Sandbox reset.", crowd_added: "{n} participants added to Zone {zone}.",
+    crowd_busy: "The crowd is registering…", edited: "edited", download: "Download",
+    map: "Map", live: "Live updates", polling: "Updates every 2 seconds",
+    error: "Error", clock_moved: "Clock: {when}", role_participant: "participant",
+    role_facilitator: "facilitator", role_referent: "venue referent", role_organiser: "organiser",
+    role_new: "new user",
+  },
+};
+
+const state = { lang: "it", info: null, personas: [], panes: [], active: 0, live: false };
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function t(key, values = {}) {
+  const text = (LABELS[state.lang] && LABELS[state.lang][key]) || LABELS.it[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function applyLabels(root = document) {
+  document.documentElement.lang = state.lang;
+  root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll("[data-i18n-aria]").forEach((el) => el.setAttribute("aria-label", t(el.dataset.i18nAria)));
+  root.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = t(el.dataset.i18nTitle); });
+  root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  $("#lang").textContent = t("lang_button");
+}
+
+// --- HTTP ------------------------------------------------------------------------------
+async function api(path, options = {}) {
+  const init = { ...options };
+  if (options.json !== undefined) {
+    init.method = init.method || "POST";
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(options.json);
+  }
+  const response = await fetch(path, init);
+  let body = null;
+  try { body = await response.json(); } catch (_) { body = null; }
+  if (!response.ok) {
+    const message = (body && body.error) || `HTTP ${response.status}`;
+    throw new Error(message);
+  }
+  return body;
+}
+
+function toast(text, kind = "") {
+  const el = document.createElement("div");
+  el.className = `toast ${kind}`;
+  el.textContent = text;
+  $("#toasts").append(el);
+  setTimeout(() => el.remove(), 3500);
+}
+
+function showAlert(text) {
+  const dialog = $("#alert");
+  $("#alert-text").textContent = text;
+  if (!dialog.open) dialog.showModal();
+}
+
+function failed(error) { toast(`${t("error")}: ${error.message}`, "error"); }
+
+// --- state: clock, personas, templates -------------------------------------------------
+async function loadState() {
+  state.info = await api("/api/state");
+  state.personas = state.info.personas || [];
+  renderState();
+}
+
+function roleText(role) { return t(`role_${role}`); }
+
+function renderState() {
+  const info = state.info;
+  $("#now-text").textContent = info.now_text;
+  $("#database").textContent = info.database;
+  $("#bot-name").textContent = info.bot ? `${info.bot.name} (@${info.bot.username})` : "";
+  const at = $("#at");
+  if (document.activeElement !== at) at.value = (info.now || "").slice(0, 16);
+  const moments = $("#moments");
+  moments.replaceChildren(...(info.moments || []).map((moment) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.moment = moment.id;
+    const label = document.createElement("span");
+    label.textContent = moment.label;
+    const when = document.createElement("small");
+    when.textContent = formatWhen(moment.when);
+    button.append(label, when);
+    button.addEventListener("click", () => moveClock({ moment: moment.id }, moment.when));
+    return button;
+  }));
+  const select = $("#template");
+  const chosen = select.value;
+  select.replaceChildren(...(info.templates || []).map((template) => new Option(template.label, template.id)));
+  if (chosen) select.value = chosen;
+  renderPersonas();
+}
+
+function formatWhen(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso || "";
+  return date.toLocaleString(state.lang === "en" ? "en-GB" : "it-IT", {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+function renderPersonas() {
+  const list = $("#personas");
+  const open = state.panes.map((pane) => pane.userId);
+  list.replaceChildren(...state.personas.map((persona) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.userId = String(persona.user_id);
+    if (open.includes(persona.user_id)) button.setAttribute("aria-current", "true");
+    const name = document.createElement("span");
+    name.textContent = persona.label || persona.name;
+    const role = document.createElement("span");
+    role.className = "role";
+    role.textContent = `${roleText(persona.role)} · ${persona.language}`;
+    button.append(name, role);
+    button.addEventListener("click", () => openPersona(persona.user_id));
+    item.append(button);
+    return item;
+  }));
+  state.panes.forEach(renderPaneSelect);
+}
+
+async function moveClock(body, target) {
+  const now = new Date(state.info.now);
+  const when = new Date(target);
+  if (when < now && !window.confirm(t("back_warning", { from: formatWhen(state.info.now), to: formatWhen(target) }))) {
+    return;
+  }
+  try {
+    await api("/api/clock", { json: body });
+    await loadState();
+    toast(t("clock_moved", { when: state.info.now_text }));
+  } catch (error) { failed(error); }
+}
+
+// --- panes -----------------------------------------------------------------------------
+function createPane(index) {
+  const node = $("#pane-template").content.firstElementChild.cloneNode(true);
+  const pane = {
+    index, node, userId: null, seq: 0, elements: new Map(), commands: [], busy: false, again: false,
+    list: $(".messages", node), menu: $(".command-menu", node), select: $(".pane-persona", node),
+  };
+  node.dataset.pane = String(index);
+  node.addEventListener("focusin", () => setActive(index));
+  node.addEventListener("click", () => setActive(index));
+  pane.select.addEventListener("change", () => showPersona(pane, Number(pane.select.value) || null));
+  $(".composer", node).addEventListener("submit", (event) => { event.preventDefault(); sendText(pane); });
+  $(".menu-button", node).addEventListener("click", () => toggleMenu(pane));
+  $(".photo", node).addEventListener("change", () => sendPhoto(pane));
+  node.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !pane.menu.hidden) { toggleMenu(pane, false); $(".menu-button", node).focus(); }
+  });
+  applyLabels(node);
+  $("#panes").append(node);
+  state.panes.push(pane);
+  renderPaneSelect(pane);
+  renderEmpty(pane);
+  return pane;
+}
+
+function setActive(index) {
+  state.active = index;
+  state.panes.forEach((pane) => pane.node.classList.toggle("active", pane.index === index && state.panes.length > 1));
+}
+
+function renderPaneSelect(pane) {
+  const options = [new Option(t("choose"), "")];
+  state.personas.forEach((persona) => options.push(new Option(persona.label || persona.name, String(persona.user_id))));
+  pane.select.replaceChildren(...options);
+  pane.select.value = pane.userId ? String(pane.userId) : "";
+  const persona = state.personas.find((p) => p.user_id === pane.userId);
+  $(".pane-role", pane.node).textContent = persona ? roleText(persona.role) : "";
+}
+
+function renderEmpty(pane) {
+  const empty = document.createElement("p");
+  empty.className = "empty";
+  empty.textContent = pane.userId ? t("no_messages") : t("no_persona");
+  pane.list.replaceChildren(empty);
+}
+
+function openPersona(userId) {
+  const pane = state.panes[state.active] || state.panes[0];
+  showPersona(pane, userId);
+}
+
+function showPersona(pane, userId) {
+  pane.userId = userId;
+  pane.seq = 0;
+  pane.elements = new Map();
+  pane.commands = [];
+  toggleMenu(pane, false);
+  renderEmpty(pane);
+  renderPersonas();
+  if (userId) refresh(pane);
+}
+
+function setSplit(on) {
+  $("#split").checked = on;
+  $("#panes").classList.toggle("split", on);
+  if (on && state.panes.length < 2) createPane(1);
+  if (!on && state.panes.length > 1) {
+    const second = state.panes.pop();
+    second.node.remove();
+  }
+  setActive(on ? 1 : 0);
+  renderPersonas();
+}
+
+// --- a chat ----------------------------------------------------------------------------
+async function refresh(pane) {
+  if (!pane.userId) return;
+  if (pane.busy) { pane.again = true; return; }
+  pane.busy = true;
+  const userId = pane.userId;
+  try {
+    const chat = await api(`/api/chats/${userId}?after=${pane.seq}`);
+    if (pane.userId !== userId) return; // switched meanwhile: never mix chats
+    pane.commands = chat.commands || [];
+    (chat.messages || []).forEach((message) => placeMessage(pane, message));
+    (chat.notices || []).forEach((notice) => {
+      if (notice.alert) showAlert(notice.text); else toast(notice.text);
+    });
+    pane.seq = Math.max(pane.seq, chat.seq || 0);
+  } catch (error) {
+    failed(error);
+  } finally {
+    pane.busy = false;
+    if (pane.again) { pane.again = false; refresh(pane); }
+  }
+}
+
+function placeMessage(pane, message) {
+  const stick = pane.list.scrollHeight - pane.list.scrollTop - pane.list.clientHeight < 40;
+  const element = renderMessage(pane, message);
+  const old = pane.elements.get(message.message_id);
+  if (old) {
+    old.replaceWith(element);
+  } else {
+    const empty = $(".empty", pane.list);
+    if (empty) empty.remove();
+    pane.list.append(element);
+  }
+  pane.elements.set(message.message_id, element);
+  if (stick || !old) pane.list.scrollTop = pane.list.scrollHeight;
+}
+
+function renderMessage(pane, message) {
+  const wrap = document.createElement("div");
+  wrap.className = `msg ${message.from === "user" ? "user" : "bot"}`;
+  wrap.dataset.messageId = String(message.message_id);
+  const bubble = document.createElement("div");
+  bubble.className = "bubble";
+  if (message.photo) bubble.append(image(message.photo.url, "media"));
+  if (message.album) bubble.append(album(message.album));
+  if (message.venue) bubble.append(venue(message.venue));
+  if (message.document) bubble.append(documentLink(message.document));
+  if (message.html) {
+    const text = document.createElement("div");
+    text.className = "text";
+    text.innerHTML = message.html; // Telegram's HTML, escaped by the server
+    text.querySelectorAll("a").forEach((a) => { a.target = "_blank"; a.rel = "noopener noreferrer"; });
+    text.querySelectorAll("tg-spoiler").forEach((s) => s.addEventListener("click", () => s.classList.toggle("shown")));
+    bubble.append(text);
+  }
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const time = new Date(message.date);
+  const hhmm = Number.isNaN(time.getTime()) ? "" : time.toLocaleTimeString(state.lang === "en" ? "en-GB" : "it-IT", { hour: "2-digit", minute: "2-digit" });
+  meta.textContent = message.edited ? `${t("edited")} ${hhmm}` : hhmm;
+  bubble.append(meta);
+  wrap.append(bubble);
+  if (message.buttons && message.buttons.length) wrap.append(keyboard(pane, message));
+  return wrap;
+}
+
+function image(url, className) {
+  const box = document.createElement("div");
+  box.className = className;
+  const img = document.createElement("img");
+  img.src = url;
+  img.alt = "";
+  img.loading = "lazy";
+  box.append(img);
+  return box;
+}
+
+function album(items) {
+  const grid = document.createElement("div");
+  grid.className = "album";
+  items.forEach((item) => {
+    const figure = document.createElement("figure");
+    const img = document.createElement("img");
+    img.src = item.url;
+    img.alt = "";
+    figure.append(img);
+    if (item.html) {
+      const caption = document.createElement("figcaption");
+      caption.innerHTML = item.html; // escaped by the server
+      figure.append(caption);
+    }
+    grid.append(figure);
+  });
+  return grid;
+}
+
+function venue(place) {
+  const box = document.createElement("div");
+  box.className = "venue";
+  const title = document.createElement("strong");
+  title.textContent = `📍 ${place.title}`;
+  const address = document.createElement("span");
+  address.textContent = place.address;
+  box.append(title, address);
+  if (place.map_url) {
+    const link = document.createElement("a");
+    link.href = place.map_url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.textContent = ` · ${t("map")} ↗`;
+    box.append(link);
+  }
+  return box;
+}
+
+function documentLink(file) {
+  const box = document.createElement("div");
+  box.className = "document";
+  const icon = document.createElement("span");
+  icon.className = "icon";
+  icon.setAttribute("aria-hidden", "true");
+  icon.textContent = "📄";
+  const link = document.createElement("a");
+  link.href = file.url;
+  link.download = file.name;
+  link.textContent = file.name;
+  link.title = t("download");
+  box.append(icon, link);
+  return box;
+}
+
+function keyboard(pane, message) {
+  const box = document.createElement("div");
+  box.className = "keyboard";
+  message.buttons.forEach((row) => {
+    const line = document.createElement("div");
+    line.className = "krow";
+    row.forEach((spec) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = spec.text;
+      if (spec.url) {
+        button.classList.add("url");
+        button.addEventListener("click", () => window.open(spec.url, "_blank", "noopener"));
+      } else {
+        button.addEventListener("click", () => press(pane, message.message_id, spec.data));
+      }
+      line.append(button);
+    });
+    box.append(line);
+  });
+  return box;
+}
+
+async function press(pane, messageId, data) {
+  try {
+    await api(`/api/chats/${pane.userId}/press`, { json: { message_id: messageId, data } });
+    if (!state.live) setTimeout(() => refresh(pane), 300);
+  } catch (error) { failed(error); }
+}
+
+async function sendText(pane, text = null) {
+  const input = $(".composer .text", pane.node);
+  const value = text ?? input.value;
+  if (!pane.userId || !value.trim()) return;
+  try {
+    await api(`/api/chats/${pane.userId}/send`, { json: { text: value } });
+    if (text === null) input.value = "";
+    refresh(pane);
+  } catch (error) { failed(error); }
+}
+
+async function sendPhoto(pane) {
+  const input = $(".photo", pane.node);
+  const file = input.files && input.files[0];
+  if (!pane.userId || !file) return;
+  const form = new FormData();
+  form.append("photo", file, file.name);
+  const caption = $(".composer .text", pane.node).value;
+  if (caption.trim()) form.append("caption", caption);
+  try {
+    await api(`/api/chats/${pane.userId}/photo`, { method: "POST", body: form });
+    $(".composer .text", pane.node).value = "";
+    refresh(pane);
+  } catch (error) { failed(error); }
+  input.value = "";
+}
+
+function toggleMenu(pane, show = pane.menu.hidden) {
+  const button = $(".menu-button", pane.node);
+  pane.menu.hidden = !show;
+  button.setAttribute("aria-expanded", String(show));
+  if (!show) return;
+  const items = pane.commands.map((command) => {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.setAttribute("role", "menuitem");
+    const name = document.createElement("span");
+    name.className = "cmd";
+    name.textContent = `/${command.command}`;
+    const description = document.createElement("span");
+    description.textContent = command.description;
+    item.append(name, description);
+    item.addEventListener("click", () => { toggleMenu(pane, false); sendText(pane, `/${command.command}`); });
+    return item;
+  });
+  if (!items.length) {
+    const none = document.createElement("p");
+    none.className = "muted";
+    none.textContent = t("no_commands");
+    items.push(none);
+  }
+  pane.menu.replaceChildren(...items);
+  const first = $("button", pane.menu);
+  if (first) first.focus();
+}
+
+// --- live updates: SSE, polling as the fallback ----------------------------------------
+function onEvent(data) {
+  if (data.reset) { resetPanes(); loadState().catch(failed); return; }
+  if (data.clock) { loadState().catch(failed); return; }
+  if (data.user_id !== undefined) {
+    state.panes.filter((pane) => pane.userId === data.user_id).forEach(refresh);
+    if (!state.personas.some((p) => p.user_id === data.user_id)) return;
+  }
+}
+
+function connect() {
+  if (!window.EventSource) { startPolling(); return; }
+  const source = new EventSource("/api/events");
+  source.onopen = () => { state.live = true; $("#connection").textContent = t("live"); };
+  source.onmessage = (event) => {
+    try { onEvent(JSON.parse(event.data)); } catch (_) { /* a malformed event: ignore it */ }
+  };
+  source.onerror = () => {
+    state.live = false;
+    $("#connection").textContent = t("polling");
+    if (source.readyState === EventSource.CLOSED) startPolling();
+  };
+}
+
+let polling = null;
+function startPolling() {
+  if (polling) return;
+  polling = setInterval(() => {
+    if (state.live) return;
+    state.panes.forEach(refresh);
+    loadState().catch(() => {});
+  }, 2000);
+}
+
+function resetPanes() {
+  state.panes.forEach((pane) => showPersona(pane, null));
+}
+
+// --- the sidebar's forms ---------------------------------------------------------------
+function wireControls() {
+  $("#lang").addEventListener("click", () => {
+    state.lang = state.lang === "it" ? "en" : "it";
+    localStorage.setItem("psm-sandbox-lang", state.lang);
+    applyLabels();
+    if (state.info) renderState();
+    state.panes.forEach((pane) => { if (!pane.userId) renderEmpty(pane); });
+  });
+  $("#split").addEventListener("change", (event) => setSplit(event.target.checked));
+  $("#add-persona").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const persona = await api("/api/personas", { json: { template: $("#template").value } });
+      await loadState();
+      openPersona(persona.user_id);
+    } catch (error) { failed(error); }
+  });
+  $("#clock-at").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("#at").value;
+    if (value) moveClock({ at: value }, value);
+  });
+  $("#crowd").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const zone = Number($("#crowd-zone").value);
+    const count = Number($("#crowd-count").value);
+    const result = $("#crowd-result");
+    result.textContent = t("crowd_busy");
+    try {
+      const body = await api("/api/crowd", { json: { zone, count } });
+      result.textContent = t("crowd_added", { n: body.added, zone });
+    } catch (error) { result.textContent = ""; failed(error); }
+  });
+  $("#reset").addEventListener("click", async () => {
+    if (!window.confirm(t("reset_confirm"))) return;
+    try {
+      await api("/api/reset", { json: {} });
+      resetPanes();
+      await loadState();
+      $("#crowd-result").textContent = "";
+      toast(t("reset_done"));
+    } catch (error) { failed(error); }
+  });
+}
+
+async function main() {
+  state.lang = localStorage.getItem("psm-sandbox-lang") === "en" ? "en" : "it";
+  applyLabels();
+  wireControls();
+  createPane(0);
+  setActive(0);
+  try { await loadState(); } catch (error) { failed(error); }
+  if (state.personas.length) openPersona(state.personas[0].user_id);
+  connect();
+  startPolling();
+}
+
+document.addEventListener("DOMContentLoaded", main);
