@@ -1,4 +1,4 @@
-# psm-bot: `make run` runs the bot, `make test` runs the whole test suite.
+# psm-bot: `make run` runs the bot (the sandbox without a token), `make test` runs the whole test suite.
 # Both create .venv with Python 3.11 and install the project the first time.
 PYTHON ?= python3.11
 VENV := .venv
@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# With PSM_BOT_TOKEN (environment or .env) the real bot; without it the sandbox (it says so).
 run: $(STAMP)
-	$(BIN)/psm-bot run
+	$(BIN)/psm-bot run --or-sandbox
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
         description="Connections to the Bot API server kept open at most (bot/http.py).",
     )
 
+    sandbox_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the sandbox page (psm-bot sandbox); loopback only by default.",
+    )
+    sandbox_port: int = Field(
+        default=8080, ge=0, le=65535, description="Port of the sandbox's page (0: a free one)."
+    )
+    sandbox_database: Path = Field(
+        default=Path("sandbox.sqlite3"),
+        description="The sandbox's own SQLite file (never PSM_DATABASE's).",
+    )
+
     @field_validator("organisers", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

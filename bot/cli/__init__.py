@@ -1,4 +1,4 @@
-"""The ``psm-bot`` command: run the bot, check an event file, import the comune mapping.
+"""The ``psm-bot`` command: run the bot or its sandbox, check an event file, import comuni.
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid input (configuration, file, settings,
 a database that cannot be used, a token Telegram rejects). What stops a command is one line
@@ -13,7 +13,8 @@ can be imported before the bot first runs) and says so.
 
 # (The docstring above is also the command's --help.) One module per command group:
 # bot.cli.check (check-config), bot.cli.comuni (import-comuni), bot.cli.reminders (schedule,
-# import-links), bot.cli.exports (export, qr), bot.cli.running (run), on bot.cli.common;
+# import-links), bot.cli.exports (export, qr), bot.cli.running (run), bot.cli.sandbox
+# (sandbox, and make run without a token: run --or-sandbox), on bot.cli.common;
 # this module reads the command line and runs the command asked for.
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bot.cli.exports import (
 )
 from bot.cli.reminders import import_links, schedule
 from bot.cli.running import run
+from bot.cli.sandbox import NO_TOKEN_LINE, choose, options, sandbox
 from config.messages import CLI_LANGUAGES
 from config.settings import Settings, load_settings
 from storage.errors import DatabaseError
@@ -46,7 +48,25 @@ from storage.errors import DatabaseError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="psm-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot (the default)")
+    run_command = commands.add_parser("run", help="run the bot (the default)")
+    run_command.add_argument(
+        "--or-sandbox",
+        action="store_true",
+        help="without PSM_BOT_TOKEN, start the sandbox instead (what make run does)",
+    )
+    box = commands.add_parser(
+        "sandbox", help="the real bot on a local simulation of Telegram, in the browser"
+    )
+    box.add_argument("--host", help="address of the page (default: PSM_SANDBOX_HOST, 127.0.0.1)")
+    box.add_argument("--port", type=int, help="port of the page (default: PSM_SANDBOX_PORT, 8080)")
+    box.add_argument(
+        "--database",
+        type=Path,
+        help="the sandbox's SQLite file (default: PSM_SANDBOX_DATABASE, sandbox.sqlite3)",
+    )
+    box.add_argument(
+        "--fresh", action="store_true", help="start from an empty database (deletes the file)"
+    )
     check = commands.add_parser("check-config", help="validate an event file and summarise it")
     check.add_argument("file", nargs="?", type=Path, help="event file (default: PSM_EVENT_FILE)")
     check.add_argument(
@@ -145,6 +165,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return _export(settings, args)
     if args.command == "qr":
         return qr_codes(settings, args.out, args.bot_username)
+    if args.command == "sandbox":
+        return sandbox(settings, options(settings, args.host, args.port, args.database, args.fresh))
+    if getattr(args, "or_sandbox", False) and choose(settings) == "sandbox":
+        print(NO_TOKEN_LINE, flush=True)
+        return sandbox(settings, options(settings))
     return run(settings)
 
 

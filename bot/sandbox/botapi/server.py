@@ -253,6 +253,8 @@ class FakeBotApi:
         self.sent: list[SentMessage] = []  # every bot message, all chats, in order
         self.dropped_updates: list[dict[str, Any]] = []
         self.updates_log: list[dict[str, Any]] = []
+        #: called (without arguments) after every change: the sandbox's chat feed listens
+        self.listeners: list[Callable[[], None]] = []
 
         update_fields = set(self.spec.types["Update"].fields) - {"update_id"}
         self._default_allowed = frozenset(
@@ -590,6 +592,8 @@ class FakeBotApi:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+        for listener in self.listeners:
+            listener()
 
     async def wait_until(
         self,

@@ -1,0 +1,211 @@
+"""The sandbox's personas: simulated Telegram users, each with its own id and chat.
+
+Templates: ``new_it``/``new_en`` (nobody yet: the page shows Telegram's START button),
+``p5`` (zone 5, in person) and ``p1_online`` (zone 1, online): registered for the rehearsed
+event directly through the repositories, as the chat's last step does it (consent, language,
+the registration, its confirmation and .ics in the outbox, its reminders planned), so
+their chat receives the confirmation and the calendar file as after a real registration;
+``fac5`` (facilitator of zone 5) and ``referent`` (referent of zone 5's venue, Pinerolo):
+given an invitation by the sandbox's organiser and redeeming it in their chat with
+``/start inv_...``, as the bot grants staff roles; ``organiser``: one of the sandbox's
+organiser ids (``PSM_ORGANISERS`` of the sandbox), who says ``/start``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import asdict, dataclass
+
+from bot.sandbox.botapi import FakeBotApi, FakeUser
+from bot.sandbox.rehearsal import rehearsed_event
+from bot.services import Services
+from bot.staff.flows import INVITE_PREFIX
+from bot.staff.roles import FACILITATOR, REFERENT
+from storage.registrations import NewRegistration
+
+# Organisers are settings (PSM_ORGANISERS): the sandbox reserves these ids for them.
+ORGANISER_IDS = tuple(range(7_900_001, 7_900_011))
+FIRST_USER_ID = 7_100_001
+
+
+@dataclass(frozen=True)
+class Template:
+    """A kind of persona the page can add."""
+
+    id: str
+    role: str
+    language: str
+    name: str
+    label: dict[str, str]
+
+
+TEMPLATES = (
+    Template(
+        "new_it",
+        "new",
+        "it",
+        "Giulia Rossi",
+        {"it": "Nuovo partecipante (italiano)", "en": "New participant (Italian)"},
+    ),
+    Template(
+        "new_en",
+        "new",
+        "en",
+        "Emma Clarke",
+        {"it": "Nuovo partecipante (inglese)", "en": "New participant (English)"},
+    ),
+    Template(
+        "p5",
+        "participant",
+        "it",
+        "Marco Bianchi",
+        {"it": "Partecipante zona 5, in presenza", "en": "Participant, zone 5, in person"},
+    ),
+    Template(
+        "p1_online",
+        "participant",
+        "it",
+        "Sara Conti",
+        {"it": "Partecipante zona 1, online", "en": "Participant, zone 1, online"},
+    ),
+    Template(
+        "fac5",
+        "facilitator",
+        "it",
+        "Luca Ferrero",
+        {"it": "Facilitatore zona 5", "en": "Facilitator, zone 5"},
+    ),
+    Template(
+        "referent",
+        "referent",
+        "it",
+        "Anna Gallo",
+        {"it": "Referente della sede (Pinerolo)", "en": "Venue referent (Pinerolo)"},
+    ),
+    Template(
+        "organiser", "organiser", "it", "Paola Marino", {"it": "Organizzatore", "en": "Organiser"}
+    ),
+)
+BY_ID = {template.id: template for template in TEMPLATES}
+
+
+class PersonaError(ValueError):
+    """A persona that cannot be added (unknown template, no organiser id left)."""
+
+
+@dataclass(frozen=True)
+class Persona:
+    """One simulated user of the page."""
+
+    id: str
+    user_id: int
+    name: str
+    label: str
+    language: str
+    role: str
+
+    def as_json(self) -> dict[str, object]:
+        """The persona as the page reads it."""
+        return asdict(self)
+
+
+class Personas:
+    """The personas added so far, and how to add one."""
+
+    def __init__(self) -> None:
+        self.all: list[Persona] = []
+        self._next_user = FIRST_USER_ID
+
+    def templates(self, language: str = "it") -> list[dict[str, str]]:
+        """``[{"id", "label"}]`` of every template."""
+        return [{"id": t.id, "label": t.label[language]} for t in TEMPLATES]
+
+    def by_user(self, user_id: int) -> Persona | None:
+        """The persona with this Telegram user id."""
+        return next((p for p in self.all if p.user_id == user_id), None)
+
+    def _user_id(self, template: Template) -> int:
+        if template.role != "organiser":
+            self._next_user += 1
+            return self._next_user - 1
+        used = {p.user_id for p in self.all}
+        free = [uid for uid in ORGANISER_IDS if uid not in used]
+        if not free:
+            raise PersonaError(f"at most {len(ORGANISER_IDS)} organisers")
+        return free[0]
+
+    async def add(self, template_id: str, api: FakeBotApi, services: Services) -> Persona:
+        """Create the persona's user and chat, and give it its role as the bot would."""
+        template = BY_ID.get(template_id)
+        if template is None:
+            known = ", ".join(BY_ID)
+            raise PersonaError(f"unknown template {template_id!r} (known: {known})")
+        user_id = self._user_id(template)
+        same = sum(1 for p in self.all if p.id.startswith(template.id + "-")) + 1
+        name = template.name if same == 1 else f"{template.name} {same}"
+        first, _, last = name.partition(" ")
+        user = api.user(user_id, first, last or None, language_code=template.language)
+        persona = Persona(
+            f"{template.id}-{same}",
+            user_id,
+            name,
+            template.label[template.language],
+            template.language,
+            template.role,
+        )
+        self.all.append(persona)
+        await _prepare(template, user, services)
+        return persona
+
+
+async def _prepare(template: Template, user: FakeUser, services: Services) -> None:
+    """Bring a persona to where its template says (registered, staff)."""
+    if template.role == "participant":
+        zone, mode = (5, "in_person") if template.id == "p5" else (1, "online")
+        await register(
+            services,
+            user.id,
+            user.first_name + (f" {user.last_name}" if user.last_name else ""),
+            zone,
+            mode,
+            template.language,
+        )
+    elif template.role in ("facilitator", "referent"):
+        event = rehearsed_event(services.config)
+        role = FACILITATOR if template.role == "facilitator" else REFERENT
+        scope = "5" if role == FACILITATOR else services.config.venue_for(event, 5).id
+        token = secrets.token_urlsafe(12)
+        now = services.clock.now()
+        await services.roles.store.create_invite(
+            token, role, scope, ORGANISER_IDS[0], now, now + dt.timedelta(days=1)
+        )
+        await user.send(f"/start {INVITE_PREFIX}{token}")
+    elif template.role == "organiser":
+        await user.send("/start")
+
+
+async def register(
+    services: Services, user_id: int, name: str, zone: int, mode: str, language: str
+) -> None:
+    """Register a user for the rehearsed event as the chat's confirmation step does."""
+    config, now = services.config, services.clock.now()
+    event = rehearsed_event(config)
+    venue = config.venue_for(event, zone) if mode == "in_person" else None
+    await services.users.record_consent(user_id, now)
+    await services.users.set_language(user_id, language, now)
+    new = NewRegistration(
+        event_id=event.id,
+        user_id=user_id,
+        display_name=name,
+        zone=zone,
+        mode=mode,
+        venue_id=venue.id if venue else None,
+        organisation=None,
+        category=None,
+        language=language,
+    )
+    registration = await services.registrations.create(new, venue.capacity if venue else None, now)
+    await services.confirmations.plan(registration)
+    await services.planner.plan(registration, now)
+    await services.tick()
