@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.botapi.models import SentMessage
 from bot.sandbox.botapi.users import FakeUser
+from bot.sandbox.rehearsal import rehearsed_event
 
 if TYPE_CHECKING:
     from bot.sandbox.botapi.server import FakeBotApi
@@ -152,7 +153,8 @@ class Crowd:
         self.api = api
         self.services = services
         self.rng = rng or random.Random(13)
-        self.event_id = event_id
+        # the rehearsed event (the first with table sessions) unless told
+        self.event_id = event_id or rehearsed_event(services.config).id
         self.step_timeout = step_timeout
         self.members: list[FakeUser] = []
         self.tasks: set[asyncio.Task[None]] = set()
@@ -231,7 +233,7 @@ class Crowd:
 
         pick = (
             first("yes")
-            or first("ev", lambda v: self.event_id is None or v == self.event_id)
+            or first("ev", lambda v: v == self.event_id)
             or first("tg")
             or first("z", lambda v: v == str(zone))
             or self._mode(buttons.get("md", []), choice)

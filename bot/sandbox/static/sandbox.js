@@ -14,7 +14,7 @@ const LABELS = {
     not_telegram: "Nessun utente Telegram reale: le persone sono simulate.", persona: "Persona",
     commands: "Comandi", message: "Messaggio", write: "Scrivi un messaggio…", photo: "Manda una foto",
     send: "Invia", ok: "OK", lang_button: "English", no_persona: "Aggiungi una persona a sinistra.",
-    no_messages: "Nessun messaggio: scrivi /start.", no_commands: "Nessun comando.",
+    no_messages: "Nessun messaggio ancora.", start: "AVVIA", no_commands: "Nessun comando.",
     choose: "— scegli una persona —", back_warning: "L'orologio torna indietro (da {from} a {to}): promemoria e messaggi già inviati non tornano. Continuare?",
     reset_confirm: "Cancellare il database della sandbox, le persone e la folla, e riportare l'orologio ad adesso?",
     reset_done: "Sandbox azzerata.", crowd_added: "{n} partecipanti aggiunti alla Zona {zone}.",
@@ -33,7 +33,7 @@ const LABELS = {
     not_telegram: "No real Telegram users: the personas are simulated.", persona: "Persona",
     commands: "Commands", message: "Message", write: "Write a message…", photo: "Send a photo",
     send: "Send", ok: "OK", lang_button: "Italiano", no_persona: "Add a persona on the left.",
-    no_messages: "No messages: type /start.", no_commands: "No commands.",
+    no_messages: "No messages yet.", start: "START", no_commands: "No commands.",
     choose: "— choose a persona —", back_warning: "The clock goes back (from {from} to {to}): reminders and messages already sent do not come back. Go on?",
     reset_confirm: "Delete the sandbox's database, the personas and the crowd, and set the clock back to now?",
     reset_done: "Sandbox reset.", crowd_added: "{n} participants added to Zone {zone}.",
@@ -44,6 +44,10 @@ const LABELS = {
     role_new: "new user",
   },
 };
+
+// The events' time zone: the page shows every time as the people at the event see it,
+// whatever the time zone of the computer running the browser.
+const TIME_ZONE = "Europe/Rome";
 
 const state = { lang: "it", info: null, personas: [], panes: [], active: 0, live: false };
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -98,7 +102,7 @@ function failed(error) { toast(`${t("error")}: ${error.message}`, "error"); }
 
 // --- state: clock, personas, templates -------------------------------------------------
 async function loadState() {
-  state.info = await api("/api/state");
+  state.info = await api(`/api/state?lang=${state.lang}`);
   state.personas = state.info.personas || [];
   renderState();
 }
@@ -111,7 +115,7 @@ function renderState() {
   $("#database").textContent = info.database;
   $("#bot-name").textContent = info.bot ? `${info.bot.name} (@${info.bot.username})` : "";
   const at = $("#at");
-  if (document.activeElement !== at) at.value = (info.now || "").slice(0, 16);
+  if (document.activeElement !== at) at.value = localInput(info.now);
   const moments = $("#moments");
   moments.replaceChildren(...(info.moments || []).map((moment) => {
     const button = document.createElement("button");
@@ -122,7 +126,7 @@ function renderState() {
     const when = document.createElement("small");
     when.textContent = formatWhen(moment.when);
     button.append(label, when);
-    button.addEventListener("click", () => moveClock({ moment: moment.id }, moment.when));
+    button.addEventListener("click", () => moveClock({ moment: moment.id }, moment.when, formatWhen(moment.when)));
     return button;
   }));
   const select = $("#template");
@@ -132,12 +136,34 @@ function renderState() {
   renderPersonas();
 }
 
+function locale() { return state.lang === "en" ? "en-GB" : "it-IT"; }
+
+// A datetime-local value (a local time of the events) as an instant, for comparisons.
+function inputInstant(value) {
+  const guess = new Date(`${value}:00Z`);
+  const shown = localInput(guess.toISOString());
+  const drift = new Date(`${shown}:00Z`).getTime() - guess.getTime();
+  return new Date(guess.getTime() - drift).toISOString();
+}
+
 function formatWhen(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso || "";
-  return date.toLocaleString(state.lang === "en" ? "en-GB" : "it-IT", {
-    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  return date.toLocaleString(locale(), {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: TIME_ZONE,
   });
+}
+
+// An instant as the value of a datetime-local input, in the events' time zone.
+function localInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const parts = {};
+  new Intl.DateTimeFormat("en-CA", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23", timeZone: TIME_ZONE,
+  }).formatToParts(date).forEach((part) => { parts[part.type] = part.value; });
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
 function renderPersonas() {
@@ -162,10 +188,10 @@ function renderPersonas() {
   state.panes.forEach(renderPaneSelect);
 }
 
-async function moveClock(body, target) {
-  const now = new Date(state.info.now);
-  const when = new Date(target);
-  if (when < now && !window.confirm(t("back_warning", { from: formatWhen(state.info.now), to: formatWhen(target) }))) {
+async function moveClock(body, target, label) {
+  // both as local times of the events (YYYY-MM-DDTHH:MM compare as strings)
+  const back = localInput(target) < localInput(state.info.now);
+  if (back && !window.confirm(t("back_warning", { from: state.info.now_text, to: label }))) {
     return;
   }
   try {
@@ -215,9 +241,19 @@ function renderPaneSelect(pane) {
 }
 
 function renderEmpty(pane) {
-  const empty = document.createElement("p");
+  const empty = document.createElement("div");
   empty.className = "empty";
-  empty.textContent = pane.userId ? t("no_messages") : t("no_persona");
+  const text = document.createElement("p");
+  text.textContent = pane.userId ? t("no_messages") : t("no_persona");
+  empty.append(text);
+  if (pane.userId) { // a chat never started: Telegram's START button sends /start
+    const start = document.createElement("button");
+    start.type = "button";
+    start.className = "start";
+    start.textContent = t("start");
+    start.addEventListener("click", () => sendText(pane, "/start"));
+    empty.append(start);
+  }
   pane.list.replaceChildren(empty);
 }
 
@@ -308,7 +344,7 @@ function renderMessage(pane, message) {
   const meta = document.createElement("div");
   meta.className = "meta";
   const time = new Date(message.date);
-  const hhmm = Number.isNaN(time.getTime()) ? "" : time.toLocaleTimeString(state.lang === "en" ? "en-GB" : "it-IT", { hour: "2-digit", minute: "2-digit" });
+  const hhmm = Number.isNaN(time.getTime()) ? "" : time.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: TIME_ZONE });
   meta.textContent = message.edited ? `${t("edited")} ${hhmm}` : hhmm;
   bubble.append(meta);
   wrap.append(bubble);
@@ -526,7 +562,8 @@ function wireControls() {
   $("#clock-at").addEventListener("submit", (event) => {
     event.preventDefault();
     const value = $("#at").value;
-    if (value) moveClock({ at: value }, value);
+    // a local time of the events: the server reads it in their time zone
+    if (value) moveClock({ at: value }, inputInstant(value), value.replace("T", " "));
   });
   $("#crowd").addEventListener("submit", async (event) => {
     event.preventDefault();
