@@ -497,7 +497,7 @@ async def test_flood_control_and_blocked_user(
 
 
 async def test_rate_limiter_retry_after_is_integer_seconds() -> None:
-    from bot.sandbox.botapi.server import _RateLimiter
+    from bot.sandbox.botapi.common import _RateLimiter
 
     limiter = _RateLimiter(global_per_second=2, per_chat_per_second=None)
     assert limiter.hit(1, 100.0) is None
@@ -705,7 +705,7 @@ def test_plugin_fails_tests_with_invalid_requests(tmp_path: Path) -> None:
 
 
 def test_flood_control_chat_burst_and_replies() -> None:
-    from bot.sandbox.botapi.server import _RateLimiter
+    from bot.sandbox.botapi.common import _RateLimiter
 
     one_chat = _RateLimiter(None, 1, chat_burst=3)
     assert [one_chat.hit(7, 100.0) for _ in range(3)] == [None, None, None]  # a short burst

@@ -100,7 +100,7 @@ class ChatFeed:
         self._chats: dict[int, _ChatLog] = {}
         self._answers_seen: set[str] = set()
         self._errors_seen = 0
-        self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
+        self._subscribers: list[asyncio.Queue[dict[str, Any] | None]] = []
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -136,16 +136,24 @@ class ChatFeed:
             await asyncio.sleep(0.02)  # a burst of changes: one scan
 
     # --- events -----------------------------------------------------------------------
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        """A queue of the events (``{"user_id", "seq"}``, ``{"clock"}``, ``{"reset"}``)."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+    def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
+        """A queue of the events (``{"user_id", "seq"}``, ``{"clock"}``, ``{"reset"}``; None:
+        the end)."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)
         self._subscribers.append(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
         """Forget a queue (the page went away)."""
         with contextlib.suppress(ValueError):
             self._subscribers.remove(queue)
+
+    def close_subscribers(self) -> None:
+        """End every event stream (the web server is stopping)."""
+        for queue in self._subscribers:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
+        self._subscribers.clear()
 
     def take_subscribers(self, other: ChatFeed) -> None:
         """Keep the listeners of a feed this one replaces (after a reset)."""

@@ -13,7 +13,9 @@ organiser ids (``PSM_ORGANISERS`` of the sandbox), who says ``/start``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import secrets
 from dataclasses import asdict, dataclass
 
@@ -23,6 +25,8 @@ from bot.services import Services
 from bot.staff.flows import INVITE_PREFIX
 from bot.staff.roles import FACILITATOR, REFERENT
 from storage.registrations import NewRegistration
+
+log = logging.getLogger(__name__)
 
 # Organisers are settings (PSM_ORGANISERS): the sandbox reserves these ids for them.
 ORGANISER_IDS = tuple(range(7_900_001, 7_900_011))
@@ -181,8 +185,18 @@ async def _prepare(template: Template, user: FakeUser, services: Services) -> No
             token, role, scope, ORGANISER_IDS[0], now, now + dt.timedelta(days=1)
         )
         await user.send(f"/start {INVITE_PREFIX}{token}")
+        await _until_granted(services, user.id, role)
     elif template.role == "organiser":
         await user.send("/start")
+
+
+async def _until_granted(services: Services, user_id: int, role: str) -> None:
+    """Wait (10 s at most) until the bot granted the role: the persona is ready when added."""
+    for _ in range(200):
+        if await services.roles.store.grants(user_id, role):
+            return
+        await asyncio.sleep(0.05)
+    log.warning("sandbox: a %s persona did not get its role in 10 s", role)
 
 
 async def register(

@@ -127,6 +127,18 @@ def _local(config: EventConfig, day: dt.date, at: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, at, tzinfo=config.tz)
 
 
+def _sessions(event: Event) -> list[int]:
+    """The agenda indexes of session 1 (the first table session that is not a worksheets
+    session: the priority poll) and session 2 (the first worksheets session)."""
+    tables = [i for i, item in enumerate(event.agenda) if item.kind is AgendaKind.TABLE_SESSION]
+    worksheets = set(event.worksheets.sessions) if event.worksheets else set()
+    first = [i for i in tables if event.agenda[i].id not in worksheets]
+    second = [i for i in tables if event.agenda[i].id in worksheets]
+    if not worksheets:
+        return tables[:2]
+    return first[:1] + second[:1]
+
+
 def moments(config: EventConfig) -> list[Moment]:
     """The moments that matter, computed from the (shifted) event file, in time order."""
     event = rehearsed_event(config)
@@ -163,16 +175,9 @@ def moments(config: EventConfig) -> list[Moment]:
                 start - dt.timedelta(minutes=15),
             )
         )
-    sessions = [i for i, item in items if item.kind is AgendaKind.TABLE_SESSION]
-    for number, index in enumerate(sessions[:2], start=1):
-        at = config.starts_at(event, index) + dt.timedelta(minutes=1)
-        out.append(
-            Moment(
-                f"session{number}",
-                {"it": f"Sessione {number} ai tavoli", "en": f"Session {number} at the tables"},
-                at,
-            )
-        )
+    for number, index in enumerate(_sessions(event), start=1):
+        label = {"it": f"Sessione {number} ai tavoli", "en": f"Session {number} at the tables"}
+        out.append(Moment(f"session{number}", label, config.starts_at(event, index)))
     deadline = config.report_deadline(event)
     if deadline is not None:
         out.append(

@@ -226,8 +226,10 @@ async def events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue
+            if event is None:
+                break
             await response.write(f"data: {json.dumps(event)}\n\n".encode())
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:  # the page went away
         pass
     finally:
         sandbox.feed.unsubscribe(queue)
@@ -319,6 +321,11 @@ def make_app(sandbox: Sandbox) -> web.Application:
     """The aiohttp application of the sandbox."""
     app = web.Application(middlewares=[errors], client_max_size=MAX_PHOTO + 1024 * 1024)
     app[SANDBOX_KEY] = sandbox
+
+    async def end_streams(app: web.Application) -> None:
+        app[SANDBOX_KEY].feed.close_subscribers()
+
+    app.on_shutdown.append(end_streams)
     app.router.add_get("/", page)
     if STATIC.is_dir():
         app.router.add_static("/static/", STATIC)

@@ -4,9 +4,10 @@ The real PTB ``Application`` polls it; simulated users enqueue updates; every re
 validated against the Bot API spec (``spec_data/api.json``). See ``README.md`` here.
 """
 
+from .common import DEFAULT_TOKEN, ApiError
 from .markup import HtmlParseError, ParsedText, parse_html
 from .models import CallbackAnswer, ChatState, RequestRecord, SentMessage, StoredFile
-from .server import DEFAULT_TOKEN, ApiError, FakeBotApi
+from .server import FakeBotApi
 from .spec import Spec, load_spec
 from .users import FakeUser
 
