@@ -273,6 +273,7 @@ async def test_chat_rendering_buttons_and_edits(stub: StubSandbox, page: Browser
     stub.bot_says(
         1001, "Il tuo calendario", document={"name": "evento.ics", "url": "/files/evento.ics"}
     )
+    stub.bot_says(1001, "Collegati: https://meet.test/a?b=1&amp;c=2. <code>https://no.test</code>")
     stub.bot_says(
         1001,
         "",
@@ -284,20 +285,24 @@ async def test_chat_rendering_buttons_and_edits(stub: StubSandbox, page: Browser
     )
     await page.goto(stub.url)
     chat = page.locator(".pane").first
-    await chat.locator(".msg.bot").nth(3).wait_for()
+    await chat.locator(".msg.bot").nth(4).wait_for()
     assert await chat.locator(".msg.bot b").first.inner_text() == "Benvenuta"
     assert await chat.locator(".msg.bot code").first.inner_text() == "psm"
     link = chat.locator(".document a")
     assert await link.inner_text() == "evento.ics"
     assert await link.get_attribute("download") == "evento.ics"
     assert "Via Roma 1" in await chat.locator(".venue").inner_text()
+    # a web address in a text is clickable, as in Telegram (not inside code)
+    linked = chat.locator(".msg.bot", has_text="Collegati").locator("a")
+    assert await linked.get_attribute("href") == "https://meet.test/a?b=1&c=2"
+    assert await linked.count() == 1
     assert await chat.locator(".venue a").get_attribute("href") == "https://maps.test/?q=1"
     await shot(page, "page-chat")
 
     # a button press: POST press, a toast, the message edited in place (not appended)
     await chat.get_by_role("button", name="Uno").click()
     await chat.locator(".msg.bot", has_text="Scelta: uno").wait_for()
-    assert await chat.locator(".msg.bot").count() == 4
+    assert await chat.locator(".msg.bot").count() == 5
     assert ("press", (1001, 2, "uno")) in stub.requests
     await page.locator(".toast", has_text="Fatto").wait_for()
     # an alert answer: a modal dialog

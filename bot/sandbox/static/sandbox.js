@@ -337,6 +337,7 @@ function renderMessage(pane, message) {
     const text = document.createElement("div");
     text.className = "text";
     text.innerHTML = message.html; // Telegram's HTML, escaped by the server
+    linkify(text);
     text.querySelectorAll("a").forEach((a) => { a.target = "_blank"; a.rel = "noopener noreferrer"; });
     text.querySelectorAll("tg-spoiler").forEach((s) => s.addEventListener("click", () => s.classList.toggle("shown")));
     bubble.append(text);
@@ -350,6 +351,38 @@ function renderMessage(pane, message) {
   wrap.append(bubble);
   if (message.buttons && message.buttons.length) wrap.append(keyboard(pane, message));
   return wrap;
+}
+
+// Telegram makes the web addresses of a text clickable: so does the page, on the DOM (text
+// nodes split around each address, an <a> made for it), never by building HTML.
+const URL_RE = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+
+function linkify(root) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement.closest("a, code, pre") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  nodes.forEach((node) => {
+    const value = node.nodeValue;
+    URL_RE.lastIndex = 0;
+    if (!URL_RE.test(value)) return;
+    URL_RE.lastIndex = 0;
+    const pieces = document.createDocumentFragment();
+    let last = 0;
+    for (const match of value.matchAll(URL_RE)) {
+      pieces.append(value.slice(last, match.index));
+      const link = document.createElement("a");
+      link.href = match[0];
+      link.textContent = match[0];
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      pieces.append(link);
+      last = match.index + match[0].length;
+    }
+    pieces.append(value.slice(last));
+    node.replaceWith(pieces);
+  });
 }
 
 function image(url, className) {
