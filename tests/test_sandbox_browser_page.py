@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.sandbox.botapi.users import TINY_PNG
 from tests.test_sandbox_browser import STATIC, Browser, browser_page, shot
 
 NOW = "2026-12-03T09:15:00+01:00"
@@ -330,6 +331,14 @@ async def test_typing_the_menu_and_user_text_stays_text(stub: StubSandbox, page:
     await page.get_by_role("menuitem", name="/aiuto").click()
     await page.locator(".msg.user", has_text="/aiuto").wait_for()
     assert ("send", (1001, "/aiuto")) in stub.requests
+
+    # the photo button: the file goes as multipart, the text box as its caption
+    await box.fill("il cartellone")
+    await page.locator(".pane .photo").first.set_input_files(
+        {"name": "board.png", "mimeType": "image/png", "buffer": TINY_PNG}
+    )
+    await page.wait_for_function("() => !document.querySelector('.composer .text').value")
+    assert ("photo", (1001, "il cartellone")) in stub.requests
 
 
 async def test_split_view_never_mixes_chats(stub: StubSandbox, page: Browser) -> None:
