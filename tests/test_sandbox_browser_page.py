@@ -275,6 +275,9 @@ async def test_chat_rendering_buttons_and_edits(stub: StubSandbox, page: Browser
         1001, "Il tuo calendario", document={"name": "evento.ics", "url": "/files/evento.ics"}
     )
     stub.bot_says(1001, "Collegati: https://meet.test/a?b=1&amp;c=2. <code>https://no.test</code>")
+    stub.bot_says(1001, "<b>Grafico</b>", photo={"url": "/files/chart.png"})
+    album = [{"url": "/files/a.png", "html": "<i>uno</i>"}, {"url": "/files/b.png", "html": ""}]
+    stub.bot_says(1001, "", album=album)
     stub.bot_says(
         1001,
         "",
@@ -286,7 +289,7 @@ async def test_chat_rendering_buttons_and_edits(stub: StubSandbox, page: Browser
     )
     await page.goto(stub.url)
     chat = page.locator(".pane").first
-    await chat.locator(".msg.bot").nth(4).wait_for()
+    await chat.locator(".msg.bot").nth(6).wait_for()
     assert await chat.locator(".msg.bot b").first.inner_text() == "Benvenuta"
     assert await chat.locator(".msg.bot code").first.inner_text() == "psm"
     link = chat.locator(".document a")
@@ -297,13 +300,18 @@ async def test_chat_rendering_buttons_and_edits(stub: StubSandbox, page: Browser
     linked = chat.locator(".msg.bot", has_text="Collegati").locator("a")
     assert await linked.get_attribute("href") == "https://meet.test/a?b=1&c=2"
     assert await linked.count() == 1
+    # a photo (a chart) inline with its caption; an album as a grid with captions
+    chart = chat.locator(".msg.bot", has_text="Grafico")
+    assert await chart.locator(".media img").get_attribute("src") == "/files/chart.png"
+    assert await chat.locator(".album img").count() == 2
+    assert await chat.locator(".album figcaption i").inner_text() == "uno"
     assert await chat.locator(".venue a").get_attribute("href") == "https://maps.test/?q=1"
     await shot(page, "page-chat")
 
     # a button press: POST press, a toast, the message edited in place (not appended)
     await chat.get_by_role("button", name="Uno").click()
     await chat.locator(".msg.bot", has_text="Scelta: uno").wait_for()
-    assert await chat.locator(".msg.bot").count() == 5
+    assert await chat.locator(".msg.bot").count() == 7
     assert ("press", (1001, 2, "uno")) in stub.requests
     await page.locator(".toast", has_text="Fatto").wait_for()
     # an alert answer: a modal dialog

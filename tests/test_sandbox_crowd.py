@@ -96,6 +96,7 @@ async def test_a_crowd_registers_votes_and_contributes(api: FakeBotApi, bot: Bot
     assert all(i.kind == "text" and i.text for i in items)
     assert len(items) <= 2 * len(registrations)
 
+    assert len(crowd.tasks) == 6  # each still waiting for what comes next
     await crowd.stop()
     assert not crowd.tasks and not crowd.members
 

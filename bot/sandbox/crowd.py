@@ -43,6 +43,7 @@ FIRST_ID = 8_100_000  # the crowd's Telegram ids (the sandbox's personas use oth
 MAX_COUNT = 200  # at most this many participants in one add
 PARALLEL = 6  # registrations going on at once
 STEP_TIMEOUT = 10.0  # seconds to wait for the bot's next question
+IDLE_WAIT = 3600.0  # seconds a participant waits for something to answer before looking again
 ONLINE_SHARE = 0.2  # of the participants, when the event has an online mode
 CATEGORY_SHARE = 0.5  # of the participants answer the category question
 
@@ -159,7 +160,7 @@ class Crowd:
         self.members: list[FakeUser] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self._next_id = FIRST_ID
-        self._handled: dict[int, set[int]] = {}  # user id -> message ids answered
+        self._scanned: dict[int, int] = {}  # user id -> messages of the chat looked at
 
     # --- adding --------------------------------------------------------------------------
     async def add(self, zone: int, count: int) -> int:
@@ -285,24 +286,34 @@ class Crowd:
         task.add_done_callback(self.tasks.discard)
 
     def _pending(self, user: FakeUser) -> SentMessage | None:
-        """The first ballot or notice of the chat not answered yet."""
-        handled = self._handled.setdefault(user.id, set())
-        for message in user.chat.bot_messages:
-            if message.message_id in handled or message.deleted:
+        """The first new ballot or notice of the chat (messages come in order: only those
+        after the last one looked at are looked at)."""
+        messages = user.chat.all_messages
+        start = self._scanned.get(user.id, 0)
+        for index in range(start, len(messages)):
+            message = messages[index]
+            self._scanned[user.id] = index + 1
+            if not message.from_bot or message.deleted:
                 continue
-            if notice_buttons(message) or any(a == "t" for a, _, _ in ballot_buttons(message)):
+            if notice_buttons(message):
                 return message
-            if any(a == "ax" for a, _, _ in ballot_buttons(message)):
+            if any(a in ("t", "ax") for a, _, _ in ballot_buttons(message)):
                 return message
         return None
+
+    def _skip_seen(self, user: FakeUser) -> None:
+        """What came while answering (the answers' own messages) is not to be answered."""
+        self._scanned[user.id] = len(user.chat.all_messages)
 
     async def _answer_forever(self, user: FakeUser) -> None:
         """Answer every ballot and notice that comes, until cancelled."""
         while True:
-            message = await self.api.wait_until(
-                lambda: self._pending(user), timeout=3600, poll_interval=None
-            )
-            self._handled[user.id].add(message.message_id)
+            try:
+                message = await self.api.wait_until(
+                    lambda: self._pending(user), timeout=IDLE_WAIT, poll_interval=None
+                )
+            except AssertionError:  # nothing came for a long while: keep waiting
+                continue
             try:
                 if notice_buttons(message):
                     await self.contribute(user, message)
@@ -310,6 +321,7 @@ class Crowd:
                     await self.vote(user, message)
             except AssertionError as error:  # the bot said something else: go on
                 log.info("crowd: participant %d stopped answering: %s", user.id, str(error)[:80])
+            self._skip_seen(user)
 
     async def _press(self, user: FakeUser, message: SentMessage, button: dict[str, Any]) -> None:
         """Press and wait for the bot's answer to the press (and the message's update)."""
@@ -347,7 +359,6 @@ class Crowd:
             confirm = self._ballot_action(ballot, "ok")
         if confirm is not None:
             await self._press(user, ballot, confirm)
-        self._handled[user.id].add(ballot.message_id)
 
     @staticmethod
     def _ballot_action(ballot: SentMessage, action: str) -> dict[str, Any] | None:
@@ -372,7 +383,6 @@ class Crowd:
             confirm = next(b for a, _, b in flow_buttons(summary) if a == "ok")
             await user.press_data(confirm["callback_data"], message=summary)
             await self._wait_confirmed(user, summary)
-            self._handled[user.id].update(m.message_id for m in user.chat.bot_messages)
 
     async def _wait_confirmed(self, user: FakeUser, summary: SentMessage) -> None:
         """After confirm: the summary loses its confirm button (the contribution is saved)."""
@@ -414,4 +424,4 @@ class Crowd:
                 await task
         self.tasks.clear()
         self.members.clear()
-        self._handled.clear()
+        self._scanned.clear()
