@@ -44,6 +44,9 @@ async def test_bad_input_gets_a_clear_answer(tmp_path: Path) -> None:
         await client.post(f"/api/chats/{uid}/press", {"message_id": 99, "data": "x"}, status=404)
         await client.post("/api/clock", {"moment": "never"}, status=400)
         await client.post("/api/clock", {"at": "tomorrow"}, status=400)
+        assert "no such file" in (await client.get("/files/nothing", status=404))["error"]
+        await client.post("/api/crowd", {"zone": 99, "count": 1}, status=400)
+        await client.post("/api/crowd", {"zone": 5, "count": 0}, status=400)
         async with client.session.post(client.url + "/api/personas", data=b"{") as response:
             assert response.status == 400
             assert "JSON" in (await response.json())["error"]
@@ -61,3 +64,9 @@ async def test_events_tell_the_page_of_changes(tmp_path: Path) -> None:
                 line = (await events.content.readline()).decode()
                 if line.startswith("data:") and f'"user_id": {uid}' in line:
                     break
+            await client.post("/api/clock", {"moment": "day"})
+            await client.post("/api/reset")
+            seen: list[str] = []
+            while '"reset": true' not in "".join(seen):
+                seen.append((await events.content.readline()).decode())
+            assert any('"clock":' in line for line in seen)

@@ -141,3 +141,15 @@ def test_sandbox_fresh_starts_empty(tmp_path: Path) -> None:
     finally:
         _stop(process)
     assert stale.read_bytes()[:15] == b"SQLite format 3"
+
+
+def test_make_run_with_a_token_runs_the_real_bot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("PSM_BOT_TOKEN", "123456:TEST-TOKEN")
+    monkeypatch.setenv("PSM_EVENT_FILE", str(tmp_path / "missing.yaml"))
+    assert main(["run", "--or-sandbox"]) == 2  # psm-bot run's own checks: the event file
+    out, err = capsys.readouterr()
+    assert "sandbox" not in out + err
+    assert "missing.yaml" in err

@@ -48,6 +48,15 @@ async def test_every_template_as_the_bot_makes_it(tmp_path: Path) -> None:
         fac_html = [m["html"] for m in await client.messages(fac["user_id"])]
         p5_html = [m["html"] for m in await client.messages(p5["user_id"])]
         assert not set(fac_html) & {h for h in p5_html if "Marco" in h}
+        menus = {
+            p["role"]: {
+                c["command"] for c in (await client.get(f"/api/chats/{p['user_id']}"))["commands"]
+            }
+            for p in (english, fac, organiser)
+        }
+        assert "register" in menus["new"] and "sondaggio" not in menus["new"]  # English
+        assert {"sondaggio", "scheda"} <= menus["facilitator"]
+        assert "regia" in menus["organiser"] and "regia" not in menus["facilitator"]
         state = await client.get("/api/state")
         assert [p["id"] for p in state["personas"]] == [
             "p5-1",
@@ -73,3 +82,20 @@ async def test_reset_starts_from_empty(tmp_path: Path) -> None:
         again = await client.persona("p5")
         assert again["id"] == "p5-1"
         await client.wait_message(again["user_id"], lambda m: "document" in m)
+
+
+async def test_personas_come_back_after_a_restart_and_ids_are_not_reused(tmp_path: Path) -> None:
+    async with running_sandbox(tmp_path) as client:
+        p5 = await client.persona("p5")
+        await client.wait_message(p5["user_id"], lambda m: "document" in m)
+    async with running_sandbox(tmp_path) as client:
+        state = await client.get("/api/state")
+        assert state["personas"] == [p5]
+        services = client.sandbox.services
+        assert await services.registrations.active_for_user(p5["user_id"])
+        newcomer = await client.persona("new_it")
+        assert newcomer["user_id"] != p5["user_id"]
+        await client.post(f"/api/chats/{p5['user_id']}/send", {"text": "/start"})
+        await client.wait_message(p5["user_id"], lambda m: m["from"] == "bot")
+        await client.post("/api/reset")
+        assert not (tmp_path / "sandbox.sqlite3.personas.json").exists()

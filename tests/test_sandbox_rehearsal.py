@@ -92,3 +92,21 @@ async def test_jumps_deliver_what_is_due_and_back_unsends_nothing(tmp_path: Path
         messages = await client.messages(uid)
         assert len(messages) == count, "nothing unsent, nothing sent twice"
         assert reminder in messages
+
+
+async def test_the_online_link_arrives_when_the_clock_reaches_its_window(tmp_path: Path) -> None:
+    from bot.sandbox.rehearsal import rehearsed_event
+    from storage.links import LinkRepository
+
+    link = "https://meet.example.org/psm-plenaria"
+    async with running_sandbox(tmp_path) as client:
+        services = client.sandbox.services
+        online = await client.persona("p1_online")
+        uid = online["user_id"]
+        await client.wait_message(uid, lambda m: "document" in m)
+        event = rehearsed_event(services.config)
+        await LinkRepository(services.db).set_shared(event.id, "", link, None, services.clock.now())
+        assert not [m for m in await client.messages(uid) if link in m["html"]]
+        await client.post("/api/clock", {"moment": "plenary"})
+        message = await client.wait_message(uid, containing(link))
+        assert f'href="{link}"' in message["html"] or link in message["html"]

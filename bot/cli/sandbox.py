@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.cli import common
 from bot.cli.common import EXIT_INVALID, load_config
+from config.event import EventConfigError
 from config.settings import MissingTokenError, Settings
 
 NO_TOKEN_LINE = (
@@ -120,7 +121,12 @@ async def _serve(settings: Settings, chosen: Options) -> int:
     from bot.sandbox.runtime import Sandbox, delete_database
     from bot.sandbox.web import serve_web
 
-    config = shift_events(settings.event_file, dt.date.today())
+    try:
+        config = shift_events(settings.event_file)  # today in the events' time zone
+    except EventConfigError as exc:  # valid as written, not once moved to the coming days
+        for line in exc.lines(common.LANGUAGE):
+            print(f"psm-bot sandbox: the events moved to the coming days: {line}", file=sys.stderr)
+        return EXIT_INVALID
     if chosen.fresh:
         delete_database(chosen.database)
     box = Sandbox(settings, config, chosen.database)

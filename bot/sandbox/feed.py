@@ -204,7 +204,9 @@ class ChatFeed:
     def _log_invalid_requests(self) -> None:
         """A request the real Telegram would refuse is a warning in the log, never a crash."""
         for error in self.api.errors[self._errors_seen :]:
-            log.warning("sandbox: invalid Bot API request: %s", error.splitlines()[0][:300])
+            # what was wrong, not what the message said (it may hold a name): cut at a quote
+            reason = error.splitlines()[0].split("'", 1)[0].split('"', 1)[0][:200]
+            log.warning("sandbox: invalid Bot API request: %s", reason.rstrip(" :"))
         self._errors_seen = len(self.api.errors)
 
     # --- serving ----------------------------------------------------------------------

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import secrets
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from bot.sandbox.botapi import FakeBotApi, FakeUser
 from bot.sandbox.rehearsal import rehearsed_event
 from bot.services import Services
 from bot.staff.flows import INVITE_PREFIX
 from bot.staff.roles import FACILITATOR, REFERENT
-from storage.registrations import NewRegistration
+from storage.registrations import AlreadyRegisteredError, NewRegistration
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +117,41 @@ class Persona:
 
 
 class Personas:
-    """The personas added so far, and how to add one."""
+    """The personas added so far, and how to add one.
 
-    def __init__(self) -> None:
+    They are kept in ``path`` (JSON, next to the sandbox's database, deleted with it): after
+    a restart on the same database they come back with their ids (their roles and
+    registrations are in the database; their chats' history is not kept), and a new
+    persona never takes the id of an old one.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
         self.all: list[Persona] = []
         self._next_user = FIRST_USER_ID
+        self.path = path
+
+    def load(self, api: FakeBotApi) -> None:
+        """Bring back the personas of the last run (their users and chats, empty)."""
+        if self.path is None or not self.path.is_file():
+            return
+        try:
+            rows = json.loads(self.path.read_text(encoding="utf-8"))
+            personas = [Persona(**row) for row in rows]
+        except (OSError, ValueError, TypeError):
+            log.warning("sandbox: %s is unreadable: starting without personas", self.path.name)
+            return
+        for persona in personas:
+            first, _, last = persona.name.partition(" ")
+            api.user(persona.user_id, first, last or None, language_code=persona.language)
+            self.all.append(persona)
+            if persona.user_id < ORGANISER_IDS[0]:
+                self._next_user = max(self._next_user, persona.user_id + 1)
+
+    def save(self) -> None:
+        """Write the personas down (see the class)."""
+        if self.path is not None:
+            rows = [persona.as_json() for persona in self.all]
+            self.path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def templates(self, language: str = "it") -> list[dict[str, str]]:
         """``[{"id", "label"}]`` of every template."""
@@ -159,6 +191,7 @@ class Personas:
             template.role,
         )
         self.all.append(persona)
+        self.save()
         await _prepare(template, user, services)
         return persona
 
@@ -219,7 +252,12 @@ async def register(
         category=None,
         language=language,
     )
-    registration = await services.registrations.create(new, venue.capacity if venue else None, now)
+    try:
+        registration = await services.registrations.create(
+            new, venue.capacity if venue else None, now
+        )
+    except AlreadyRegisteredError:
+        return
     await services.confirmations.plan(registration)
     await services.planner.plan(registration, now)
     await services.tick()

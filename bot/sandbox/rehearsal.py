@@ -76,9 +76,11 @@ def _shift_value(value: Any, delta: dt.timedelta) -> Any:
     return value
 
 
-def shift_events(path: Path | None, today: dt.date) -> EventConfig:
-    """The event file (the bundled one by default) with its events in the coming days."""
+def shift_events(path: Path | None, today: dt.date | None = None) -> EventConfig:
+    """The event file (the bundled one by default) with its events in the coming days
+    (``today``: the date in the event's time zone by default)."""
     config = load_event_config(path)
+    today = today or dt.datetime.now(config.tz).date()
     shifts = day_shifts(config, today)
     source = path or bundled_event_file()
     data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))

@@ -41,12 +41,15 @@ BOT_NAME = "PSM Bot (sandbox)"
 TOLERATED = ("parse_mode",)
 
 
+def personas_file(database: Path) -> Path:
+    """Where the personas of a sandbox database are kept."""
+    return database.with_name(database.name + ".personas.json")
+
+
 def database_files(database: Path) -> list[Path]:
-    """The SQLite file and its companions (-wal, -shm, -journal)."""
-    return [
-        database,
-        *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal")),
-    ]
+    """The SQLite file, its companions (-wal, -shm, -journal) and the personas' file."""
+    companions = [database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal")]
+    return [database, *companions, personas_file(database)]
 
 
 def delete_database(database: Path) -> None:
@@ -79,7 +82,7 @@ class Sandbox:
             bot_first_name=BOT_NAME,
         )
         self.feed = ChatFeed(self.api, self.clock.now)
-        self.personas = Personas()
+        self.personas = Personas(personas_file(database))
         self.app: PsmApplication | None = None
         self._running: AbstractAsyncContextManager[PsmApplication] | None = None
         self.crowd: Any = None  # bot.sandbox.crowd.Crowd, made when first asked for
@@ -112,6 +115,9 @@ class Sandbox:
     async def start(self) -> Sandbox:
         """Start the local server, the bot polling it, and the chat feed."""
         await self.api.start()
+        self.personas.load(self.api)
+        for persona in self.personas.all:
+            self.feed.watch(persona.user_id)
         await self._start_bot()
         self.feed.start()
         return self
@@ -164,7 +170,7 @@ class Sandbox:
         )
         self.feed = ChatFeed(self.api, self.clock.now)
         self.feed.take_subscribers(old_feed)
-        self.personas = Personas()
+        self.personas = Personas(personas_file(self.database))
         await self.start()
         self.feed.publish({"reset": True})
         log.info("sandbox: reset (empty database)")
@@ -184,9 +190,8 @@ class Sandbox:
         back = when < self.clock.now()
         self.clock.set(when)
         log.info("sandbox: clock %s to %s", "back" if back else "forward", when.isoformat())
-        services = self.services
-        await services.tick()
-        if services.sender is not None:
-            await services.sender.drain()
-        await services.tick()
+        # what is due now: broadcasts, poll closing, the session-2 notices, the report
+        # reminders; the outbox is then delivered in the background (at Telegram's pace),
+        # so a jump answers at once and the chats fill in as the messages go out
+        await self.services.tick()
         self.feed.publish({"clock": self.clock.now().isoformat()})

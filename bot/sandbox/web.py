@@ -145,8 +145,10 @@ async def add_persona(request: web.Request) -> web.Response:
     template = body.get("template")
     if not isinstance(template, str):
         raise BadRequest("template is missing")
+    sandbox = sandbox_of(request)
     try:
-        persona = await sandbox_of(request).add_persona(template)
+        async with sandbox.lock:  # not in the middle of a reset
+            persona = await sandbox.add_persona(template)
     except PersonaError as exc:
         raise BadRequest(str(exc)) from None
     return web.json_response(persona.as_json())
