@@ -263,3 +263,18 @@ async def test_the_crowd_and_reset_from_the_page(page: Page, sandbox: Client) ->
     assert await sandbox.get("/api/state") is not None
     state = await sandbox.get("/api/state")
     assert state["personas"] == []
+
+
+async def test_the_page_in_english_and_a_new_participant_in_english(
+    page: Page, sandbox: Client
+) -> None:
+    await page.get_by_role("button", name="English").click()
+    await page.locator("#moments button", has_text="15 minutes before the plenary").wait_for()
+    await add_persona(page, "New participant (English)")
+    chat = pane(page)
+    await chat.get_by_role("button", name="START").click()
+    await see(chat, "rivacy")
+    await press(chat, "I accept")
+    await see(chat, "event")
+    await shot(page, "english-1-event")
+    assert await page.get_attribute("html", "lang") == "en"

@@ -176,10 +176,10 @@ function renderPersonas() {
     button.dataset.userId = String(persona.user_id);
     if (open.includes(persona.user_id)) button.setAttribute("aria-current", "true");
     const name = document.createElement("span");
-    name.textContent = persona.label || persona.name;
+    name.textContent = persona.name;
     const role = document.createElement("span");
     role.className = "role";
-    role.textContent = `${roleText(persona.role)} · ${persona.language}`;
+    role.textContent = `${persona.label} · ${persona.language}`;
     button.append(name, role);
     button.addEventListener("click", () => openPersona(persona.user_id));
     item.append(button);
@@ -233,7 +233,7 @@ function setActive(index) {
 
 function renderPaneSelect(pane) {
   const options = [new Option(t("choose"), "")];
-  state.personas.forEach((persona) => options.push(new Option(persona.label || persona.name, String(persona.user_id))));
+  state.personas.forEach((persona) => options.push(new Option(`${persona.name} · ${persona.label}`, String(persona.user_id))));
   pane.select.replaceChildren(...options);
   pane.select.value = pane.userId ? String(pane.userId) : "";
   const persona = state.personas.find((p) => p.user_id === pane.userId);
@@ -532,6 +532,12 @@ function toggleMenu(pane, show = pane.menu.hidden) {
     items.push(none);
   }
   pane.menu.replaceChildren(...items);
+  pane.menu.onkeydown = (event) => {
+    const buttons = [...pane.menu.querySelectorAll("button")];
+    const at = buttons.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && at >= 0) { event.preventDefault(); buttons[(at + 1) % buttons.length].focus(); }
+    if (event.key === "ArrowUp" && at >= 0) { event.preventDefault(); buttons[(at - 1 + buttons.length) % buttons.length].focus(); }
+  };
   const first = $("button", pane.menu);
   if (first) first.focus();
 }
@@ -581,7 +587,8 @@ function wireControls() {
     localStorage.setItem("psm-sandbox-lang", state.lang);
     applyLabels();
     if (state.info) renderState();
-    state.panes.forEach((pane) => { if (!pane.userId) renderEmpty(pane); });
+    loadState().catch(failed); // the moments' and templates' labels in the new language
+    state.panes.forEach((pane) => { if (!pane.userId || !pane.elements.size) renderEmpty(pane); });
   });
   $("#split").addEventListener("change", (event) => setSplit(event.target.checked));
   $("#add-persona").addEventListener("submit", async (event) => {
