@@ -12,7 +12,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from aiohttp import web
 
@@ -25,10 +25,7 @@ from .common import (
 )
 from .models import CallbackAnswer, ChatState, RequestRecord, SentMessage, StoredFile
 from .spec import Spec, TypeRef, load_spec
-from .users import FakeUser
-
-if TYPE_CHECKING:
-    from .server import FakeBotApi
+from .users import FakeUser, UserApi
 
 
 class ServerBase:
@@ -205,7 +202,7 @@ class ServerBase:
             )
             self.chats[user_id] = chat
         user = FakeUser(
-            cast("FakeBotApi", self),
+            cast("UserApi", self),  # the whole FakeBotApi, whose base this class is
             chat,
             user_id=user_id,
             first_name=first_name,

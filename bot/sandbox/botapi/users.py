@@ -11,13 +11,66 @@ import mimetypes
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from .markup import utf16_len
-from .models import CallbackAnswer, ChatState, SentMessage
+from .models import CallbackAnswer, ChatState, RequestRecord, SentMessage, StoredFile
 
-if TYPE_CHECKING:
-    from .server import FakeBotApi
+T = TypeVar("T")
+
+
+class UserApi(Protocol):
+    """What a simulated user uses of the server (:class:`~bot.sandbox.botapi.FakeBotApi`);
+    a protocol, so that the users and the server do not import each other."""
+
+    bot_user: dict[str, Any]
+    requests: list[RequestRecord]
+    callback_queries: dict[str, dict[str, Any]]
+    callback_answers: dict[str, CallbackAnswer]
+
+    def enqueue_update(self, payload: dict[str, Any], *, check: bool = True) -> dict[str, Any]:
+        """Queue an update for the bot."""
+        ...
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], T | None],
+        timeout: float = 5.0,
+        describe: Callable[[], str] | None = None,
+        *,
+        poll_interval: float | None = 0.02,
+    ) -> T:
+        """Wait until ``predicate()`` is truthy."""
+        ...
+
+    async def settle(self, idle: float = 0.2, timeout: float = 10.0) -> None:
+        """Wait until nothing happens for ``idle`` seconds."""
+        ...
+
+    def store_file(
+        self,
+        data: bytes,
+        *,
+        kind: str = "document",
+        file_name: str | None = None,
+        mime_type: str | None = None,
+    ) -> StoredFile:
+        """Store a file the user sends."""
+        ...
+
+    def _unique(self, prefix: str = "") -> str: ...
+
+    def _media_object(self, stored: StoredFile, kind: str, params: dict[str, Any]) -> Any: ...
+
+    def _new_user_message(
+        self,
+        chat: ChatState,
+        user: FakeUser,
+        content: dict[str, Any],
+        *,
+        file: StoredFile | None = None,
+    ) -> SentMessage: ...
+
 
 __all__ = ["FakeUser", "MessageMatcher"]
 
@@ -50,7 +103,7 @@ class FakeUser:
 
     def __init__(
         self,
-        api: FakeBotApi,
+        api: UserApi,
         chat: ChatState,
         *,
         user_id: int,
