@@ -18,7 +18,9 @@ from tests.harness import environ_without_psm
 
 ROOT = Path(__file__).resolve().parents[1]
 PSM_BOT = Path(sys.executable).with_name("psm-bot")
-needs_script = pytest.mark.skipif(not PSM_BOT.exists(), reason="the psm-bot script is not installed")
+needs_script = pytest.mark.skipif(
+    not PSM_BOT.exists(), reason="the psm-bot script is not installed"
+)
 HEAVY = ("matplotlib", "openpyxl", "docx", "pptx", "segno", "odf", "icalendar")
 
 

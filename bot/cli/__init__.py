@@ -27,26 +27,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from bot.cli import common
-from bot.cli.check import check_config
-from bot.cli.common import EXIT_INVALID
-from bot.cli.comuni import import_comuni
-from bot.cli.exports import (
-    export_contributions,
-    export_registrations,
-    export_results,
-    export_synthesis,
-    qr_codes,
-)
-from bot.cli.reminders import import_links, schedule
-from bot.cli.running import run
-from bot.cli.sandbox import NO_TOKEN_LINE, choose, options, sandbox
 from config.messages import CLI_LANGUAGES
-from config.settings import Settings, load_settings
 from storage.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+# The command modules (and through them the bot's services, pydantic, Telegram's library)
+# are imported when a command runs, not here: ``--help``, ``--version`` and a mistyped
+# command answer at once (bench/bench_startup.py, tests/test_packaging.py).
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -163,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reader_went_away()
     except DatabaseError as exc:  # not SQLite, read-only, a folder, a full disk, too new...
         print(f"psm-bot: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return 2  # EXIT_INVALID (bot.cli.common)
     return code
 
 
@@ -189,6 +180,12 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from pydantic import ValidationError
+
+    from bot.cli import common
+    from bot.cli.common import EXIT_INVALID
+    from config.settings import load_settings
+
     try:
         settings = load_settings()
     except ValidationError as exc:
@@ -197,6 +194,19 @@ def _main(argv: Sequence[str] | None) -> int:
             print(f"settings: {field}: {error['msg']}", file=sys.stderr)
         return EXIT_INVALID
     common.LANGUAGE = getattr(args, "lang", None) or settings.cli_language
+    return _dispatch(settings, args)
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the command asked for (its module imported only now)."""
+    from bot.cli import common
+    from bot.cli.check import check_config
+    from bot.cli.comuni import import_comuni
+    from bot.cli.exports import qr_codes
+    from bot.cli.reminders import import_links, schedule
+    from bot.cli.running import run
+    from bot.cli.sandbox import NO_TOKEN_LINE, choose, options, sandbox
+
     if args.command == "check-config":
         return check_config(args.file or settings.event_file, common.LANGUAGE)
     if args.command == "import-comuni":
@@ -223,6 +233,14 @@ _DOCUMENTS = ("docx", "pptx")
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     """``psm-bot export <what>``: the format fits what is exported, or one line on stderr."""
+    from bot.cli.common import EXIT_INVALID
+    from bot.cli.exports import (
+        export_contributions,
+        export_registrations,
+        export_results,
+        export_synthesis,
+    )
+
     synthesis = args.what == "synthesis"
     file_format = args.format or ("docx" if synthesis else "csv")
     if synthesis != (file_format in _DOCUMENTS):
