@@ -133,3 +133,15 @@ def test_start_up_imports_no_heavy_library(module: str) -> None:
         check=True,
     )
     assert done.stdout.strip() == "", f"{module} imports {done.stdout.strip()}"
+
+
+def test_dev_tools_are_pinned_exactly() -> None:
+    """A new release of a test tool must not turn CI red: each is ``==`` a version."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    dev = project["project"]["optional-dependencies"]["dev"]
+    loose = [requirement for requirement in dev if "==" not in requirement]
+    assert loose == []
+    names = {requirement.split("==")[0].lower() for requirement in dev}
+    assert {"pytest", "pytest-asyncio", "ruff", "mypy", "import-linter"} <= names
