@@ -30,6 +30,7 @@ from bot.kernel.logs import install_redaction, safe_reason
 from bot.services import Services
 from config.event import EventConfig
 from config.settings import Settings
+from handlers.about import about_job
 from handlers.bot_api import TelegramTransport
 from handlers.context import BotData, PsmApplication, PsmContext
 from handlers.http import AiohttpRequest, UpdatesRequest
@@ -65,6 +66,8 @@ def build_application(
         application.job_queue.run_repeating(
             outbox_tick, interval=settings.outbox_interval, first=0, name="outbox"
         )
+        # the bot's description in both languages, once polling runs (handlers/about.py)
+        application.job_queue.run_once(about_job, when=0, name="about")
 
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services

@@ -313,9 +313,12 @@ def test_run_without_token(env: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert not env.exists()
 
 
-def test_default_command_is_run(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
-    assert "PSM_BOT_TOKEN" in capsys.readouterr().err
+def test_no_command_prints_the_help(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: psm-bot") and "run" in out and "schedule" in out
+    assert err == ""
+    assert not env.exists()
 
 
 def test_run_with_blank_token(

@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import segno
-
 from bot.attendance.flows import checkin_link, zone_link
 from config.event import EventConfig
 
@@ -71,6 +69,8 @@ def codes(config: EventConfig, bot_username: str) -> list[Code]:
 def png(link: str, scale: int = 10) -> bytes:
     """A QR code as PNG (error correction M, 4-module quiet zone)."""
     buffer = io.BytesIO()
+    import segno  # only when a code is drawn (not at start-up)
+
     segno.make(link, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
 

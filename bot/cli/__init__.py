@@ -9,6 +9,9 @@ Every command that reads the database first prints ``database: <absolute path>``
 the commands that only read it (``schedule``, ``export``) and ``import-links`` refuse a
 missing file instead of creating an empty one; ``import-comuni`` may create it (the mapping
 can be imported before the bot first runs) and says so.
+
+Without a command it prints this help (exit 0): the bot starts only with ``psm-bot run``.
+Output cut short by its reader (``psm-bot schedule | head``) ends quietly, exit code 1.
 """
 
 # (The docstring above is also the command's --help.) One module per command group:
@@ -20,35 +23,30 @@ can be imported before the bot first runs) and says so.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from bot.cli import common
-from bot.cli.check import check_config
-from bot.cli.common import EXIT_INVALID
-from bot.cli.comuni import import_comuni
-from bot.cli.exports import (
-    export_contributions,
-    export_registrations,
-    export_results,
-    export_synthesis,
-    qr_codes,
-)
-from bot.cli.reminders import import_links, schedule
-from bot.cli.running import run
-from bot.cli.sandbox import NO_TOKEN_LINE, choose, options, sandbox
 from config.messages import CLI_LANGUAGES
-from config.settings import Settings, load_settings
 from storage.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+# The command modules (and through them the bot's services, pydantic, Telegram's library)
+# are imported when a command runs, not here: ``--help``, ``--version`` and a mistyped
+# command answer at once (bench/bench_startup.py, tests/test_packaging.py).
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="psm-bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="psm-bot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"psm-bot {version()}")
     commands = parser.add_subparsers(dest="command")
-    run_command = commands.add_parser("run", help="run the bot (the default)")
+    run_command = commands.add_parser("run", help="run the bot (until SIGINT or SIGTERM)")
     run_command.add_argument(
         "--or-sandbox",
         action="store_true",
@@ -134,17 +132,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version() -> str:
+    """The installed package's version (``unknown`` when run from a tree not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("psm-bot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``psm-bot`` console script."""
     try:
-        return _main(argv)
+        try:
+            code = _main(argv)
+        finally:  # a closed pipe shows here (also after --help), not at the interpreter's exit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
     except DatabaseError as exc:  # not SQLite, read-only, a folder, a full disk, too new...
         print(f"psm-bot: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return 2  # EXIT_INVALID (bot.cli.common)
+    return code
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (``| head``): no traceback, no second error at exit.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush finds nowhere to
+    fail; the exit code is 1 (the output was not all written), as Python's docs advise.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured by a test)
+        pass
+    finally:
+        os.close(devnull)
+    return 1
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from pydantic import ValidationError
+
+    from bot.cli import common
+    from bot.cli.common import EXIT_INVALID
+    from config.settings import load_settings
+
     try:
         settings = load_settings()
     except ValidationError as exc:
@@ -153,6 +194,19 @@ def _main(argv: Sequence[str] | None) -> int:
             print(f"settings: {field}: {error['msg']}", file=sys.stderr)
         return EXIT_INVALID
     common.LANGUAGE = getattr(args, "lang", None) or settings.cli_language
+    return _dispatch(settings, args)
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the command asked for (its module imported only now)."""
+    from bot.cli import common
+    from bot.cli.check import check_config
+    from bot.cli.comuni import import_comuni
+    from bot.cli.exports import qr_codes
+    from bot.cli.reminders import import_links, schedule
+    from bot.cli.running import run
+    from bot.cli.sandbox import NO_TOKEN_LINE, choose, options, sandbox
+
     if args.command == "check-config":
         return check_config(args.file or settings.event_file, common.LANGUAGE)
     if args.command == "import-comuni":
@@ -179,6 +233,14 @@ _DOCUMENTS = ("docx", "pptx")
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     """``psm-bot export <what>``: the format fits what is exported, or one line on stderr."""
+    from bot.cli.common import EXIT_INVALID
+    from bot.cli.exports import (
+        export_contributions,
+        export_registrations,
+        export_results,
+        export_synthesis,
+    )
+
     synthesis = args.what == "synthesis"
     file_format = args.format or ("docx" if synthesis else "csv")
     if synthesis != (file_format in _DOCUMENTS):

@@ -1,4 +1,4 @@
-"""``psm-bot run`` (the default command): the bot itself, until SIGINT or SIGTERM."""
+"""``psm-bot run``: the bot itself, until SIGINT or SIGTERM (``psm-bot`` alone prints the help)."""
 
 from __future__ import annotations
 

@@ -36,10 +36,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 Value = str | int | float | dt.datetime | dt.date | None
 
 DELIMITER = ";"
@@ -151,6 +147,10 @@ def sheet_title(title: str, taken: set[str]) -> str:
 
 def to_xlsx(tables: Sequence[Table], tz: dt.tzinfo) -> bytes:
     """The tables as one workbook, one sheet each (see the module's rules)."""
+    from openpyxl import Workbook  # only when an XLSX is made (not at start-up)
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     bold = Font(bold=True)
     taken: set[str] = set()

@@ -20,11 +20,14 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+# matplotlib (~0.3 s, ~30 MB) is imported by the functions that draw, not with this module:
+# the bot and every command start without it (tests/test_packaging.py).
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TELEGRAM = "#2AABEE"
@@ -84,6 +87,8 @@ def _wrap(label: str, width: int = 38, lines: int = 2) -> str:
 
 def png(figure: Figure) -> bytes:
     """The figure as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
     if not isinstance(figure.canvas, FigureCanvasAgg):
         FigureCanvasAgg(figure)
@@ -106,6 +111,10 @@ def bar_chart_figure(
     The count axis has whole-number ticks; the numbers use the language's decimal separator.
     """
     height = 1.6 + 0.48 * max(len(bars), 1)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     figure = Figure(figsize=(9, height), dpi=_DPI)
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
@@ -187,6 +196,9 @@ def heatmap_figure(
     header = 0.5 + 0.065 * min(longest, 30)  # room for the upright column names
     width = min(3.9 + _HEAT_COLUMN_IN * n_columns, MAX_SIDE_PX / _DPI)
     height = min(0.8 + header + _HEAT_ROW_IN * n_rows, MAX_SIDE_PX / _DPI)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=_DPI)
     canvas = FigureCanvasAgg(figure)
     ax = figure.add_subplot()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import icalendar
-
 from bot.kernel.format import time_text
 from config.event import AttendanceMode, Event, EventConfig, Venue
 
@@ -24,6 +22,8 @@ def event_ics(
     items = config.agenda_for(event, mode)
     first = event.agenda.index(items[0])
     last = event.agenda.index(items[-1])
+    import icalendar  # only when a calendar file is made (not at start-up)
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//psm-bot//PSM co-planning//IT")
     calendar.add("version", "2.0")

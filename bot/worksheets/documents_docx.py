@@ -13,9 +13,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from docx import Document
-from docx.shared import Cm
-
 from bot.worksheets.documents_text import DocumentInput, DocumentText
 from bot.worksheets.synthesis import SectionPart, StrategyPart, SynthesisView, ZoneAnnex
 
@@ -67,6 +64,9 @@ def _annex(doc: Any, text: DocumentText, view: SynthesisView, annex: ZoneAnnex) 
 def synthesis_docx(given: DocumentInput, text: DocumentText) -> bytes:
     """The Word document of the synthesis."""
     view = given.view
+    from docx import Document  # only when a document is made (not at start-up)
+    from docx.shared import Cm
+
     doc = Document()
     doc.core_properties.title = text("title")
     doc.core_properties.language = given.language

@@ -22,8 +22,6 @@ from bot.kernel.replies import Button, Document, Message, Outcome, Photo
 from bot.polls.service import PollService
 from bot.polls.texts import ResultsPresenter
 from bot.staff.roles import Roles
-from bot.worksheets.documents_docx import synthesis_docx
-from bot.worksheets.documents_pptx import synthesis_pptx
 from bot.worksheets.documents_text import DocumentInput, DocumentText
 from bot.worksheets.exports import export_contributions
 from bot.worksheets.final import FinalSynthesisFlow
@@ -61,6 +59,10 @@ class SynthesisDocuments:
             heatmap = await self.presenter.synthesis_chart(event, view.polls, language)
         given = DocumentInput(view, heatmap, language)
         text = DocumentText(self.catalog, self.worksheets, language)
+        # python-docx/python-pptx are imported when a document is made, not at start-up
+        from bot.worksheets.documents_docx import synthesis_docx
+        from bot.worksheets.documents_pptx import synthesis_pptx
+
         write = synthesis_docx if fmt == "docx" else synthesis_pptx
         # python-docx/python-pptx are synchronous: a worker thread keeps the bot answering
         return f"sintesi-{event.id}.{fmt}", await asyncio.to_thread(write, given, text)

@@ -1,0 +1,143 @@
+"""Benchmark (issue 14, packaging): how fast ``psm-bot`` starts and how much memory it idles in.
+
+Measured in real processes, each figure the median of ``--runs`` runs:
+
+- ``psm-bot --help``: wall time from spawning the command to its exit; target at most 0.3 s;
+- ``psm-bot run`` against the fake Bot API (its own database already migrated, as at any
+  restart): from spawning it to the first ``getUpdates`` the server receives; target at most
+  1.5 times the same for a plain python-telegram-bot Application (one /start handler,
+  ``run_polling``) started the same way;
+- the resident memory (VmRSS) of each one second after its first ``getUpdates``, idle;
+  target at most 1.5 times the plain bot's.
+
+    .venv/bin/python bench/bench_startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Report
+from storage.db import Database
+from tests.harness import bot_api_server, environ_without_psm
+
+TOKEN = "123456:bench-startup"
+PSM_BOT = Path(sys.executable).with_name("psm-bot")
+PLAIN_BOT = """
+import sys
+from telegram.ext import ApplicationBuilder, CommandHandler
+
+async def start(update, context):
+    await update.message.reply_text("hello")
+
+base = sys.argv[1]
+application = (
+    ApplicationBuilder().token(sys.argv[2]).base_url(f"{base}/bot")
+    .base_file_url(f"{base}/file/bot").build()
+)
+application.add_handler(CommandHandler("start", start))
+application.run_polling()
+"""
+
+
+def help_time() -> float:
+    """Seconds from spawning ``psm-bot --help`` to its exit."""
+    start = time.perf_counter()
+    subprocess.run(
+        [str(PSM_BOT), "--help"], stdout=subprocess.DEVNULL, check=True, env=environ_without_psm()
+    )
+    return time.perf_counter() - start
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of process ``pid``, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def start_up(command: list[str], env: dict[str, str], api_calls: Any) -> tuple[float, float]:
+    """(seconds to the first getUpdates, idle RSS in MB) of one start of ``command``."""
+    seen = len(api_calls())
+    start = time.time()
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        while True:
+            polls = [r for r in api_calls()[seen:] if r.method == "getUpdates"]
+            if polls:
+                first = polls[0].time - start
+                break
+            if process.returncode is not None or time.time() - start > 30:
+                err = await process.stderr.read() if process.stderr else b""
+                raise SystemExit(f"{command[0]} did not start: {err.decode()[-500:]}")
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(1.0)
+        memory = rss_mb(process.pid)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    return first, memory
+
+
+async def measure(runs: int) -> int:
+    """Print the figures with their targets; 0 when every target is met, else 1."""
+    helps = sorted(help_time() for _ in range(runs))
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "psm.sqlite3"
+        await (await Database.open(database)).close()
+        async with bot_api_server(token=TOKEN) as api:
+            env = environ_without_psm(
+                PSM_BOT_TOKEN=TOKEN, PSM_API_BASE_URL=api.url, PSM_DATABASE=str(database)
+            )
+            psm = [await start_up([str(PSM_BOT), "run"], env, api.calls) for _ in range(runs)]
+            plain_command = [sys.executable, "-c", PLAIN_BOT, api.url, TOKEN]
+            plain = [await start_up(plain_command, env, api.calls) for _ in range(runs)]
+    report = Report(34, 9, 24)
+    help_s = statistics.median(helps)
+    report("psm-bot --help", f"{help_s:.3f} s", "<= 0.300 s", help_s <= 0.3)
+    psm_s, plain_s = (statistics.median(t for t, _ in runs_) for runs_ in (psm, plain))
+    psm_mb, plain_mb = (statistics.median(m for _, m in runs_) for runs_ in (psm, plain))
+    print(f"(plain PTB bot: first getUpdates {plain_s:.3f} s, idle RSS {plain_mb:.1f} MB)")
+    report(
+        "start-up to first getUpdates",
+        f"{psm_s:.3f} s",
+        f"<= {1.5 * plain_s:.3f} s (1.5x)",
+        psm_s <= 1.5 * plain_s,
+    )
+    report(
+        "idle RSS after start",
+        f"{psm_mb:.1f} MB",
+        f"<= {1.5 * plain_mb:.1f} MB (1.5x)",
+        psm_mb <= 1.5 * plain_mb,
+    )
+    met = help_s <= 0.3 and psm_s <= 1.5 * plain_s and psm_mb <= 1.5 * plain_mb
+    return 0 if met else 1
+
+
+def main() -> int:
+    """Parse the options and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.pop("PSM_BOT_TOKEN", None)
+    return asyncio.run(measure(args.runs))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
