@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         default=DEFAULT_CLI_LANGUAGE,
         description="Language of check-config and of the bot's refusal of an invalid event file "
         "(it or en; check-config --lang wins).",
+    )
+
+    # --- production: logging (issue 14) ---
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="Lowest level logged (libraries stay at INFO or above: their DEBUG lines "
+        "quote whole updates).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line; json: one JSON object per line."
     )
 
     outbox_interval: float = Field(
@@ -81,6 +91,16 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("api_base_url")
     @classmethod
