@@ -36,6 +36,7 @@ from handlers.http import AiohttpRequest, UpdatesRequest
 from handlers.menus import set_menus
 from handlers.processing import PerUserUpdateProcessor
 from handlers.ratelimit import SmoothRateLimiter
+from handlers.webhook import WebhookOptions, WebhookServer
 from storage.db import Database
 from storage.errors import database_error
 
@@ -138,21 +139,41 @@ async def outbox_tick(context: PsmContext) -> None:
 
 @asynccontextmanager
 async def running(
-    application: PsmApplication, *, poll_timeout: int = 10, **polling: Any
+    application: PsmApplication,
+    *,
+    poll_timeout: int = 10,
+    webhook: WebhookOptions | None = None,
+    **polling: Any,
 ) -> AsyncIterator[PsmApplication]:
-    """Run the bot (polling) inside a block, as ``run_polling`` would, then shut it down."""
+    """Run the bot inside a block, as ``run_polling``/``run_webhook`` would, then shut it
+    down. With ``webhook``, updates come to :class:`WebhookServer` (``setWebhook`` keeps the
+    pending ones); otherwise by polling (whose start deletes a webhook, keeping them too)."""
     await application.initialize()
+    server = None
     try:
         if application.post_init is not None:
             await application.post_init(application)
         assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, **polling
-        )
+        if webhook is None:
+            await application.updater.start_polling(
+                timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, **polling
+            )
         await application.start()
         try:
+            if webhook is not None:
+                server = WebhookServer(application, webhook)
+                await server.start()
+                await application.bot.set_webhook(
+                    webhook.url,
+                    secret_token=webhook.secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+                application.bot_data.webhook = server
             yield application
         finally:
+            if server is not None:
+                await server.stop()  # Telegram keeps the next updates (no deleteWebhook)
             if application.updater.running:
                 await application.updater.stop()
             if application.running:
@@ -246,6 +267,8 @@ async def serve(
     stop = stop or asyncio.Event()
     undo_signals = _stop_on_signals(stop)
     server = _server(settings)
+    webhook = WebhookOptions.from_settings(settings)
+    how = f", webhook {webhook.url} on {webhook.listen}:{webhook.port}" if webhook else ", polling"
     try:
         await check_database(settings)
         attempt = 0
@@ -255,9 +278,9 @@ async def serve(
             if attempt == 1:
                 tune_garbage_collector()
             try:
-                async with running(application, poll_timeout=poll_timeout):
+                async with running(application, poll_timeout=poll_timeout, webhook=webhook):
                     me = application.bot.username
-                    log.info("psm-bot is running as @%s (Bot API server %s)", me, server)
+                    log.info("psm-bot is running as @%s (Bot API server %s%s)", me, server, how)
                     await stop.wait()
                 log.info("psm-bot stopped")
                 return
@@ -290,6 +313,14 @@ async def serve(
                 ) from None
             except sqlite3.Error as exc:  # the database failed after it was opened
                 raise database_error(settings.database, exc) from None
+            except OSError as exc:  # the webhook's address (in use, not this machine's)
+                if webhook is None:
+                    raise
+                raise StartupError(
+                    f"cannot listen for the webhook on {webhook.listen}:{webhook.port} "
+                    f"({exc.strerror or type(exc).__name__}): check PSM_WEBHOOK_LISTEN and "
+                    "PSM_WEBHOOK_PORT"
+                ) from None
             finally:
                 await application.bot.shutdown()  # the HTTP sessions, even if getMe failed
     finally:

@@ -162,9 +162,15 @@ class UpdatesRequest(AiohttpRequest):
         result = data.get("result")
         if isinstance(result, list):
             for update in result:
-                query = update.get("callback_query") if isinstance(update, dict) else None
-                message = query.get("message") if isinstance(query, dict) else None
-                if isinstance(message, dict):
-                    message.pop("reply_markup", None)
-                    message.pop("entities", None)
+                prune_pressed_message(update)
         return data
+
+
+def prune_pressed_message(update: object) -> None:
+    """Drop ``reply_markup`` and ``entities`` from a pressed message (see
+    :class:`UpdatesRequest`); also used for updates that arrive by webhook."""
+    query = update.get("callback_query") if isinstance(update, dict) else None
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        message.pop("reply_markup", None)
+        message.pop("entities", None)
