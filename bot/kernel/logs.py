@@ -114,19 +114,39 @@ def configure_logging(
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "psm_bot", False):
+        if isinstance(handler, _LineHandler):
             remove_handler(handler)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.psm_bot = True  # type: ignore[attr-defined]
-    formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
-    handler.setFormatter(formatter)
-    root.addHandler(handler)
+    handler = _LineHandler(stream)
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    if stream is not None or not root.handlers:
+        # as logging.basicConfig: a host that configured logging (pytest) keeps its handlers
+        root.addHandler(handler)
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     root.setLevel(numeric)
     for name in _CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(max(numeric, logging.INFO))
     quiet_routine_loggers()
     return handler
+
+
+class _LineHandler(logging.Handler):
+    """One line per record to ``stream``, or to whatever ``sys.stderr`` is when it is written
+    (not the one of the moment it was configured)."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the formatted record and a newline."""
+        try:
+            stream = self._stream if self._stream is not None else sys.stderr
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:  # logging must never raise: logging reports it
+            self.handleError(record)
 
 
 def remove_handler(handler: logging.Handler) -> None:
