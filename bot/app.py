@@ -99,16 +99,19 @@ def build_application(
         .rate_limiter(
             SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)
         )
-        .request(AiohttpRequest(connection_pool_size=settings.http_connections))
-        .get_updates_request(UpdatesRequest(connection_pool_size=1))
+        .request(
+            AiohttpRequest(
+                connection_pool_size=settings.http_connections, proxy=settings.proxy_url()
+            )
+        )
+        .get_updates_request(UpdatesRequest(connection_pool_size=1, proxy=settings.proxy_url()))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if settings.api_base_url:
-        builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(
-            f"{settings.api_base_url}/file/bot"
-        )
+    urls = bot_api_urls(settings)
+    if urls is not None:
+        builder = builder.base_url(urls[0]).base_file_url(urls[1])
     application: PsmApplication = builder.build()  # type: ignore[assignment]
     if register is None:
         from handlers import register as register_handlers
@@ -116,6 +119,20 @@ def build_application(
         register = register_handlers
     register(application)
     return application
+
+
+TELEGRAM = "https://api.telegram.org"
+
+
+def bot_api_urls(settings: Settings) -> tuple[str, str] | None:
+    """The Bot API's method and file URLs (``{token}`` is PTB's placeholder), None for
+    Telegram's production ones. ``PSM_TEST_ENVIRONMENT`` adds ``/test`` after the token, as
+    Telegram's test servers want (``https://api.telegram.org/bot<token>/test/getMe``)."""
+    if not settings.api_base_url and not settings.test_environment:
+        return None
+    root = settings.api_base_url or TELEGRAM
+    test = "/test" if settings.test_environment else ""
+    return f"{root}/bot{{token}}{test}", f"{root}/file/bot{{token}}{test}"
 
 
 def tune_garbage_collector() -> None:
@@ -214,10 +231,12 @@ class Backoff:
 
 def _server(settings: Settings) -> str:
     """The Bot API server, as the operator configured it (no token, no path)."""
+    test = " (test environment)" if settings.test_environment else ""
     if not settings.api_base_url:
-        return "https://api.telegram.org"
+        return TELEGRAM + test
     parts = urlsplit(settings.api_base_url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else settings.api_base_url
+    root = f"{parts.scheme}://{parts.netloc}" if parts.netloc else settings.api_base_url
+    return root + test
 
 
 def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:

@@ -54,6 +54,17 @@ class Settings(BaseSettings):
         default="text", description="text: one readable line; json: one JSON object per line."
     )
 
+    # --- production: proxy and Telegram's test environment (issue 14) ---
+    proxy: SecretStr | None = Field(
+        default=None,
+        description="HTTP proxy for the Bot API requests, e.g. http://proxy.example.org:3128 "
+        "(wins over HTTPS_PROXY; NO_PROXY still applies). Secret: it may hold a password.",
+    )
+    test_environment: bool = Field(
+        default=False,
+        description="Talk to Telegram's test servers (a bot made with the test BotFather).",
+    )
+
     # --- production: webhook mode (issue 14); polling when webhook_url is not set ---
     webhook_url: str | None = Field(
         default=None,
@@ -121,6 +132,24 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be an http:// proxy URL, e.g. http://proxy.example.org:3128 (SOCKS is not "
+                "supported)"
+            )
+        return SecretStr(text)
+
+    def proxy_url(self) -> str | None:
+        """``PSM_PROXY`` in clear, for the HTTP client only."""
+        return self.proxy.get_secret_value() if self.proxy else None
 
     @field_validator("webhook_url")
     @classmethod
