@@ -22,6 +22,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -69,6 +70,7 @@ class WebhookServer:
         self.options = options
         self._runner: web.AppRunner | None = None
         self.refused = 0  # requests without the right secret (counted, never logged one by one)
+        self.last_update: float | None = None  # time.time() of the last accepted update
 
     async def start(self) -> None:
         """Listen (raises :class:`OSError` when the address cannot be used)."""
@@ -113,4 +115,5 @@ class WebhookServer:
         prune_pressed_message(data)
         update = Update.de_json(data, self.application.bot)
         await self.application.update_queue.put(update)
+        self.last_update = time.time()
         return web.Response(status=200)
