@@ -4,17 +4,30 @@ a name and an organisation, a broadcast, a poll)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
 import logging
+import signal
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.kernel.logs import configure_logging, remove_handler
 from bot.sandbox.botapi.server import FakeBotApi
-from tests.harness import ROME, BotHarness, answer, register, settings_for
+from tests.harness import (
+    ROME,
+    BotHarness,
+    answer,
+    bot_api_server,
+    environ_without_psm,
+    register,
+    settings_for,
+)
+
+PSM_BOT = Path(sys.executable).with_name("psm-bot")
 
 ORGANISER, FACILITATOR = 918_273_645, 918_273_646
 PARTICIPANTS = {918_273_601: "Ottavia Brambillasca", 918_273_602: "Gualtiero Pizzonardi"}
@@ -106,3 +119,31 @@ def test_settings_read_level_and_format(tmp_path: Path) -> None:
     assert settings_for(tmp_path / "x.sqlite3").log_level == "INFO"
     with pytest.raises(ValueError, match="log_format"):
         settings_for(tmp_path / "x.sqlite3", log_format="xml")
+
+
+async def test_psm_bot_run_logs_json_lines(tmp_path: Path) -> None:
+    """The real command with PSM_LOG_FORMAT=json: every line on stderr is one JSON object."""
+    async with bot_api_server() as api:
+        env = environ_without_psm(
+            PSM_BOT_TOKEN=api.token,
+            PSM_API_BASE_URL=api.url,
+            PSM_DATABASE=str(tmp_path / "psm.sqlite3"),
+            PSM_LOG_FORMAT="json",
+            PSM_LOG_LEVEL="debug",
+        )
+        process = await asyncio.create_subprocess_exec(
+            str(PSM_BOT), "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert process.stderr is not None
+        lines: list[str] = []
+        while not any("psm-bot is running as" in line for line in lines):
+            line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+            assert line, lines
+            lines.append(line)
+        process.send_signal(signal.SIGTERM)
+        rest = await asyncio.wait_for(process.stderr.read(), 15)
+        assert await process.wait() == 0
+    lines += rest.decode().splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert [r["message"] for r in records if r["logger"] == "bot.app"][-1] == "psm-bot stopped"
+    assert not any(api.token in line for line in lines)
