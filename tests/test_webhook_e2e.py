@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from bot.sandbox.botapi.users import FakeUser
 from config.event import load_event_config
 from config.settings import Settings
 from handlers.webhook import SECRET_HEADER, WebhookOptions
-from tests.harness import bot_api_server, settings_for
+from tests.harness import bot_api_server, environ_without_psm, settings_for
 
 SECRET = "Zq3-webhook_secret-9f"
 PATH = "/psm-bot/webhook"
@@ -231,3 +233,37 @@ def test_webhook_settings_defaults(tmp_path: Path) -> None:
     assert options is not None
     assert (options.listen, options.port, options.path) == ("127.0.0.1", 8443, "/psm-bot/webhook")
     assert "abc_DEF" not in repr(chosen)
+
+
+async def test_psm_bot_run_in_webhook_mode(server: FakeBotApi, tmp_path: Path) -> None:
+    """The real command: set up by environment variables, answers by webhook, stops on
+    SIGTERM; the secret is in no line it prints."""
+    api, port = server, free_port()
+    env = environ_without_psm(
+        PSM_BOT_TOKEN=api.token,
+        PSM_API_BASE_URL=api.url,
+        PSM_DATABASE=str(tmp_path / "psm.sqlite3"),
+        PSM_WEBHOOK_URL=f"http://127.0.0.1:{port}{PATH}",
+        PSM_WEBHOOK_PORT=str(port),
+        PSM_WEBHOOK_SECRET=SECRET,
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("psm-bot")),
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await started(api, "setWebhook", 0)
+        user = api.user(7002, "Bea")
+        await user.send("/mioid")
+        await user.wait_for(str(user.id))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0
+    log = err.decode()
+    assert f"webhook http://127.0.0.1:{port}{PATH} on 127.0.0.1:{port}" in log
+    assert SECRET not in log and api.token not in log
+    assert api.calls("getUpdates") == []
