@@ -37,12 +37,16 @@ from handlers.http import AiohttpRequest, UpdatesRequest
 from handlers.menus import set_menus
 from handlers.processing import PerUserUpdateProcessor
 from handlers.ratelimit import SmoothRateLimiter
+from handlers.webhook import WebhookOptions, WebhookServer
 from storage.db import Database
 from storage.errors import database_error
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# On SIGTERM the deliveries in flight get this long to finish before the HTTP session closes
+# (the whole stop stays under 10 s; systemd's TimeoutStopSec is 90 s by default).
+STOP_GRACE = 8.0
 
 
 def build_application(
@@ -69,10 +73,17 @@ def build_application(
         # the bot's description in both languages, once polling runs (handlers/about.py)
         application.job_queue.run_once(about_job, when=0, name="about")
 
+    async def post_stop(application: PsmApplication) -> None:
+        # updates and jobs have stopped; the HTTP session is still open: finish what is in
+        # flight (graceful stop, issue 14) instead of cutting it and resending it at restart
+        services = application.bot_data.services
+        if services is not None:
+            await services.stop_ticking(grace=STOP_GRACE)
+
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services
         if services is not None:
-            await services.stop_ticking()
+            await services.stop_ticking()  # already stopped by post_stop, unless it failed
             application.bot_data.services = None
             await services.close()
 
@@ -91,15 +102,19 @@ def build_application(
         .rate_limiter(
             SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)
         )
-        .request(AiohttpRequest(connection_pool_size=settings.http_connections))
-        .get_updates_request(UpdatesRequest(connection_pool_size=1))
+        .request(
+            AiohttpRequest(
+                connection_pool_size=settings.http_connections, proxy=settings.proxy_url()
+            )
+        )
+        .get_updates_request(UpdatesRequest(connection_pool_size=1, proxy=settings.proxy_url()))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if settings.api_base_url:
-        builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(
-            f"{settings.api_base_url}/file/bot"
-        )
+    urls = bot_api_urls(settings)
+    if urls is not None:
+        builder = builder.base_url(urls[0]).base_file_url(urls[1])
     application: PsmApplication = builder.build()  # type: ignore[assignment]
     if register is None:
         from handlers import register as register_handlers
@@ -107,6 +122,20 @@ def build_application(
         register = register_handlers
     register(application)
     return application
+
+
+TELEGRAM = "https://api.telegram.org"
+
+
+def bot_api_urls(settings: Settings) -> tuple[str, str] | None:
+    """The Bot API's method and file URLs (``{token}`` is PTB's placeholder), None for
+    Telegram's production ones. ``PSM_TEST_ENVIRONMENT`` adds ``/test`` after the token, as
+    Telegram's test servers want (``https://api.telegram.org/bot<token>/test/getMe``)."""
+    if not settings.api_base_url and not settings.test_environment:
+        return None
+    root = settings.api_base_url or TELEGRAM
+    test = "/test" if settings.test_environment else ""
+    return f"{root}/bot{{token}}{test}", f"{root}/file/bot{{token}}{test}"
 
 
 def tune_garbage_collector() -> None:
@@ -130,25 +159,47 @@ async def outbox_tick(context: PsmContext) -> None:
 
 @asynccontextmanager
 async def running(
-    application: PsmApplication, *, poll_timeout: int = 10, **polling: Any
+    application: PsmApplication,
+    *,
+    poll_timeout: int = 10,
+    webhook: WebhookOptions | None = None,
+    **polling: Any,
 ) -> AsyncIterator[PsmApplication]:
-    """Run the bot (polling) inside a block, as ``run_polling`` would, then shut it down."""
+    """Run the bot inside a block, as ``run_polling``/``run_webhook`` would, then shut it
+    down. With ``webhook``, updates come to :class:`WebhookServer` (``setWebhook`` keeps the
+    pending ones); otherwise by polling (whose start deletes a webhook, keeping them too)."""
     await application.initialize()
+    server = None
     try:
         if application.post_init is not None:
             await application.post_init(application)
         assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, **polling
-        )
+        if webhook is None:
+            await application.updater.start_polling(
+                timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, **polling
+            )
         await application.start()
         try:
+            if webhook is not None:
+                server = WebhookServer(application, webhook)
+                await server.start()
+                await application.bot.set_webhook(
+                    webhook.url,
+                    secret_token=webhook.secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+                application.bot_data.webhook = server
             yield application
         finally:
+            if server is not None:
+                await server.stop()  # Telegram keeps the next updates (no deleteWebhook)
             if application.updater.running:
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+                if application.post_stop is not None:
+                    await application.post_stop(application)
     finally:
         await application.shutdown()
         if application.post_shutdown is not None:
@@ -183,10 +234,12 @@ class Backoff:
 
 def _server(settings: Settings) -> str:
     """The Bot API server, as the operator configured it (no token, no path)."""
+    test = " (test environment)" if settings.test_environment else ""
     if not settings.api_base_url:
-        return "https://api.telegram.org"
+        return TELEGRAM + test
     parts = urlsplit(settings.api_base_url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else settings.api_base_url
+    root = f"{parts.scheme}://{parts.netloc}" if parts.netloc else settings.api_base_url
+    return root + test
 
 
 def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
@@ -236,6 +289,8 @@ async def serve(
     stop = stop or asyncio.Event()
     undo_signals = _stop_on_signals(stop)
     server = _server(settings)
+    webhook = WebhookOptions.from_settings(settings)
+    how = f", webhook {webhook.url} on {webhook.listen}:{webhook.port}" if webhook else ", polling"
     try:
         await check_database(settings)
         attempt = 0
@@ -245,9 +300,9 @@ async def serve(
             if attempt == 1:
                 tune_garbage_collector()
             try:
-                async with running(application, poll_timeout=poll_timeout):
+                async with running(application, poll_timeout=poll_timeout, webhook=webhook):
                     me = application.bot.username
-                    log.info("psm-bot is running as @%s (Bot API server %s)", me, server)
+                    log.info("psm-bot is running as @%s (Bot API server %s%s)", me, server, how)
                     await stop.wait()
                 log.info("psm-bot stopped")
                 return
@@ -280,6 +335,14 @@ async def serve(
                 ) from None
             except sqlite3.Error as exc:  # the database failed after it was opened
                 raise database_error(settings.database, exc) from None
+            except OSError as exc:  # the webhook's address (in use, not this machine's)
+                if webhook is None:
+                    raise
+                raise StartupError(
+                    f"cannot listen for the webhook on {webhook.listen}:{webhook.port} "
+                    f"({exc.strerror or type(exc).__name__}): check PSM_WEBHOOK_LISTEN and "
+                    "PSM_WEBHOOK_PORT"
+                ) from None
             finally:
                 await application.bot.shutdown()  # the HTTP sessions, even if getMe failed
     finally:

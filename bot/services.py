@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -168,6 +169,7 @@ class Services:
         )
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
+        self._stopping = False  # set by stop_ticking(): no new periodic work
 
     def _flows(self) -> Flows:
         """Every capability's flows, each with what it uses."""
@@ -407,18 +409,28 @@ class Services:
 
     def tick_soon(self) -> None:
         """Run :meth:`tick` in the background unless the previous one is still running."""
+        if self._stopping:
+            return
         if self._tick_task is None or self._tick_task.done():
             self._tick_task = asyncio.create_task(self.tick(), name="periodic tick")
             self._tick_task.add_done_callback(log_task_failure)
 
-    async def stop_ticking(self) -> None:
-        """Stop the background tick and the sender (rows in flight are resent at start-up)."""
-        if self._tick_task is not None and not self._tick_task.done():
-            self._tick_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tick_task
+    async def stop_ticking(self, grace: float = 0.0) -> None:
+        """Stop the periodic work: no new tick or outbox row; within ``grace`` seconds the
+        running tick and the deliveries in flight finish (while the HTTP session is still
+        open), then what is left is cancelled (rows in flight are resent at start-up)."""
+        self._stopping = True
+        deadline = time.monotonic() + grace
+        task = self._tick_task
+        if task is not None and not task.done():
+            if grace > 0:
+                await asyncio.wait({task}, timeout=grace)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.sender is not None:
-            await self.sender.stop()
+            await self.sender.stop(max(0.0, deadline - time.monotonic()) if grace else 0.0)
 
     async def reload_comuni(self) -> None:
         """Build the comune index from the database, seeding it from the bundled file.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.messages import DEFAULT_CLI_LANGUAGE, CliLanguage
@@ -41,6 +42,46 @@ class Settings(BaseSettings):
         default=DEFAULT_CLI_LANGUAGE,
         description="Language of check-config and of the bot's refusal of an invalid event file "
         "(it or en; check-config --lang wins).",
+    )
+
+    # --- production: logging (issue 14) ---
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="Lowest level logged (libraries stay at INFO or above: their DEBUG lines "
+        "quote whole updates).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line; json: one JSON object per line."
+    )
+
+    # --- production: proxy and Telegram's test environment (issue 14) ---
+    proxy: SecretStr | None = Field(
+        default=None,
+        description="HTTP proxy for the Bot API requests, e.g. http://proxy.example.org:3128 "
+        "(wins over HTTPS_PROXY; NO_PROXY still applies). Secret: it may hold a password.",
+    )
+    test_environment: bool = Field(
+        default=False,
+        description="Talk to Telegram's test servers (a bot made with the test BotFather).",
+    )
+
+    # --- production: webhook mode (issue 14); polling when webhook_url is not set ---
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public https:// URL Telegram POSTs updates to (the reverse proxy's); "
+        "unset: polling.",
+    )
+    webhook_listen: str = Field(
+        default="127.0.0.1", description="Address the bot's webhook server listens on."
+    )
+    webhook_port: int = Field(
+        default=8443, ge=1, le=65535, description="Port the bot's webhook server listens on."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required with "
+        "webhook_url; 1-256 of A-Z a-z 0-9 _ -).",
     )
 
     outbox_interval: float = Field(
@@ -81,6 +122,68 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be an http:// proxy URL, e.g. http://proxy.example.org:3128 (SOCKS is not "
+                "supported)"
+            )
+        return SecretStr(text)
+
+    def proxy_url(self) -> str | None:
+        """``PSM_PROXY`` in clear, for the HTTP client only."""
+        return self.proxy.get_secret_value() if self.proxy else None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("must be an https:// URL (Telegram delivers webhooks over HTTPS)")
+        if not parts.hostname:
+            raise ValueError("must name a host, e.g. https://bot.example.org/psm-bot/webhook")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value().strip() if value is not None else ""
+        if not secret:
+            if info.data.get("webhook_url"):
+                raise ValueError("required with PSM_WEBHOOK_URL (e.g. from: openssl rand -hex 32)")
+            return None
+        if len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+            raise ValueError("use 1 to 256 characters among A-Z a-z 0-9 _ -")
+        return SecretStr(secret)
+
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: the public URL's (the proxy forwards it)."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    def webhook_secret_value(self) -> str:
+        """The webhook secret in clear, for setWebhook and the check of each request."""
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else ""
 
     @field_validator("api_base_url")
     @classmethod

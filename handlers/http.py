@@ -14,12 +14,18 @@ bytes of the answer. aiohttp has no separate write timeout: a request body is bo
 ``write_timeout`` (``media_write_timeout`` for uploads) added to the whole request's
 ``total`` limit instead. Errors become PTB's :class:`~telegram.error.TimedOut` and
 :class:`~telegram.error.NetworkError`, as with PTB's own ``HTTPXRequest``.
+
+Proxies: the session trusts the environment (``HTTPS_PROXY`` for Telegram's https:// server,
+``HTTP_PROXY`` for an http:// one, ``NO_PROXY`` to go direct), and ``PSM_PROXY`` (the
+``proxy`` argument) wins over them for every host ``NO_PROXY`` does not name. HTTP proxies
+only (https:// via CONNECT); credentials go in the URL (``http://user:pass@proxy:3128``).
 """
 
 from __future__ import annotations
 
 import functools
 from typing import Any
+from urllib.request import proxy_bypass
 
 import aiohttp
 import yarl
@@ -52,15 +58,19 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        proxy: str | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
+        self._proxy = proxy
         self._read = read_timeout
         self._write = write_timeout
         self._connect = connect_timeout
         self._pool = pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._urls: dict[str, yarl.URL] = {}  # the few method URLs, parsed once
+        # the few method URLs, parsed once, each with the proxy it goes through (None: direct
+        # or, with HTTPS_PROXY/HTTP_PROXY in the environment, aiohttp's choice for it)
+        self._urls: dict[str, tuple[yarl.URL, str | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -88,7 +98,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,  # HTTPS_PROXY / HTTP_PROXY / NO_PROXY (PSM_PROXY wins)
             )
 
     async def shutdown(self) -> None:
@@ -129,20 +141,29 @@ class AiohttpRequest(BaseRequest):
             _seconds(pool_timeout, self._pool),
             _seconds(write_timeout, self._media_write if files else self._write),
         )
-        address = self._urls.get(url)
-        if address is None:
-            address = self._urls[url] = yarl.URL(url)
+        parsed = self._urls.get(url)
+        if parsed is None:
             if len(self._urls) > 1_000:
                 self._urls.clear()
+            address = yarl.URL(url)
+            parsed = self._urls[url] = (address, self._proxy_for(address))
+        address, proxy = parsed
         try:
             async with self._session.request(
-                method, address, data=body, headers=headers, timeout=timeout
+                method, address, data=body, headers=headers, timeout=timeout, proxy=proxy
             ) as answer:
                 return answer.status, await answer.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+    def _proxy_for(self, address: yarl.URL) -> str | None:
+        """``PSM_PROXY`` unless ``NO_PROXY`` names the host (then direct, as for the
+        environment's proxies, which aiohttp applies itself when this is None)."""
+        if self._proxy is None or (address.host and proxy_bypass(address.host)):
+            return None
+        return self._proxy
 
 
 class UpdatesRequest(AiohttpRequest):
@@ -162,9 +183,15 @@ class UpdatesRequest(AiohttpRequest):
         result = data.get("result")
         if isinstance(result, list):
             for update in result:
-                query = update.get("callback_query") if isinstance(update, dict) else None
-                message = query.get("message") if isinstance(query, dict) else None
-                if isinstance(message, dict):
-                    message.pop("reply_markup", None)
-                    message.pop("entities", None)
+                prune_pressed_message(update)
         return data
+
+
+def prune_pressed_message(update: object) -> None:
+    """Drop ``reply_markup`` and ``entities`` from a pressed message (see
+    :class:`UpdatesRequest`); also used for updates that arrive by webhook."""
+    query = update.get("callback_query") if isinstance(update, dict) else None
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        message.pop("reply_markup", None)
+        message.pop("entities", None)

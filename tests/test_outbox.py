@@ -648,3 +648,47 @@ async def test_reminders_of_a_waitlisted_registration_are_skipped(
     assert transport.calls == [2]
     # the later rows stay planned and are still pending
     assert reminder_rows(rows, waiting)["mattina-presenza:"].status == "pending"
+
+
+async def in_flight(transport: FakeTransport, count: int) -> None:
+    """Wait until ``count`` deliveries are in flight (at most 5 s)."""
+    for _ in range(500):
+        if transport.in_flight >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{transport.in_flight} deliveries in flight, not {count}")
+
+
+async def test_stop_lets_deliveries_in_flight_finish_and_gives_back_the_rest(
+    services: Services, clock: FakeClock
+) -> None:
+    """Graceful stop (SIGTERM): no new row is taken, those being delivered finish, the rows
+    claimed but not started are pending again with their attempt not counted."""
+    slow = FakeTransport(delay=0.2)
+    sender = OutboxSender(services.outbox, services.users, slow, clock, concurrency=2)
+    sender.register(NOTE, render_note)
+    await services.outbox.add([note(f"n{i}", 100 + i) for i in range(6)], T0)
+    await sender.drain_soon()
+    await in_flight(slow, 2)
+    await sender.stop(grace=5)
+    rows = await by_key(services)
+    sent = [row for row in rows.values() if row.status == "sent"]
+    pending = [row for row in rows.values() if row.status == "pending"]
+    assert len(sent) == len(slow.delivered) == 2  # the two in flight finished
+    assert len(pending) == 4 and all(row.attempts == 0 for row in pending)
+    await sender.drain_soon()  # stopped: takes nothing new
+    await asyncio.sleep(0.05)
+    assert len(slow.calls) == 2
+
+
+async def test_stop_cancels_what_outlasts_the_grace(services: Services, clock: FakeClock) -> None:
+    stuck = FakeTransport(delay=30)
+    sender = OutboxSender(services.outbox, services.users, stuck, clock)
+    sender.register(NOTE, render_note)
+    await services.outbox.add([note("n", 100)], T0)
+    await sender.drain_soon()
+    await in_flight(stuck, 1)
+    started = time.monotonic()
+    await sender.stop(grace=0.2)
+    assert time.monotonic() - started < 2
+    assert (await by_key(services))["n"].status == "sending"  # resent at the next start

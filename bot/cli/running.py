@@ -31,7 +31,7 @@ def run(settings: Settings, *, backoff: Backoff | None = None) -> int:
     from bot.app import StartupError, serve  # Telegram's libraries: only to run the bot
     from bot.kernel.logs import configure_logging
 
-    configure_logging()
+    configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(serve(settings, config, backoff=backoff))
     except StartupError as exc:

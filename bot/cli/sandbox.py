@@ -109,7 +109,7 @@ def sandbox(settings: Settings, chosen: Options) -> int:
         return EXIT_INVALID
     from bot.kernel.logs import configure_logging
 
-    configure_logging()
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(_serve(settings, chosen))
     except KeyboardInterrupt:

@@ -15,11 +15,14 @@ personal data (Telegram's description, SQLite's message, the system's), and wher
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
 import sqlite3
+import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from storage.errors import is_disk_full
 
@@ -67,12 +70,89 @@ def install_redaction(token: str) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-def configure_logging() -> None:
-    """Plain INFO logging to stderr for the ``psm-bot`` command, without routine noise."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries whose DEBUG lines quote whole updates, requests and SQL parameters (names, ids):
+# held at INFO even when PSM_LOG_LEVEL=DEBUG, so that no level puts personal data in the log.
+_CHATTY_LIBRARIES = ("telegram", "aiohttp", "aiosqlite", "apscheduler", "asyncio")
+# The attributes every LogRecord has: anything else was passed with ``extra=``.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (UTC, ISO 8601), ``level``, ``logger``,
+    ``message``, the ``extra=`` fields, and ``error`` (the redacted traceback) if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON (never a raw newline inside it)."""
+        when = dt.datetime.fromtimestamp(record.created, dt.UTC)
+        data: dict[str, Any] = {
+            "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                data[key] = value if isinstance(value, int | float | bool | None) else str(value)
+        error = record.exc_text
+        if not error and record.exc_info:
+            error = self.formatException(record.exc_info)
+        if error:
+            data["error"] = redact(error)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure_logging(
+    level: str = "INFO", log_format: str = "text", *, stream: IO[str] | None = None
+) -> logging.Handler:
+    """Logging to stderr (or ``stream``) for the ``psm-bot`` command, without routine noise.
+
+    ``level`` is ``PSM_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR); ``log_format`` is
+    ``PSM_LOG_FORMAT``: ``text`` (one readable line) or ``json`` (one object per line).
+    Calling it again replaces the handler it installed before (and only that one).
+    Returns the handler (tests remove it with :func:`remove_handler`).
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _LineHandler):
+            remove_handler(handler)
+    handler = _LineHandler(stream)
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
+    if stream is not None or not root.handlers:
+        # as logging.basicConfig: a host that configured logging (pytest) keeps its handlers
+        root.addHandler(handler)
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    root.setLevel(numeric)
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
     quiet_routine_loggers()
+    return handler
+
+
+class _LineHandler(logging.Handler):
+    """One line per record to ``stream``, or to whatever ``sys.stderr`` is when it is written
+    (not the one of the moment it was configured)."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the formatted record and a newline."""
+        try:
+            stream = self._stream if self._stream is not None else sys.stderr
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:  # logging must never raise: logging reports it
+            self.handleError(record)
+
+
+def remove_handler(handler: logging.Handler) -> None:
+    """Detach and close a handler :func:`configure_logging` installed."""
+    logging.getLogger().removeHandler(handler)
+    handler.close()
 
 
 def quiet_routine_loggers() -> None:

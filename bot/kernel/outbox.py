@@ -102,6 +102,7 @@ class DrainReport:
     skipped: int = 0
     failed: int = 0
     retried: int = 0
+    released: int = 0  # claimed, not started when the bot began to stop: pending again
     sent_by_kind: dict[str, int] = field(default_factory=dict)  # reminder, broadcast, ...
 
     def log(self) -> None:
@@ -146,6 +147,7 @@ class OutboxSender:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[DrainReport] | None = None
         self._paused_until = 0.0  # time.monotonic() before which nothing is sent
+        self._stopping = False  # set by stop(): no new row is taken
         self.on_progress: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
 
     def register(self, kind: str, renderer: Renderer) -> None:
@@ -168,16 +170,31 @@ class OutboxSender:
 
     async def drain_soon(self) -> None:
         """Start a drain in the background unless one is running (for a periodic job)."""
+        if self._stopping:
+            return
         if not self.busy and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self.drain(), name="outbox drain")
             self._task.add_done_callback(log_task_failure)
 
-    async def stop(self) -> None:
-        """Stop the background drain; rows it had in flight are resent at the next start."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop: no new row is taken, the deliveries in flight finish, rows claimed but not
+        started go back to ``pending``. After ``grace`` seconds what is still running is
+        cancelled (its rows are resent at the next start: the only duplicates possible)."""
+        self._stopping = True
+        task = self._task
+        if task is None or task.done():
+            return
+        if grace > 0:
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if done:
+                return
+            log.warning(
+                "outbox: deliveries still in flight after %g s: stopped (resent at the next start)",
+                grace,
+            )
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def deliver_now(self, keys: Sequence[str]) -> None:
         """Deliver these rows at once, in this order, for someone waiting for them (e.g. a
@@ -193,15 +210,20 @@ class OutboxSender:
     async def drain(self) -> DrainReport:
         """Deliver everything due now (waiting out a flood pause first)."""
         semaphore = asyncio.Semaphore(self.concurrency)
+        released: list[int] = []
 
         async def one_person(rows: list[OutboxRow]) -> list[str]:
             # one person's messages go one after the other, in the order they were queued
             # (a poll's "closed, thank you" before the next session's notice); different
-            # people's in parallel
+            # people's in parallel; once stopping, what has not started is given back
             outcomes = []
             for row in rows:
                 async with semaphore:
-                    outcomes.append(await self._process(row))
+                    if self._stopping:
+                        released.append(row.id)
+                        outcomes.append("released")
+                    else:
+                        outcomes.append(await self._process(row))
             return outcomes
 
         async with self._lock:
@@ -210,11 +232,16 @@ class OutboxSender:
                 pause = self._paused_until - time.monotonic()
                 if pause > 0:
                     await asyncio.sleep(pause)
+                if self._stopping:
+                    report.log()
+                    return report
                 rows = await self.outbox.claim_due(self.clock.now(), self.batch)
                 if not rows:
                     report.log()
                     return report
                 outcomes = await self._in_order(rows, one_person)
+                await self.outbox.release(released)
+                released.clear()
                 for row, outcome in zip(rows, outcomes, strict=True):
                     setattr(report, outcome, getattr(report, outcome) + 1)
                     if outcome == "sent":

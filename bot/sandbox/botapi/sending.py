@@ -27,25 +27,6 @@ class ServerSending(ServerContent):
     def _m_close(self, params: dict[str, Any], record: RequestRecord) -> Any:
         return True
 
-    def _m_setwebhook(self, params: dict[str, Any], record: RequestRecord) -> Any:
-        self.webhook_url = params["url"]
-        if params.get("drop_pending_updates"):
-            self._pending.clear()
-        return True
-
-    def _m_deletewebhook(self, params: dict[str, Any], record: RequestRecord) -> Any:
-        self.webhook_url = ""
-        if params.get("drop_pending_updates"):
-            self._pending.clear()
-        return True
-
-    def _m_getwebhookinfo(self, params: dict[str, Any], record: RequestRecord) -> Any:
-        return {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
-        }
-
     def _m_sendmessage(self, params: dict[str, Any], record: RequestRecord) -> Any:
         chat = self._chat_of(params)
         plain, entities = self._text_and_entities(params, "text", "entities")

@@ -26,11 +26,12 @@ from .common import (
 )
 from .models import CallbackAnswer, ChatState, RequestRecord
 from .sending import ServerSending
+from .webhook import ServerWebhook
 
 __all__ = ["FakeBotApi"]
 
 
-class FakeBotApi(ServerSending):
+class FakeBotApi(ServerWebhook, ServerSending):
     """Fake Telegram Bot API server (aiohttp) with spec validation and simulated users.
 
     Use it as ``async with FakeBotApi() as api:`` (or :meth:`start`/:meth:`stop`), point PTB at
