@@ -25,6 +25,7 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
+from bot.kernel.backups import ScheduledBackups
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.logs import install_redaction, safe_reason
 from bot.services import Services
@@ -36,6 +37,7 @@ from handlers.http import AiohttpRequest, UpdatesRequest
 from handlers.menus import set_menus
 from handlers.processing import PerUserUpdateProcessor
 from handlers.ratelimit import SmoothRateLimiter
+from storage.backup import RunLock
 from storage.db import Database
 from storage.errors import database_error
 
@@ -55,8 +57,10 @@ def build_application(
     """A ready-to-run Application; services start in post_init and stop in post_shutdown."""
     clock = clock or SystemClock()
     install_redaction(settings.token())
+    run_lock = RunLock(settings.database)  # prod-ops: psm-bot restore refuses while held
 
     async def post_init(application: PsmApplication) -> None:
+        run_lock.hold()
         services = await Services.start(settings, config, clock)
         application.bot_data.services = services
         await set_menus(application)
@@ -65,6 +69,7 @@ def build_application(
         application.job_queue.run_repeating(
             outbox_tick, interval=settings.outbox_interval, first=0, name="outbox"
         )
+        _schedule_operations(application, settings, config, clock)
 
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services
@@ -72,6 +77,7 @@ def build_application(
             await services.stop_ticking()
             application.bot_data.services = None
             await services.close()
+        run_lock.release()
 
     builder = (
         ApplicationBuilder()
@@ -104,6 +110,23 @@ def build_application(
         register = register_handlers
     register(application)
     return application
+
+
+def _schedule_operations(
+    application: PsmApplication, settings: Settings, config: EventConfig, clock: Clock
+) -> None:
+    """Operations (issue 14, prod-ops): the scheduled backups (on event days)."""
+    assert application.job_queue is not None
+    backups = ScheduledBackups(settings, config, clock)
+    if backups.enabled:
+
+        async def backup_job(context: PsmContext) -> None:
+            await backups.run()
+
+        seconds = backups.interval.total_seconds()
+        application.job_queue.run_repeating(
+            backup_job, interval=seconds, first=seconds, name="backup"
+        )
 
 
 def tune_garbage_collector() -> None:

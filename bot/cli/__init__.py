@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.cli import common
+from bot.cli import backups, common
 from bot.cli.check import check_config
 from bot.cli.common import EXIT_INVALID
 from bot.cli.comuni import import_comuni
@@ -131,7 +131,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     qr.add_argument("--out", type=Path, default=Path("qr"), help="folder (default: qr)")
     qr.add_argument("--bot-username", help="the bot's @username (default: PSM_BOT_USERNAME)")
+    _ops_commands(commands)
     return parser
+
+
+def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Operations (issue 14, prod-ops): backup, restore."""
+    saved = commands.add_parser(
+        "backup", help="a verified copy of the database, also while the bot runs"
+    )
+    saved.add_argument(
+        "file", nargs="?", type=Path, help="where (default: backups/<name>-manual-<time>.sqlite3)"
+    )
+    saved.add_argument("--compress", action="store_true", help="gzip the copy (.gz)")
+    back = commands.add_parser(
+        "restore", help="put a backup in place of the database (the bot must be stopped)"
+    )
+    back.add_argument("file", type=Path, help="the backup (.sqlite3 or .sqlite3.gz)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,6 +181,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _export(settings, args)
     if args.command == "qr":
         return qr_codes(settings, args.out, args.bot_username)
+    if args.command == "backup":
+        return backups.backup(settings, args.file, compress=args.compress)
+    if args.command == "restore":
+        return backups.restore(settings, args.file)
     if args.command == "sandbox":
         return sandbox(settings, options(settings, args.host, args.port, args.database, args.fresh))
     if getattr(args, "or_sandbox", False) and choose(settings) == "sandbox":
