@@ -25,7 +25,6 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot.kernel.backups import ScheduledBackups
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.logs import install_redaction, safe_reason
 from bot.services import Services
@@ -33,10 +32,11 @@ from config.event import EventConfig
 from config.settings import Settings
 from handlers.bot_api import TelegramTransport
 from handlers.context import BotData, PsmApplication, PsmContext
-from handlers.http import AiohttpRequest, UpdatesRequest
+from handlers.health import PulseRateLimiter, PulseUpdatesRequest
+from handlers.http import AiohttpRequest
 from handlers.menus import set_menus
+from handlers.operations import Operations
 from handlers.processing import PerUserUpdateProcessor
-from handlers.ratelimit import SmoothRateLimiter
 from storage.backup import RunLock
 from storage.db import Database
 from storage.errors import database_error
@@ -58,6 +58,7 @@ def build_application(
     clock = clock or SystemClock()
     install_redaction(settings.token())
     run_lock = RunLock(settings.database)  # prod-ops: psm-bot restore refuses while held
+    operations = Operations(settings, config, clock)  # prod-ops: heartbeat, /healthz, backups
 
     async def post_init(application: PsmApplication) -> None:
         run_lock.hold()
@@ -69,11 +70,13 @@ def build_application(
         application.job_queue.run_repeating(
             outbox_tick, interval=settings.outbox_interval, first=0, name="outbox"
         )
-        _schedule_operations(application, settings, config, clock)
+        await operations.start(application, services)
+        application.bot_data.operations = operations
 
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services
         if services is not None:
+            await operations.stop()
             await services.stop_ticking()
             application.bot_data.services = None
             await services.close()
@@ -92,10 +95,12 @@ def build_application(
         )
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
         .rate_limiter(
-            SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)
+            PulseRateLimiter(
+                operations.pulse, settings.overall_rate, settings.chat_rate, settings.chat_burst
+            )
         )
         .request(AiohttpRequest(connection_pool_size=settings.http_connections))
-        .get_updates_request(UpdatesRequest(connection_pool_size=1))
+        .get_updates_request(PulseUpdatesRequest(operations.pulse, connection_pool_size=1))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -110,23 +115,6 @@ def build_application(
         register = register_handlers
     register(application)
     return application
-
-
-def _schedule_operations(
-    application: PsmApplication, settings: Settings, config: EventConfig, clock: Clock
-) -> None:
-    """Operations (issue 14, prod-ops): the scheduled backups (on event days)."""
-    assert application.job_queue is not None
-    backups = ScheduledBackups(settings, config, clock)
-    if backups.enabled:
-
-        async def backup_job(context: PsmContext) -> None:
-            await backups.run()
-
-        seconds = backups.interval.total_seconds()
-        application.job_queue.run_repeating(
-            backup_job, interval=seconds, first=seconds, name="backup"
-        )
 
 
 def tune_garbage_collector() -> None:

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         description="Scheduled backups every day, not only on the event file's event days.",
     )
 
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the running bot's /healthz (none by default; 0: a free one).",
+    )
+    health_host: str = Field(
+        default="127.0.0.1", description="Address of /healthz; loopback only by default."
+    )
+
     @field_validator("backup_interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:

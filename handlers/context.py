@@ -6,12 +6,15 @@ Per-bot state lives on :class:`BotData` too (the pending ballot edits of
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services import Flows, Services
 from handlers.edits import LatestEdits
+
+if TYPE_CHECKING:
+    from handlers.operations import Operations
 
 
 class BotData:
@@ -20,6 +23,7 @@ class BotData:
     def __init__(self) -> None:
         self.services: Services | None = None
         self.ballot_edits = LatestEdits()  # ballot messages waiting for their new look
+        self.operations: Operations | None = None  # heartbeat, /healthz, backups (prod-ops)
 
 
 class PsmContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.cli import backups, common
+from bot.cli import backups, common, status
 from bot.cli.check import check_config
 from bot.cli.common import EXIT_INVALID
 from bot.cli.comuni import import_comuni
@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Operations (issue 14, prod-ops): backup, restore."""
+    """Operations (issue 14, prod-ops): backup, restore, status."""
     saved = commands.add_parser(
         "backup", help="a verified copy of the database, also while the bot runs"
     )
@@ -148,6 +148,10 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "restore", help="put a backup in place of the database (the bot must be stopped)"
     )
     back.add_argument("file", type=Path, help="the backup (.sqlite3 or .sqlite3.gz)")
+    state = commands.add_parser(
+        "status", help="is the bot receiving updates; outbox, 429s, database, last backup"
+    )
+    state.add_argument("--json", action="store_true", help="as JSON (what /healthz answers)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,6 +189,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return backups.backup(settings, args.file, compress=args.compress)
     if args.command == "restore":
         return backups.restore(settings, args.file)
+    if args.command == "status":
+        return status.status(settings, as_json=args.json)
     if args.command == "sandbox":
         return sandbox(settings, options(settings, args.host, args.port, args.database, args.fresh))
     if getattr(args, "or_sandbox", False) and choose(settings) == "sandbox":

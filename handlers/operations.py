@@ -1,0 +1,82 @@
+"""What the running bot does for its operators (issue 14): the heartbeat for
+``psm-bot status``, ``/healthz`` when ``PSM_HEALTH_PORT`` is set, the scheduled backups.
+
+Built with the Application (:mod:`bot.app`), started in ``post_init`` once the services
+run, stopped in ``post_shutdown`` before the database closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from bot.kernel.backups import ScheduledBackups
+from bot.kernel.clock import Clock
+from bot.kernel.health import BEAT_EVERY, Pulse, Status, beat, read_status
+from bot.kernel.logs import describe
+from bot.services import Services
+from config.event import EventConfig
+from config.settings import Settings
+from handlers.context import PsmApplication, PsmContext
+from handlers.health import HealthServer
+from storage.ops import OpsRepository
+
+log = logging.getLogger(__name__)
+
+
+class Operations:
+    """The heartbeat job, the health server and the backup job of one running bot."""
+
+    def __init__(self, settings: Settings, config: EventConfig, clock: Clock) -> None:
+        self.settings = settings
+        self.config = config
+        self.clock = clock
+        self.pulse = Pulse(clock)
+        self.ops: OpsRepository | None = None
+        self.health: HealthServer | None = None
+
+    async def status(self) -> Status:
+        """The status now, with this bot's live pulse."""
+        assert self.ops is not None
+        return await read_status(self.ops, self.settings.database, self.clock.now(), self.pulse)
+
+    async def start(self, application: PsmApplication, services: Services) -> None:
+        """Record the start, schedule the jobs, open /healthz."""
+        self.ops = OpsRepository(services.db)
+        await self.ops.started(os.getpid(), self.clock.now())
+        jobs = application.job_queue
+        assert jobs is not None
+        jobs.run_repeating(self._beat, interval=BEAT_EVERY.total_seconds(), name="heartbeat")
+        backups = ScheduledBackups(self.settings, self.config, self.clock)
+        if backups.enabled:
+
+            async def backup_job(context: PsmContext) -> None:
+                await backups.run()
+
+            seconds = backups.interval.total_seconds()
+            jobs.run_repeating(backup_job, interval=seconds, first=seconds, name="backup")
+        if self.settings.health_port is not None:
+            self.health = HealthServer(
+                self.status, self.settings.health_host, self.settings.health_port
+            )
+            await self.health.start()
+
+    async def _beat(self, context: PsmContext) -> None:
+        assert self.ops is not None
+        try:
+            await beat(self.ops, self.pulse)
+        except Exception as exc:  # a full disk: said once per beat, the bot goes on
+            log.error("heartbeat not written: %s", describe(exc))
+
+    async def stop(self) -> None:
+        """Close /healthz; record the clean stop (with the last pulse)."""
+        if self.health is not None:
+            await self.health.stop()
+            self.health = None
+        if self.ops is not None:
+            ops, self.ops = self.ops, None
+            try:
+                await beat(ops, self.pulse)
+                await ops.stopped(self.clock.now())
+            except Exception as exc:
+                log.error("the stop could not be recorded: %s", describe(exc))
