@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.cli import backups, common, status
+from bot.cli import backups, common, retention, status
 from bot.cli.check import check_config
 from bot.cli.common import EXIT_INVALID
 from bot.cli.comuni import import_comuni
@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Operations (issue 14, prod-ops): backup, restore, status."""
+    """Operations (issue 14, prod-ops): backup, restore, status, purge."""
     saved = commands.add_parser(
         "backup", help="a verified copy of the database, also while the bot runs"
     )
@@ -152,6 +152,10 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "status", help="is the bot receiving updates; outbox, 429s, database, last backup"
     )
     state.add_argument("--json", action="store_true", help="as JSON (what /healthz answers)")
+    erase = commands.add_parser(
+        "purge", help="erase personal data after process.retention_until, keep the results"
+    )
+    erase.add_argument("--dry-run", action="store_true", help="only say what would be erased")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,6 +193,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return backups.backup(settings, args.file, compress=args.compress)
     if args.command == "restore":
         return backups.restore(settings, args.file)
+    if args.command == "purge":
+        return retention.purge_command(settings, dry_run=args.dry_run)
     if args.command == "status":
         return status.status(settings, as_json=args.json)
     if args.command == "sandbox":
