@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         description="Scheduled backups every day, not only on the event file's event days.",
     )
 
+    conversation_ttl_days: int = Field(
+        default=7,
+        ge=1,
+        description="A conversation nobody answered for this many days is forgotten.",
+    )
     health_port: int | None = Field(
         default=None,
         ge=0,

@@ -1,5 +1,6 @@
 """What the running bot does for its operators (issue 14): the heartbeat for
-``psm-bot status``, ``/healthz`` when ``PSM_HEALTH_PORT`` is set, the scheduled backups.
+``psm-bot status``, ``/healthz`` when ``PSM_HEALTH_PORT`` is set, the scheduled backups,
+the retention check (abandoned conversations, the organisers' notice, the purge).
 
 Built with the Application (:mod:`bot.app`), started in ``post_init`` once the services
 run, stopped in ``post_shutdown`` before the database closes.
@@ -7,6 +8,7 @@ run, stopped in ``post_shutdown`` before the database closes.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 
@@ -14,6 +16,7 @@ from bot.kernel.backups import ScheduledBackups
 from bot.kernel.clock import Clock
 from bot.kernel.health import BEAT_EVERY, Pulse, Status, beat, read_status
 from bot.kernel.logs import describe
+from bot.kernel.retention import NOTICE, RetentionCheck
 from bot.services import Services
 from config.event import EventConfig
 from config.settings import Settings
@@ -22,6 +25,10 @@ from handlers.health import HealthServer
 from storage.ops import OpsRepository
 
 log = logging.getLogger(__name__)
+
+# The retention check (abandoned conversations, the notice, the purge): a minute after the
+# start, then every 6 hours (a bot restarted every day still makes it daily).
+RETENTION_EVERY = dt.timedelta(hours=6)
 
 
 class Operations:
@@ -34,6 +41,7 @@ class Operations:
         self.pulse = Pulse(clock)
         self.ops: OpsRepository | None = None
         self.health: HealthServer | None = None
+        self.retention: RetentionCheck | None = None
 
     async def status(self) -> Status:
         """The status now, with this bot's live pulse."""
@@ -55,11 +63,33 @@ class Operations:
 
             seconds = backups.interval.total_seconds()
             jobs.run_repeating(backup_job, interval=seconds, first=seconds, name="backup")
+        self.retention = RetentionCheck(
+            self.settings,
+            self.config,
+            self.clock,
+            services.db,
+            services.outbox,
+            services.languages,
+            services.catalog,
+        )
+        if services.sender is not None:
+            services.sender.register(NOTICE, self.retention.render)
+        jobs.run_repeating(
+            self._daily, interval=RETENTION_EVERY.total_seconds(), first=60, name="retention"
+        )
         if self.settings.health_port is not None:
             self.health = HealthServer(
                 self.status, self.settings.health_host, self.settings.health_port
             )
             await self.health.start()
+
+    async def _daily(self, context: PsmContext) -> None:
+        if self.retention is None:
+            return
+        try:
+            await self.retention.daily()
+        except Exception as exc:
+            log.error("the daily retention check failed: %s", describe(exc))
 
     async def _beat(self, context: PsmContext) -> None:
         assert self.ops is not None

@@ -17,10 +17,13 @@ import pytest
 
 from bot.cli import common, main
 from bot.kernel.clock import FakeClock
+from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
 from storage.retention import forget_abandoned_conversations
 from tests.harness import (
     ROME,
+    BotHarness,
+    at,
     bundled_event_data,
     cli_environment,
     config_from,
@@ -222,3 +225,46 @@ async def test_abandoned_conversations_are_forgotten(tmp_path: Path) -> None:
         assert [row[0] for row in rows] == [2]
     finally:
         await services.close()
+
+
+async def test_the_running_bot_announces_then_purges(api: FakeBotApi, tmp_path: Path) -> None:
+    """A week before: each organiser is told once, through the outbox, in their language;
+    on the day: the data is erased; every day: abandoned conversations go."""
+    data = bundled_event_data()
+    data["process"]["retention_until"] = "2023-12-20"
+    organiser, participant = 9300, 4400
+    bot = BotHarness(
+        api, tmp_path, now=at(12, 10), config=config_from(data), organisers=[organiser, 9301]
+    )
+    async with bot:
+        org = api.user(organiser, "Org")
+        api.user(9301, "Other organiser")
+        await bot.services.db.write(  # a registration begun on 12 December and abandoned
+            "INSERT INTO conversations (user_id, flow, step, token, data, updated_at) "
+            "VALUES (?, 'registration', 'zone', 't', '{}', '2023-12-12T09:00:00+00:00')",
+            (participant,),
+        )
+        await register_directly(bot.services, 4401, "Ermenegilda Scafandro")
+        assert bot.app is not None and bot.app.bot_data.operations is not None
+        retention = bot.app.bot_data.operations.retention
+        assert retention is not None
+        assert await retention.daily() is None  # 12 December: nothing yet
+        await bot.drain()
+        assert not [m for m in org.messages if "Cancellazione" in m.content]
+        await bot.at(at(13, 10))  # a week before the 20th
+        await retention.daily()
+        await retention.daily()  # once only
+        await bot.drain()
+        notice = await org.wait_for("Cancellazione dei dati personali")
+        assert "Il 20/12/2023 il bot cancellerà" in notice.content
+        assert len([m for m in org.messages if "Cancellazione" in m.content]) == 1
+        await bot.at(at(19, 10))
+        await retention.daily()
+        assert await bot.services.db.fetchall("SELECT * FROM conversations") == []
+        await bot.at(at(20, 0, 30))  # the day (local): erased
+        report = await retention.daily()
+        assert report is not None
+        # the abandoned conversation went the day before the purge (7 days without answer)
+        assert dict(report.erased)["conversations in progress"] == 0
+        rows = await bot.services.db.fetchall("SELECT user_id, display_name FROM registrations")
+        assert [tuple(row) for row in rows] == [(None, None)]
