@@ -9,8 +9,11 @@ run, stopped in ``post_shutdown`` before the database closes.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
+import sqlite3
+from pathlib import Path
 
 from bot.kernel.backups import ScheduledBackups
 from bot.kernel.clock import Clock
@@ -22,6 +25,7 @@ from config.event import EventConfig
 from config.settings import Settings
 from handlers.context import PsmApplication, PsmContext
 from handlers.health import HealthServer
+from storage.errors import database_error
 from storage.ops import OpsRepository
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,24 @@ log = logging.getLogger(__name__)
 # The retention check (abandoned conversations, the notice, the purge): a minute after the
 # start, then every 6 hours (a bot restarted every day still makes it daily).
 RETENTION_EVERY = dt.timedelta(hours=6)
+
+
+# A database fault is told to the organisers at most this often (per kind of fault).
+ALERT_EVERY = dt.timedelta(minutes=10)
+
+
+def database_fault(error: BaseException | None, database: Path) -> str | None:
+    """The one line for a database fault behind ``error`` (a full disk, a read-only file,
+    an I/O error, a lock held by another program...), or None when it is not one."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sqlite3.Error):
+            return str(database_error(database, error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EROFS, errno.EIO):
+            return str(database_error(database, error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 class Operations:
@@ -42,6 +64,7 @@ class Operations:
         self.ops: OpsRepository | None = None
         self.health: HealthServer | None = None
         self.retention: RetentionCheck | None = None
+        self._alerted: dict[str, dt.datetime] = {}  # fault line -> when organisers were told
 
     async def status(self) -> Status:
         """The status now, with this bot's live pulse."""
@@ -82,6 +105,15 @@ class Operations:
                 self.status, self.settings.health_host, self.settings.health_port
             )
             await self.health.start()
+
+    def should_alert(self, line: str) -> bool:
+        """Whether to tell the organisers about this fault now (at most every 10 minutes)."""
+        now = self.clock.now()
+        last = self._alerted.get(line)
+        if last is not None and now - last < ALERT_EVERY:
+            return False
+        self._alerted[line] = now
+        return True
 
     async def _daily(self, context: PsmContext) -> None:
         if self.retention is None:
