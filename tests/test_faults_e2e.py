@@ -64,3 +64,32 @@ async def test_a_full_disk_is_told_to_the_organisers(
             ]
             * 2
         )
+
+
+def test_a_database_locked_by_another_program_stops_the_start_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another program holds the write lock (here a connection in a write transaction): the
+    bot does not start, says so in one line, exit code 2 (not a traceback to restart on)."""
+    from bot.cli import main
+    from storage import db as storage_db
+    from tests.harness import cli_environment, migrated
+
+    database = migrated(cli_environment(monkeypatch, tmp_path))
+    monkeypatch.setenv("PSM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("PSM_API_BASE_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setattr(
+        storage_db, "PRAGMAS", [*storage_db.PRAGMAS[:-1], "PRAGMA busy_timeout=100"]
+    )
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert main(["run"]) == 2
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"psm-bot: {database} is locked by another program (is another psm-bot using it?): "
+        "try again when it is done"
+    ]
