@@ -77,7 +77,9 @@ class Operations:
         await self.ops.started(os.getpid(), self.clock.now())
         jobs = application.job_queue
         assert jobs is not None
-        jobs.run_repeating(self._beat, interval=BEAT_EVERY.total_seconds(), name="heartbeat")
+        jobs.run_repeating(
+            self._beat, interval=BEAT_EVERY.total_seconds(), first=5, name="heartbeat"
+        )
         backups = ScheduledBackups(self.settings, self.config, self.clock)
         if backups.enabled:
 

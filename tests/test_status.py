@@ -191,3 +191,27 @@ def test_status_of_a_database_no_bot_ran_on(
     assert main(["status"]) == 2
     assert "no database at" in capsys.readouterr().err
     assert database.exists()
+
+
+async def test_a_bot_that_just_started_is_healthy_before_its_first_poll(
+    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the start and the first heartbeat (5 s, then every 30 s) the row has no
+    update time yet: that is not a problem until UPDATES_STALE has passed since the start."""
+    cli_environment(monkeypatch, tmp_path)
+    bot = HealthHarness(api, tmp_path)
+    monkeypatch.setenv("PSM_DATABASE", str(bot.database))
+    async with bot:
+        monkeypatch.setattr(common, "CLOCK", bot.clock)
+        code, out = await status_command()
+        assert code == 0, out
+        assert "last updates received: never" in out
+        bot.clock.advance(UPDATES_STALE + dt.timedelta(seconds=1))
+        ops = bot.operations.ops
+        assert ops is not None
+        await ops.beat(None, [], bot.clock.now())  # a beat without any update yet
+        code, out = await status_command()
+        assert code == 1
+        assert out.splitlines()[0] == (
+            "status: UNHEALTHY: no updates received from Telegram since it started"
+        )

@@ -142,6 +142,15 @@ def _files(database: Path) -> tuple[Path, int, Path | None, dt.datetime | None]:
     return database, _on_disk(database), backup, backup_at
 
 
+def _updates_stale(
+    last_update: dt.datetime | None, started_at: dt.datetime | None, now: dt.datetime
+) -> bool:
+    """No update for :data:`UPDATES_STALE` (a bot that has just started gets as long)."""
+    if last_update is not None:
+        return now - last_update > UPDATES_STALE
+    return started_at is None or now - started_at > UPDATES_STALE
+
+
 def _ago(delta: dt.timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 120:
@@ -176,7 +185,7 @@ async def read_status(
             problems.append(
                 f"the bot is not running (no heartbeat for {_ago(now - heart.beat_at)})"
             )
-    elif last_update is None or now - last_update > UPDATES_STALE:
+    elif _updates_stale(last_update, heart.started_at if heart else None, now):
         since = f"for {_ago(now - last_update)}" if last_update else "since it started"
         problems.append(f"no updates received from Telegram {since}")
     if pace.oldest_due is not None and now - pace.oldest_due > OUTBOX_STUCK:
