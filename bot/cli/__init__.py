@@ -14,7 +14,8 @@ can be imported before the bot first runs) and says so.
 # (The docstring above is also the command's --help.) One module per command group:
 # bot.cli.check (check-config), bot.cli.comuni (import-comuni), bot.cli.reminders (schedule,
 # import-links), bot.cli.exports (export, qr), bot.cli.running (run), bot.cli.sandbox
-# (sandbox, and make run without a token: run --or-sandbox), on bot.cli.common;
+# (sandbox, and make run without a token: run --or-sandbox), bot.cli.backups (backup,
+# restore), bot.cli.status (status), bot.cli.retention (purge), on bot.cli.common;
 # this module reads the command line and runs the command asked for.
 
 from __future__ import annotations
