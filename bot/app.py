@@ -33,11 +33,13 @@ from config.settings import Settings
 from handlers.about import about_job
 from handlers.bot_api import TelegramTransport
 from handlers.context import BotData, PsmApplication, PsmContext
-from handlers.http import AiohttpRequest, UpdatesRequest
+from handlers.health import PulseRateLimiter, PulseUpdatesRequest
+from handlers.http import AiohttpRequest
 from handlers.menus import set_menus
+from handlers.operations import Operations
 from handlers.processing import PerUserUpdateProcessor
-from handlers.ratelimit import SmoothRateLimiter
 from handlers.webhook import WebhookOptions, WebhookServer
+from storage.backup import RunLock
 from storage.db import Database
 from storage.errors import database_error
 
@@ -60,8 +62,11 @@ def build_application(
     """A ready-to-run Application; services start in post_init and stop in post_shutdown."""
     clock = clock or SystemClock()
     install_redaction(settings.token())
+    run_lock = RunLock(settings.database)  # prod-ops: psm-bot restore refuses while held
+    operations = Operations(settings, config, clock)  # prod-ops: heartbeat, /healthz, backups
 
     async def post_init(application: PsmApplication) -> None:
+        run_lock.hold()
         services = await Services.start(settings, config, clock)
         application.bot_data.services = services
         await set_menus(application)
@@ -73,6 +78,9 @@ def build_application(
         # the bot's description in both languages, once polling runs (handlers/about.py)
         application.job_queue.run_once(about_job, when=0, name="about")
 
+        await operations.start(application, services)
+        application.bot_data.operations = operations
+
     async def post_stop(application: PsmApplication) -> None:
         # updates and jobs have stopped; the HTTP session is still open: finish what is in
         # flight (graceful stop, issue 14) instead of cutting it and resending it at restart
@@ -83,9 +91,11 @@ def build_application(
     async def post_shutdown(application: PsmApplication) -> None:
         services = application.bot_data.services
         if services is not None:
+            await operations.stop()
             await services.stop_ticking()  # already stopped by post_stop, unless it failed
             application.bot_data.services = None
             await services.close()
+        run_lock.release()
 
     builder = (
         ApplicationBuilder()
@@ -100,14 +110,20 @@ def build_application(
         )
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
         .rate_limiter(
-            SmoothRateLimiter(settings.overall_rate, settings.chat_rate, settings.chat_burst)
+            PulseRateLimiter(
+                operations.pulse, settings.overall_rate, settings.chat_rate, settings.chat_burst
+            )
         )
         .request(
             AiohttpRequest(
                 connection_pool_size=settings.http_connections, proxy=settings.proxy_url()
             )
         )
-        .get_updates_request(UpdatesRequest(connection_pool_size=1, proxy=settings.proxy_url()))
+        .get_updates_request(
+            PulseUpdatesRequest(
+                operations.pulse, connection_pool_size=1, proxy=settings.proxy_url()
+            )
+        )
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

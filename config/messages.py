@@ -197,6 +197,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": "il nome '{value}' è già usato dalla zona {first}",
         "en": "the name '{value}' is already used by zone {first}",
     },
+    "retention_before_event": {
+        "it": "{value} non è dopo l'ultimo evento ({last}): i dati personali si cancellano "
+        "quando il processo è finito",
+        "en": "{value} is not after the last event ({last}): personal data is erased when "
+        "the process has ended",
+    },
     "coordinates_pair": {
         "it": "indica sia latitude sia longitude, oppure nessuna delle due",
         "en": "give both latitude and longitude, or neither",

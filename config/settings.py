@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -114,6 +115,40 @@ class Settings(BaseSettings):
         description="The sandbox's own SQLite file (never PSM_DATABASE's).",
     )
 
+    # --- operations (issue 14, prod-ops): backups ---
+    backup_interval: dt.timedelta = Field(
+        default=dt.timedelta(minutes=30),
+        description="Scheduled backups while an event is running: every this long (30m, 1h, "
+        "or seconds; 0 turns them off).",
+    )
+    backup_keep: int = Field(
+        default=24, ge=1, description="How many scheduled backups to keep (the newest)."
+    )
+    backup_every_day: bool = Field(
+        default=False,
+        description="Scheduled backups every day, not only on the event file's event days.",
+    )
+
+    conversation_ttl_days: int = Field(
+        default=7,
+        ge=1,
+        description="A conversation nobody answered for this many days is forgotten.",
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the running bot's /healthz (none by default; 0: a free one).",
+    )
+    health_host: str = Field(
+        default="127.0.0.1", description="Address of /healthz; loopback only by default."
+    )
+
+    @field_validator("backup_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_interval(value)
+
     @field_validator("organisers", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -195,6 +230,28 @@ class Settings(BaseSettings):
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
             raise MissingTokenError
         return self.bot_token.get_secret_value().strip()
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(value: object) -> object:
+    """``30m``, ``1h``, ``90s``, ``2d`` or a number of seconds as a timedelta; anything else
+    is left for pydantic to refuse."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        unit = _UNITS.get(text[-1:])
+        number = text[:-1] if unit else text
+        try:
+            amount = float(number)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a duration: write it as 30m, 1h, 90s, 0") from None
+        if amount < 0:
+            raise ValueError(f"'{value}': a duration cannot be negative")
+        return dt.timedelta(seconds=amount * (unit or 1))
+    return value
 
 
 class MissingTokenError(RuntimeError):

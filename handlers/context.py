@@ -14,6 +14,7 @@ from bot.services import Flows, Services
 from handlers.edits import LatestEdits
 
 if TYPE_CHECKING:
+    from handlers.operations import Operations
     from handlers.webhook import WebhookServer
 
 
@@ -24,6 +25,7 @@ class BotData:
         self.services: Services | None = None
         self.ballot_edits = LatestEdits()  # ballot messages waiting for their new look
         self.webhook: WebhookServer | None = None  # webhook mode: the server receiving updates
+        self.operations: Operations | None = None  # heartbeat, /healthz, backups (prod-ops)
 
 
 class PsmContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

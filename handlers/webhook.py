@@ -116,4 +116,7 @@ class WebhookServer:
         update = Update.de_json(data, self.application.bot)
         await self.application.update_queue.put(update)
         self.last_update = time.time()
+        operations = self.application.bot_data.operations
+        if operations is not None:  # psm-bot status and /healthz: updates are arriving
+            operations.pulse.updates_received()
         return web.Response(status=200)

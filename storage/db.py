@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime as dt
 import itertools
 import logging
 import sqlite3
@@ -19,6 +20,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import backup
 from storage.errors import DatabaseError, database_error
 from storage.migrations import MIGRATIONS
 
@@ -88,6 +90,7 @@ class Database:
             for pragma in PRAGMAS:
                 await conn.execute(pragma)
             database = cls(conn)
+            await database._backup_before_migrating(path)
             await database.migrate()
             await database._check_writable()
         except DatabaseTooNewError as exc:
@@ -100,6 +103,19 @@ class Database:
             await conn.close()
             raise
         return database
+
+    async def _backup_before_migrating(self, path: Path | str) -> None:
+        """A verified copy in ``backups/`` before a migration changes a database that has a
+        schema already (a new, empty file has nothing to keep): a failed or wrong migration
+        can then be undone with ``psm-bot restore``."""
+        current = await self.schema_version()
+        if not 0 < current < len(MIGRATIONS):
+            return
+        target = backup.default_backup_path(
+            Path(path), dt.datetime.now(dt.UTC), kind=f"{backup.PRE_MIGRATION}-{current}"
+        )
+        made = await asyncio.to_thread(backup.backup_database, Path(path), target)
+        log.info("backup before migrating from version %d: %s", current, made.path)
 
     async def _check_writable(self) -> None:
         """Fail now, not at the first registration, when the file cannot be written (a

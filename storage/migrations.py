@@ -391,4 +391,22 @@ MIGRATIONS: list[str] = [
     JOIN report_texts t ON t.report_id = r.id
     JOIN worksheets w ON w.id = t.worksheet_id;
     """,
+    # 9: operations (issue 14). The running bot's heartbeat (one row: when it last received
+    #    updates, written every ~30 s) and the 429s it got (one row each, kept a day), for
+    #    psm-bot status and /healthz. No personal data.
+    """
+    CREATE TABLE ops_heartbeat (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        pid             INTEGER NOT NULL,
+        started_at      TEXT NOT NULL,
+        last_update_at  TEXT,                -- the last successful getUpdates (or webhook)
+        beat_at         TEXT NOT NULL,       -- when this row was last written
+        stopped_at      TEXT                 -- set by a clean stop
+    );
+    CREATE TABLE ops_floods (
+        at          TEXT NOT NULL,
+        endpoint    TEXT NOT NULL
+    );
+    CREATE INDEX ops_floods_at ON ops_floods (at);
+    """,
 ]

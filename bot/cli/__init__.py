@@ -129,7 +129,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     qr.add_argument("--out", type=Path, default=Path("qr"), help="folder (default: qr)")
     qr.add_argument("--bot-username", help="the bot's @username (default: PSM_BOT_USERNAME)")
+    _ops_commands(commands)
     return parser
+
+
+def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Operations (issue 14, prod-ops): backup, restore, status, purge."""
+    saved = commands.add_parser(
+        "backup", help="a verified copy of the database, also while the bot runs"
+    )
+    saved.add_argument(
+        "file", nargs="?", type=Path, help="where (default: backups/<name>-manual-<time>.sqlite3)"
+    )
+    saved.add_argument("--compress", action="store_true", help="gzip the copy (.gz)")
+    back = commands.add_parser(
+        "restore", help="put a backup in place of the database (the bot must be stopped)"
+    )
+    back.add_argument("file", type=Path, help="the backup (.sqlite3 or .sqlite3.gz)")
+    state = commands.add_parser(
+        "status", help="is the bot receiving updates; outbox, 429s, database, last backup"
+    )
+    state.add_argument("--json", action="store_true", help="as JSON (what /healthz answers)")
+    erase = commands.add_parser(
+        "purge", help="erase personal data after process.retention_until, keep the results"
+    )
+    erase.add_argument("--dry-run", action="store_true", help="only say what would be erased")
 
 
 def version() -> str:
@@ -219,12 +243,27 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return _export(settings, args)
     if args.command == "qr":
         return qr_codes(settings, args.out, args.bot_username)
+    if args.command in ("backup", "restore", "purge", "status"):
+        return _ops(settings, args)
     if args.command == "sandbox":
         return sandbox(settings, options(settings, args.host, args.port, args.database, args.fresh))
     if getattr(args, "or_sandbox", False) and choose(settings) == "sandbox":
         print(NO_TOKEN_LINE, flush=True)
         return sandbox(settings, options(settings))
     return run(settings)
+
+
+def _ops(settings: Settings, args: argparse.Namespace) -> int:
+    """Operations: backup, restore, purge, status (their modules imported only now)."""
+    from bot.cli import backups, retention, status
+
+    if args.command == "backup":
+        return backups.backup(settings, args.file, compress=args.compress)
+    if args.command == "restore":
+        return backups.restore(settings, args.file)
+    if args.command == "purge":
+        return retention.purge_command(settings, dry_run=args.dry_run)
+    return status.status(settings, as_json=args.json)
 
 
 EXPORTS = ("registrations", "results", "contributions", "synthesis")

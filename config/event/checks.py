@@ -275,6 +275,20 @@ def _semantic(parts: Parts) -> Iterator[Issue]:
         sound_rules = yield from _reminder_issues(parts, event_parts, where)
         if event_parts.sound and not agenda_issues:  # times make sense: when is each reminder
             yield from _slot_issues(parts.config, event_parts, where, sound_rules)
+    yield from _retention_issues(parts)
+
+
+def _retention_issues(parts: Parts) -> Iterator[Issue]:
+    """``process.retention_until`` must come after the last event (prod-ops)."""
+    until = getattr(parts.config.process, "retention_until", None)
+    dates = [event_parts.event.date for event_parts in parts.events]
+    if until is not None and dates and until <= max(dates):
+        yield issue(
+            "process.retention_until",
+            "retention_before_event",
+            value=until.isoformat(),
+            last=max(dates).isoformat(),
+        )
 
 
 def _event_issues(parts: Parts, event_parts: EventParts, where: str) -> Iterator[Issue]:

@@ -264,6 +264,9 @@ class Process(Model):
     privacy_notice: Text
     welcome: Text | None = None
     contact: str | None = None
+    # prod-ops: when the process ends, personal data is erased (psm-bot purge, the daily
+    # check of the running bot); a date after the last event (check-config says so)
+    retention_until: dt.date | None = None
 
     @field_validator("timezone")
     @classmethod
