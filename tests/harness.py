@@ -21,9 +21,11 @@ import copy
 import datetime as dt
 import functools
 import os
+import socket
+import sqlite3
 import subprocess
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar, Unpack
@@ -422,3 +424,26 @@ def only_error(errors: list[str], field: str) -> str:
     assert len(errors) == 1, errors
     assert errors[0].startswith(f"{field}: "), errors
     return errors[0]
+
+
+def free_port() -> int:
+    """A port nothing listens on (closed again at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def fill_the_disk(db: Database) -> None:
+    """From now on every write of ``db`` fails as on a full disk (SQLite's own error)."""
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    @asynccontextmanager
+    async def full_transaction() -> AsyncIterator[Any]:
+        full()
+        yield None
+
+    db.write = full  # type: ignore[method-assign]
+    db.transaction = full_transaction  # type: ignore[method-assign]

@@ -7,15 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.sandbox.botapi.server import FakeBotApi
-from tests.harness import BotHarness
+from tests.harness import BotHarness, fill_the_disk
 
 ORGANISER = 9500
 
@@ -27,16 +24,7 @@ async def test_a_full_disk_is_told_to_the_organisers(
         organiser = api.user(ORGANISER, "Org")
         db = bot.services.db
 
-        def full(*args: Any, **kwargs: Any) -> Any:
-            raise sqlite3.OperationalError("database or disk is full")
-
-        @asynccontextmanager
-        async def full_transaction() -> AsyncIterator[Any]:
-            full()
-            yield None
-
-        db.write = full  # type: ignore[method-assign]
-        db.transaction = full_transaction  # type: ignore[method-assign]
+        fill_the_disk(db)
         caplog.set_level(logging.ERROR)
         first, second = api.user(4801, "A"), api.user(4802, "B")
         await first.send("/start")

@@ -6,18 +6,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from telegram.error import BadRequest, InvalidToken
 
 from bot.kernel.logs import configure_logging, describe
 from bot.sandbox.botapi.server import FakeBotApi
-from tests.harness import ROME, BotHarness, register
+from tests.harness import ROME, BotHarness, fill_the_disk, register
 
 NAME = "Marianna Zanzotto"  # a name that appears nowhere else
 
@@ -103,16 +100,7 @@ async def test_disk_full_while_running_is_said_in_the_log(
     caplog.set_level(logging.INFO)
     db = bot.services.db
 
-    def full(*args: Any, **kwargs: Any) -> Any:
-        raise sqlite3.OperationalError("database or disk is full")
-
-    @asynccontextmanager
-    async def full_transaction() -> AsyncIterator[Any]:
-        full()
-        yield None
-
-    db.write = full  # type: ignore[method-assign]
-    db.transaction = full_transaction  # type: ignore[method-assign]
+    fill_the_disk(db)
     user = api.user(4713, NAME)
     await user.send("/start")
     await user.wait_for("problema")  # the participant gets the apology

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from tests.harness import (
     bot_api_server,
     cli_environment,
     environ_without_psm,
+    free_port,
     migrated,
     run_process,
     settings_for,
@@ -39,14 +39,6 @@ from tests.harness import (
 PSM_BOT = Path(sys.executable).with_name("psm-bot")
 TOKEN = "123456:TEST-TOKEN"
 WRONG_TOKEN = "654321:wrong-secret-token-value"
-
-
-def free_port() -> int:
-    """A port nothing listens on (closed again at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,7 @@ from bot.sandbox.botapi.server import FakeBotApi
 from config.settings import Settings
 from handlers.operations import Operations
 from storage.outbox import Planned
-from tests.harness import BotHarness, cli_environment, migrated, register_directly
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.harness import BotHarness, cli_environment, free_port, migrated, register_directly
 
 
 class HealthHarness(BotHarness):

@@ -27,18 +27,10 @@ from bot.sandbox.botapi.users import FakeUser
 from config.event import load_event_config
 from config.settings import Settings
 from handlers.webhook import SECRET_HEADER, WebhookOptions
-from tests.harness import bot_api_server, environ_without_psm, settings_for
+from tests.harness import bot_api_server, environ_without_psm, free_port, settings_for
 
 SECRET = "Zq3-webhook_secret-9f"
 PATH = "/psm-bot/webhook"
-
-
-def free_port() -> int:
-    """A port nothing listens on (closed again at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture
