@@ -6,16 +6,30 @@ Per-bot state lives on :class:`BotData` too (the pending ballot edits of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.kernel.health import Pulse
 from bot.services import Flows, Services
 from handlers.edits import LatestEdits
 
-if TYPE_CHECKING:
-    from handlers.operations import Operations
-    from handlers.webhook import WebhookServer
+
+class RunningOperations(Protocol):
+    """What the handlers use of :class:`handlers.operations.Operations` (a protocol, so that
+    the context and the modules that use it do not import each other)."""
+
+    pulse: Pulse
+
+    def should_alert(self, line: str) -> bool:
+        """True when organisers should be told of this database fault now."""
+        ...
+
+
+class RunningWebhook(Protocol):
+    """What is read of :class:`handlers.webhook.WebhookServer` (webhook mode)."""
+
+    last_update: float | None
 
 
 class BotData:
@@ -24,8 +38,8 @@ class BotData:
     def __init__(self) -> None:
         self.services: Services | None = None
         self.ballot_edits = LatestEdits()  # ballot messages waiting for their new look
-        self.webhook: WebhookServer | None = None  # webhook mode: the server receiving updates
-        self.operations: Operations | None = None  # heartbeat, /healthz, backups (prod-ops)
+        self.webhook: RunningWebhook | None = None  # webhook mode: the server receiving updates
+        self.operations: RunningOperations | None = None  # heartbeat, /healthz, backups (prod-ops)
 
 
 class PsmContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -19,6 +19,7 @@ from bot.cli import common, main
 from bot.kernel.clock import FakeClock
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
+from handlers.operations import Operations
 from storage.retention import forget_abandoned_conversations
 from tests.harness import (
     ROME,
@@ -245,8 +246,10 @@ async def test_the_running_bot_announces_then_purges(api: FakeBotApi, tmp_path: 
             (participant,),
         )
         await register_directly(bot.services, 4401, "Ermenegilda Scafandro")
-        assert bot.app is not None and bot.app.bot_data.operations is not None
-        retention = bot.app.bot_data.operations.retention
+        assert bot.app is not None
+        operations = bot.app.bot_data.operations
+        assert isinstance(operations, Operations)
+        retention = operations.retention
         assert retention is not None
         assert await retention.daily() is None  # 12 December: nothing yet
         await bot.drain()

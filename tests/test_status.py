@@ -34,7 +34,7 @@ class HealthHarness(BotHarness):
 
     @property
     def operations(self) -> Operations:
-        assert self.app is not None and self.app.bot_data.operations is not None
+        assert self.app is not None and isinstance(self.app.bot_data.operations, Operations)
         return self.app.bot_data.operations
 
     async def healthz(self) -> tuple[int, dict[str, Any]]:
