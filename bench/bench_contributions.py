@@ -30,7 +30,6 @@ import asyncio
 import datetime as dt
 import statistics
 import sys
-import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -39,17 +38,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Command, Report, Server, percentile, serve_commands
-from bot.app import build_application, running, tune_garbage_collector
+from bench.common import Command, Report, Server, bot_on, percentile, serve_commands
 from bot.kernel.clock import FakeClock
 from bot.sandbox.botapi.models import SentMessage
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.sandbox.botapi.users import FakeUser, MessageMatcher, _matches
 from bot.services import Services
-from config.event import load_event_config
 from storage.outbox import Planned
 from storage.polls import NewPoll, PollRepository
-from tests.harness import bot_api_server, new_registration, settings_for
+from tests.harness import bot_api_server, new_registration
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
@@ -248,21 +245,12 @@ async def run(
 
 
 async def main(zones: int, people: int, each: int) -> int:
-    config = load_event_config()
     clock = FakeClock(SESSION_1)
     server = Server(serve)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = settings_for(
-                Path(tmp) / "bench.sqlite3", token=server.token, api_base_url=server.url
-            )
-            application = build_application(settings, config, clock)
-            tune_garbage_collector()  # as `psm-bot run` does
-            async with running(application, poll_timeout=1, poll_interval=0):
-                services = application.bot_data.services
-                assert services is not None
-                print(f"-- {zones} zones x {people} participants x {each} contributions")
-                ok = await run(server, services, clock, zones, people, each)
+        async with bot_on(server, clock) as services:
+            print(f"-- {zones} zones x {people} participants x {each} contributions")
+            ok = await run(server, services, clock, zones, people, each)
     finally:
         server.stop()
     return 0 if ok else 1

@@ -34,7 +34,6 @@ import datetime as dt
 import random
 import statistics
 import sys
-import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -42,16 +41,14 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Command, Report, Server, percentile, serve_commands
-from bot.app import build_application, running, tune_garbage_collector
+from bench.common import Command, Report, Server, bot_on, percentile, serve_commands
 from bot.kernel.clock import FakeClock
 from bot.polls.results import Tally, compute_synthesis, poll_result
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
-from config.event import load_event_config
 from storage.outbox import Planned
 from storage.polls import NewPoll
-from tests.harness import bot_api_server, new_registration, settings_for
+from tests.harness import bot_api_server, new_registration
 
 ROME = ZoneInfo("Europe/Rome")
 EVENT = "copianificazione-2023"
@@ -251,23 +248,13 @@ async def synthesis(services: Services, people: int, zones: int = 11) -> bool:
 
 
 async def main(participants: int, people: int) -> int:
-    config = load_event_config()
-    clock = FakeClock(SESSION_1)
     server = Server(serve)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = settings_for(
-                Path(tmp) / "bench.sqlite3", token=server.token, api_base_url=server.url
-            )
-            application = build_application(settings, config, clock)
-            tune_garbage_collector()  # as `psm-bot run` does
-            async with running(application, poll_timeout=1, poll_interval=0):
-                services = application.bot_data.services
-                assert services is not None
-                ok = await answers(server, services, participants, PACED_ZONE, 1.0)
-                ok = await answers(server, services, participants, BURST_ZONE, 0.0) and ok
-                print("-- the cross-zone synthesis")
-                ok = await synthesis(services, people) and ok
+        async with bot_on(server, FakeClock(SESSION_1)) as services:
+            ok = await answers(server, services, participants, PACED_ZONE, 1.0)
+            ok = await answers(server, services, participants, BURST_ZONE, 0.0) and ok
+            print("-- the cross-zone synthesis")
+            ok = await synthesis(services, people) and ok
     finally:
         server.stop()
     return 0 if ok else 1

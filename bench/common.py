@@ -6,13 +6,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
+from bot.app import build_application, running, tune_garbage_collector
+from bot.kernel.clock import Clock
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
-from tests.harness import new_registration
+from config.event import load_event_config
+from tests.harness import new_registration, settings_for
 
 
 class Report:
@@ -104,3 +110,19 @@ class Server:
         """Stop the server process."""
         self.conn.send(("stop", None))
         self.process.join(10)
+
+
+@asynccontextmanager
+async def bot_on(server: Server, clock: Clock) -> AsyncIterator[Services]:
+    """The real bot, tuned as ``psm-bot run`` tunes it, on the bundled event file and a
+    temporary database, polling the fake Bot API in ``server``'s process; its services."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = settings_for(
+            Path(tmp) / "bench.sqlite3", token=server.token, api_base_url=server.url
+        )
+        application = build_application(settings, load_event_config(), clock)
+        tune_garbage_collector()  # as `psm-bot run` does
+        async with running(application, poll_timeout=1, poll_interval=0):
+            services = application.bot_data.services
+            assert services is not None
+            yield services

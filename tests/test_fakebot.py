@@ -38,7 +38,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakebot import FakeBotApi, HtmlParseError, load_spec, parse_html, running_application
+from bot.sandbox.botapi import FakeBotApi, HtmlParseError, load_spec, parse_html
+from tests.fakebot import running_application
 from tests.fakebot.ptb import application_builder
 from tests.harness import run_process
 
@@ -673,7 +674,7 @@ def test_plugin_fails_tests_with_invalid_requests(tmp_path: Path) -> None:
         "from telegram import Bot\n"
         "from telegram.error import BadRequest\n"
         "import pytest\n"
-        "from tests.fakebot import FakeBotApi\n\n"
+        "from bot.sandbox.botapi import FakeBotApi\n\n"
         "async def test_with_fixture(fake_api):\n"
         "    fake_api.user(1)\n"
         "    async with Bot(fake_api.token, base_url=fake_api.base_url) as bot:\n"

@@ -1,5 +1,5 @@
-"""Fake Telegram Bot API HTTP server for end-to-end tests of the bot (the server is the
-sandbox's, :mod:`bot.sandbox.botapi`; PTB helpers and the pytest plugin are here).
+"""PTB helpers and the pytest plugin for the fake Telegram Bot API HTTP server, which is the
+sandbox's (:mod:`bot.sandbox.botapi`: ``FakeBotApi``, ``FakeUser``... are imported from there).
 
 Typical use (see ``tests/test_fakebot.py``)::
 
@@ -12,39 +12,6 @@ Typical use (see ``tests/test_fakebot.py``)::
             msg = await mario.next_message()
 """
 
-from bot.sandbox.botapi import (
-    DEFAULT_TOKEN,
-    ApiError,
-    CallbackAnswer,
-    ChatState,
-    FakeBotApi,
-    FakeUser,
-    HtmlParseError,
-    ParsedText,
-    RequestRecord,
-    SentMessage,
-    Spec,
-    StoredFile,
-    load_spec,
-    parse_html,
-)
-
 from .ptb import running_application
 
-__all__ = [
-    "DEFAULT_TOKEN",
-    "ApiError",
-    "CallbackAnswer",
-    "ChatState",
-    "FakeBotApi",
-    "FakeUser",
-    "HtmlParseError",
-    "ParsedText",
-    "RequestRecord",
-    "SentMessage",
-    "Spec",
-    "StoredFile",
-    "load_spec",
-    "parse_html",
-    "running_application",
-]
+__all__ = ["running_application"]
