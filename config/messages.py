@@ -233,6 +233,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{value}' is not a table session (kind: table_session): contributions are "
         "collected at the tables only",
     },
+    "unknown_axis": {
+        "it": "asse sconosciuto '{value}' (assi: {known})",
+        "en": "unknown axis '{value}' (axes: {known})",
+    },
+    "window_outside_item": {
+        "it": "la finestra delle domande '{value}' non sta dentro gli orari della voce '{item}' "
+        "(o finisce prima di iniziare)",
+        "en": "the question window '{value}' is not within the times of item '{item}' "
+        "(or ends before it starts)",
+    },
     "unknown_item": {
         "it": "voce del programma sconosciuta '{value}' (voci: {known})",
         "en": "unknown agenda item '{value}' (items: {known})",

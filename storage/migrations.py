@@ -409,4 +409,99 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ops_floods_at ON ops_floods (at);
     """,
+    # 10: the hybrid plenaries' questions (issue 15). A question belongs to an event and a
+    #    question window (an agenda item's id, or a window's own id from the event file's
+    #    ``questions:`` block), optionally to an axis; it is asked by a registration (erasure
+    #    leaves it anonymous: the registration row stays, its personal data goes) and shown
+    #    with ``shown_name`` only when the asker chose so. Its status is its fate:
+    #    pending (waiting for a moderator) -> published -> highlighted (being answered now) ->
+    #    answered; or hidden (with a reason) or merged (into another question); "not reached"
+    #    is a published question still open when its window closed (derived, not stored).
+    #    Nothing is deleted: every change is a row of ``question_events``. Supports: one per
+    #    registration and question (pressing again withdraws it: the row goes). The
+    #    ``moderator`` role (scope: the event id, or '*' for every event) joins the roles and
+    #    invites, whose CHECK constraints are rebuilt to allow it.
+    """
+    CREATE TABLE questions (
+        id               INTEGER PRIMARY KEY,
+        event_id         TEXT NOT NULL,
+        window_id        TEXT NOT NULL,
+        axis             TEXT,                 -- an axis id of the event file, or NULL
+        text             TEXT NOT NULL,
+        registration_id  INTEGER REFERENCES registrations(id),
+        mode             TEXT NOT NULL CHECK (mode IN ('in_person', 'online')),
+        language         TEXT NOT NULL CHECK (language IN ('it', 'en')),
+        named            INTEGER NOT NULL DEFAULT 0,   -- the asker chose to show their name
+        shown_name       TEXT,                 -- the name shown when named; erased by purge
+        status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                         ('pending', 'published', 'highlighted', 'answered', 'hidden', 'merged')),
+        hide_reason      TEXT,                 -- a reason key (see bot/questions), when hidden
+        merged_into      INTEGER REFERENCES questions(id),
+        dedupe           TEXT UNIQUE,          -- one question per confirmation press
+        created_at       TEXT NOT NULL,
+        published_at     TEXT,
+        highlighted_at   TEXT,
+        answered_at      TEXT,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX questions_by_window ON questions (event_id, window_id, status);
+    CREATE INDEX questions_by_registration ON questions (registration_id);
+    CREATE TABLE question_supports (
+        question_id      INTEGER NOT NULL REFERENCES questions(id),
+        registration_id  INTEGER NOT NULL REFERENCES registrations(id),
+        created_at       TEXT NOT NULL,
+        PRIMARY KEY (question_id, registration_id)
+    );
+    CREATE INDEX question_supports_by_registration ON question_supports (registration_id);
+    CREATE TABLE question_events (
+        id           INTEGER PRIMARY KEY,
+        question_id  INTEGER NOT NULL REFERENCES questions(id),
+        at           TEXT NOT NULL,
+        action       TEXT NOT NULL CHECK (action IN ('asked', 'published', 'hidden',
+                     'shown_again', 'merged', 'highlighted', 'answered', 'reopened')),
+        by_user      INTEGER,                  -- the moderator (NULL: the bot or erased)
+        detail       TEXT                      -- hide reason, or the id merged into
+    );
+    CREATE INDEX question_events_by_question ON question_events (question_id, at);
+    -- The fate of every question, for the exports (one row per question; supports count the
+    -- question's own supporters and those of the questions merged into it, each person once).
+    CREATE VIEW questions_export AS
+    SELECT q.id AS question_id, q.event_id, q.window_id, q.axis, q.text, q.mode, q.language,
+           CASE WHEN q.named = 1 THEN q.shown_name ELSE NULL END AS name,
+           q.status, q.hide_reason, q.merged_into,
+           (SELECT COUNT(DISTINCT s.registration_id) FROM question_supports s
+             WHERE s.question_id = q.id
+                OR s.question_id IN (SELECT m.id FROM questions m WHERE m.merged_into = q.id))
+             AS supports,
+           q.created_at, q.published_at, q.highlighted_at, q.answered_at
+    FROM questions q;
+    CREATE TABLE roles_new (
+        user_id     INTEGER NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('facilitator', 'referent', 'moderator')),
+        scope       TEXT NOT NULL,
+        granted_by  INTEGER,
+        granted_at  TEXT NOT NULL,
+        name        TEXT,
+        PRIMARY KEY (user_id, role, scope)
+    );
+    INSERT INTO roles_new (user_id, role, scope, granted_by, granted_at, name)
+        SELECT user_id, role, scope, granted_by, granted_at, name FROM roles;
+    DROP TABLE roles;
+    ALTER TABLE roles_new RENAME TO roles;
+    CREATE TABLE invites_new (
+        token       TEXT PRIMARY KEY,
+        role        TEXT NOT NULL CHECK (role IN ('facilitator', 'referent', 'moderator')),
+        scope       TEXT NOT NULL,
+        created_by  INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_by     INTEGER,
+        used_at     TEXT,
+        revoked_at  TEXT
+    );
+    INSERT INTO invites_new SELECT token, role, scope, created_by, created_at, expires_at,
+        used_by, used_at, revoked_at FROM invites;
+    DROP TABLE invites;
+    ALTER TABLE invites_new RENAME TO invites;
+    """,
 ]

@@ -37,6 +37,7 @@ from config.event.models import (
     Event,
     EventConfig,
     Process,
+    QuestionSlot,
     Reminder,
     ReminderSlot,
     ReminderWhen,
@@ -46,6 +47,7 @@ from config.event.models import (
     select_items,
 )
 from config.event.paths import item_names
+from config.event.questions import Moderation, Questions, QuestionWindow
 from config.event.values import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -78,8 +80,12 @@ __all__ = [
     "EventConfigError",
     "Language",
     "LocalText",
+    "Moderation",
     "Problem",
     "Process",
+    "QuestionSlot",
+    "QuestionWindow",
+    "Questions",
     "Reminder",
     "ReminderSlot",
     "ReminderWhen",

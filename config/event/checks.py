@@ -329,6 +329,7 @@ def _event_issues(parts: Parts, event_parts: EventParts, where: str) -> Iterator
             )
         previous_end = max(previous_end or item.end, item.end)
     yield from _worksheet_issues(event_parts, where)
+    yield from _question_issues(parts, event_parts, where)
 
 
 def _worksheet_issues(event_parts: EventParts, where: str) -> Iterator[Issue]:
@@ -356,6 +357,31 @@ def _worksheet_issues(event_parts: EventParts, where: str) -> Iterator[Issue]:
                 first=f"sections[{section.id}]",
             )
         seen.add(section.id)
+
+
+def _question_issues(parts: Parts, event_parts: EventParts, where: str) -> Iterator[Issue]:
+    """Question windows: known, unique ids; their item and axis exist; inside the item."""
+    event = event_parts.event
+    windows = event.questions.windows
+    if windows is None:
+        return
+    items = {event.item_id(i): item for i, item in enumerate(event.agenda)}
+    axes = {axis.id: axis for _, axis in parts.axes}
+    seen: set[str] = set()
+    for window in windows:
+        at = f"{where}.questions.windows[{window.id}]"
+        if window.id in seen:
+            yield issue(at, "duplicate_id", value=window.id, first=f"windows[{window.id}]")
+        seen.add(window.id)
+        item = items.get(window.item)
+        if item is None:
+            yield issue(f"{at}.item", "unknown_item", value=window.item, known=listing(items))
+            continue
+        if window.axis is not None and window.axis not in axes:
+            yield issue(f"{at}.axis", "unknown_axis", value=window.axis, known=listing(axes))
+        start, end = window.start or item.start, window.end or item.end
+        if item.start < item.end and not item.start <= start < end <= item.end:
+            yield issue(at, "window_outside_item", value=window.id, item=window.item)
 
 
 def _reminder_issues(

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, field_validator
 
+from config.event.questions import Questions
 from config.event.values import (
     SLUG,
     Duration,
+    LocalText,
     Model,
     Problem,
     Text,
@@ -238,6 +240,9 @@ class Event(Model):
     worksheets: Worksheets | None = Field(
         default=None, description="Session 2 at the tables (contributions and reports)"
     )
+    questions: Questions = Field(
+        default_factory=Questions, description="The plenaries' questions (/domanda)"
+    )
 
     @field_validator("online_link")
     @classmethod
@@ -428,6 +433,35 @@ class EventConfig(Model):
             return window[1]
         return dt.datetime.combine(event.date, event.worksheets.report_deadline, tzinfo=self.tz)
 
+    def question_windows(self, event: Event) -> list[QuestionSlot]:
+        """When questions are taken at ``event``, in time order (none when disabled).
+
+        By default one window per hybrid plenary (the item's id, times and title); the event
+        file's ``questions.windows`` replace them (each within its agenda item).
+        """
+        if not event.questions.enabled:
+            return []
+        ids = [event.item_id(i) for i in range(len(event.agenda))]
+        slots: list[QuestionSlot] = []
+        if event.questions.windows is None:
+            for index, item in enumerate(event.agenda):
+                if item.kind is AgendaKind.PLENARY and item.hybrid:
+                    start, end = self.starts_at(event, index), self.ends_at(event, index)
+                    slots.append(QuestionSlot(ids[index], ids[index], start, end, None, item.title))
+            return slots
+        axes = {axis.id: axis for axis in self.axes}
+        for window in event.questions.windows:
+            if window.item not in ids:
+                continue  # check-config reports it
+            index = ids.index(window.item)
+            item = event.agenda[index]
+            start = dt.datetime.combine(event.date, window.start or item.start, tzinfo=self.tz)
+            end = dt.datetime.combine(event.date, window.end or item.end, tzinfo=self.tz)
+            axis = axes.get(window.axis) if window.axis else None
+            title = window.title or (axis.title if axis is not None else item.title)
+            slots.append(QuestionSlot(window.id, window.item, start, end, axis, title))
+        return sorted(slots, key=lambda slot: (slot.start, slot.id))
+
     def poll_items(self) -> list[tuple[Axis, Strategy | None]]:
         """What a priority poll offers: each strategy, or the axis itself when it has none."""
         items: list[tuple[Axis, Strategy | None]] = []
@@ -437,6 +471,22 @@ class EventConfig(Model):
             else:
                 items.append((axis, None))
         return items
+
+
+@dataclass(frozen=True)
+class QuestionSlot:
+    """A question window of an event, resolved: aware times, the axis, the title."""
+
+    id: str  # the window's id (the agenda item's id by default)
+    item_id: str  # the agenda item it belongs to
+    start: dt.datetime
+    end: dt.datetime
+    axis: Axis | None
+    title: LocalText
+
+    def open_at(self, now: dt.datetime) -> bool:
+        """True while questions are taken (from start, before end)."""
+        return self.start <= now < self.end
 
 
 @dataclass(frozen=True)
