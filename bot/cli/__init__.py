@@ -23,6 +23,7 @@ Output cut short by its reader (``psm-bot schedule | head``) ends quietly, exit 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -204,6 +205,9 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    # before the heavy imports below: bot.app.relax_garbage_collector (the same threshold),
+    # which saves the start-up some hundred collections (issue 14, bench/bench_startup.py)
+    gc.set_threshold(20_000, 10, 10)
     from pydantic import ValidationError
 
     from bot.cli import common
