@@ -170,6 +170,7 @@ class Services:
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
         self._stopping = False  # set by stop_ticking(): no new periodic work
+        self._planned = False  # every registration's reminders: planned by the first tick
 
     def _flows(self) -> Flows:
         """Every capability's flows, each with what it uses."""
@@ -378,7 +379,8 @@ class Services:
         return services
 
     async def start_sender(self, transport: Transport) -> OutboxSender:
-        """Create the outbox sender, recover rows left in flight, plan new reminders."""
+        """Create the outbox sender, recover rows left in flight (the first :meth:`tick`
+        plans new reminders)."""
         sender = OutboxSender(self.outbox, self.users, transport, self.clock)
         sender.register("reminder", self.reminders.render)
         sender.register("link_fix", self.reminders.render)
@@ -394,12 +396,20 @@ class Services:
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
         await sender.recover()
-        await self.planner.plan_all(self.clock.now())
         self.sender = self.broadcasts.sender = sender
         return sender
 
     async def tick(self) -> None:
-        """Periodic work: start due broadcasts, show progress, deliver due messages."""
+        """Periodic work: start due broadcasts, show progress, deliver due messages.
+
+        The first tick first plans every registration's reminders (new rules, a changed
+        event file): about 1 s for 10,000 registrations, so it runs once polling has started,
+        not before (issue 14). Updates answered meanwhile plan their own registration; what
+        a row no longer fits is skipped when it is sent (:class:`ReminderRenderer`).
+        """
+        if not self._planned:
+            await self.planner.plan_all(self.clock.now())
+            self._planned = True
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
         await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone

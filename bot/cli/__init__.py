@@ -227,6 +227,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     """Run the command asked for (its module imported only now)."""
+    if args.command == "run" and not getattr(args, "or_sandbox", False):
+        from bot.cli.running import run as run_bot  # the bot alone: no other command's module
+
+        return run_bot(settings)
     from bot.cli import common
     from bot.cli.check import check_config
     from bot.cli.comuni import import_comuni
