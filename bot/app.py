@@ -35,7 +35,7 @@ from handlers.bot_api import TelegramTransport
 from handlers.context import BotData, PsmApplication, PsmContext
 from handlers.health import PulseRateLimiter, PulseUpdatesRequest
 from handlers.http import AiohttpRequest
-from handlers.menus import set_menus
+from handlers.menus import set_default_menus, staff_menus_job
 from handlers.operations import Operations
 from handlers.processing import PerUserUpdateProcessor
 from handlers.webhook import WebhookOptions, WebhookServer
@@ -69,7 +69,7 @@ def build_application(
         run_lock.hold()
         services = await Services.start(settings, config, clock)
         application.bot_data.services = services
-        await set_menus(application)
+        await set_default_menus(application)  # each staff member's: once polling runs
         await services.start_sender(TelegramTransport(application.bot))
         assert application.job_queue is not None
         application.job_queue.run_repeating(
@@ -77,6 +77,7 @@ def build_application(
         )
         # the bot's description in both languages, once polling runs (handlers/about.py)
         application.job_queue.run_once(about_job, when=0, name="about")
+        application.job_queue.run_once(staff_menus_job, when=0, name="staff menus")
 
         await operations.start(application, services)
         application.bot_data.operations = operations
