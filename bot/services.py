@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from bot.broadcasts.service import BroadcastService
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog, Raw
-from bot.kernel.logs import log_task_failure
+from bot.kernel.logs import describe, log_task_failure
 from bot.kernel.outbox import OutboxSender, Transport
 from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Outcome
@@ -86,6 +87,8 @@ from storage.roles import RoleRepository
 from storage.stats import StatsRepository
 from storage.users import UserRepository
 from storage.worksheets import WorksheetRepository
+
+log = logging.getLogger(__name__)
 
 # A contribution left half-written for this long is dropped (its next text is not taken).
 CONTRIBUTION_TTL = dt.timedelta(hours=1)
@@ -408,14 +411,23 @@ class Services:
         a row no longer fits is skipped when it is sent (:class:`ReminderRenderer`).
         """
         if not self._planned:
-            await self.planner.plan_all(self.clock.now())
-            self._planned = True
+            self._planned = await self._plan_reminders()
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
         await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone
         await self.report_reminders.plan(self.clock.now())  # session 2: the report deadline
         if self.sender is not None:
             await self.sender.drain_soon()
+
+    async def _plan_reminders(self) -> bool:
+        """Plan every registration's reminders; False (said in the log, tried again at the
+        next tick, the rest of the tick still done) when the database fails."""
+        try:
+            await self.planner.plan_all(self.clock.now())
+        except Exception as exc:
+            log.error("reminders not planned (tried again at the next tick): %s", describe(exc))
+            return False
+        return True
 
     def tick_soon(self) -> None:
         """Run :meth:`tick` in the background unless the previous one is still running."""

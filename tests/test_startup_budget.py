@@ -11,14 +11,28 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import logging
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
+from bot.kernel.clock import FakeClock
 from bot.sandbox.botapi.server import FakeBotApi
-from tests.harness import BotHarness, environ_without_psm, register_directly
+from bot.services import Services
+from config.event import load_event_config
+from tests.harness import (
+    BEFORE_COPLANNING,
+    BotHarness,
+    environ_without_psm,
+    register_directly,
+    settings_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,3 +148,37 @@ async def test_after_a_restart_the_first_tick_plans_and_a_job_sets_staff_menus(
         assert await bot.services.outbox.counts("reminder") == {"pending": expected}
     finally:
         await bot.stop()
+
+
+async def test_a_failed_planning_is_said_and_tried_again_at_the_next_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database fails while the first tick plans: one log line, the rest of the tick is
+    done all the same, and the next tick plans."""
+    config = load_event_config()
+    services = await Services.start(
+        settings_for(tmp_path / "psm.sqlite3"), config, FakeClock(BEFORE_COPLANNING)
+    )
+    try:
+        calls: list[str] = []
+
+        async def plan_all(now: dt.datetime) -> int:
+            calls.append("plan")
+            if len(calls) == 1:
+                raise sqlite3.OperationalError("disk I/O error")
+            return 0
+
+        async def broadcasts_tick() -> None:
+            calls.append("broadcasts")
+
+        monkeypatch.setattr(services.planner, "plan_all", plan_all)
+        monkeypatch.setattr(services.broadcasts, "tick", broadcasts_tick)
+        with caplog.at_level(logging.ERROR, logger="bot.services"):
+            await services.tick()
+        assert calls == ["plan", "broadcasts"]
+        assert "reminders not planned (tried again at the next tick)" in caplog.text
+        await services.tick()
+        await services.tick()  # planned once it worked: not at every tick
+        assert calls == ["plan", "broadcasts", "plan", "broadcasts", "broadcasts"]
+    finally:
+        await services.close()
