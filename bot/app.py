@@ -337,7 +337,7 @@ async def serve(
                 async with running(application, poll_timeout=poll_timeout, webhook=webhook):
                     me = application.bot.username
                     log.info("psm-bot is running as @%s (Bot API server %s%s)", me, server, how)
-                    if attempt == 1:  # once polling runs: not in the way of the first update
+                    if gc.get_freeze_count() == 0:  # once polling runs, not before it
                         loop = asyncio.get_running_loop()
                         freeze = loop.call_later(FREEZE_AFTER, tune_garbage_collector)
                     await stop.wait()

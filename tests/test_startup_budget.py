@@ -4,14 +4,16 @@
   process: no library that only a rare command or an optional server uses, and no more of
   psm-bot's own modules than :data:`OWN_MODULE_BUDGET`;
 - the work moved after polling starts is still done, and a message arriving meanwhile is
-  answered: the first tick plans every registration's reminders, a job sets each staff
-  member's menu.
+  answered: the first tick plans every registration's reminders (a database fault there
+  is tried again at the next tick), a job sets each staff member's menu, the garbage
+  collector's freeze comes after the first ``getUpdates``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import logging
 import sqlite3
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import FREEZE_AFTER, GC_THRESHOLD, serve
 from bot.kernel.clock import FakeClock
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.services import Services
@@ -182,3 +185,25 @@ async def test_a_failed_planning_is_said_and_tried_again_at_the_next_tick(
         assert calls == ["plan", "broadcasts", "plan", "broadcasts", "broadcasts"]
     finally:
         await services.close()
+
+
+async def test_run_freezes_the_collector_once_polling_runs(api: FakeBotApi, tmp_path: Path) -> None:
+    """``psm-bot run`` (:func:`bot.app.serve`): the young-object threshold raised, and the
+    freeze of what start-up built done after the first getUpdates, not before it."""
+    gc.unfreeze()  # an earlier test in this process may have frozen it
+    settings = settings_for(tmp_path / "psm.sqlite3", token=api.token, api_base_url=api.url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, load_event_config(), stop=stop, poll_timeout=1))
+    try:
+
+        async def polling() -> bool:
+            return any(call.method == "getUpdates" for call in api.calls())
+
+        await until(polling)
+        assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == GC_THRESHOLD
+        await asyncio.sleep(FREEZE_AFTER + 0.5)
+        assert gc.get_freeze_count() > 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
