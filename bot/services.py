@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from bot.broadcasts.service import BroadcastService
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog, Raw
-from bot.kernel.logs import log_task_failure
+from bot.kernel.logs import describe, log_task_failure
 from bot.kernel.outbox import OutboxSender, Transport
 from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Outcome
@@ -86,6 +87,8 @@ from storage.roles import RoleRepository
 from storage.stats import StatsRepository
 from storage.users import UserRepository
 from storage.worksheets import WorksheetRepository
+
+log = logging.getLogger(__name__)
 
 # A contribution left half-written for this long is dropped (its next text is not taken).
 CONTRIBUTION_TTL = dt.timedelta(hours=1)
@@ -170,6 +173,7 @@ class Services:
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
         self._stopping = False  # set by stop_ticking(): no new periodic work
+        self._planned = False  # every registration's reminders: planned by the first tick
 
     def _flows(self) -> Flows:
         """Every capability's flows, each with what it uses."""
@@ -378,7 +382,8 @@ class Services:
         return services
 
     async def start_sender(self, transport: Transport) -> OutboxSender:
-        """Create the outbox sender, recover rows left in flight, plan new reminders."""
+        """Create the outbox sender, recover rows left in flight (the first :meth:`tick`
+        plans new reminders)."""
         sender = OutboxSender(self.outbox, self.users, transport, self.clock)
         sender.register("reminder", self.reminders.render)
         sender.register("link_fix", self.reminders.render)
@@ -394,18 +399,35 @@ class Services:
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
         await sender.recover()
-        await self.planner.plan_all(self.clock.now())
         self.sender = self.broadcasts.sender = sender
         return sender
 
     async def tick(self) -> None:
-        """Periodic work: start due broadcasts, show progress, deliver due messages."""
+        """Periodic work: start due broadcasts, show progress, deliver due messages.
+
+        The first tick first plans every registration's reminders (new rules, a changed
+        event file): about 1 s for 10,000 registrations, so it runs once polling has started,
+        not before (issue 14). Updates answered meanwhile plan their own registration; what
+        a row no longer fits is skipped when it is sent (:class:`ReminderRenderer`).
+        """
+        if not self._planned:
+            self._planned = await self._plan_reminders()
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
         await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone
         await self.report_reminders.plan(self.clock.now())  # session 2: the report deadline
         if self.sender is not None:
             await self.sender.drain_soon()
+
+    async def _plan_reminders(self) -> bool:
+        """Plan every registration's reminders; False (said in the log, tried again at the
+        next tick, the rest of the tick still done) when the database fails."""
+        try:
+            await self.planner.plan_all(self.clock.now())
+        except Exception as exc:
+            log.error("reminders not planned (tried again at the next tick): %s", describe(exc))
+            return False
+        return True
 
     def tick_soon(self) -> None:
         """Run :meth:`tick` in the background unless the previous one is still running."""

@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram.error import RetryAfter
 
 from bot.kernel.health import Pulse, Status
 from handlers.http import UpdatesRequest
 from handlers.ratelimit import Pace, SmoothRateLimiter
+
+if TYPE_CHECKING:  # aiohttp's server is imported only when /healthz is served (start-up cost)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ class HealthServer:
         self._runner: web.AppRunner | None = None
 
     async def _healthz(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         try:
             status = await self.status()
         except Exception as exc:  # the database cannot be read: unhealthy, said so
@@ -91,6 +95,8 @@ class HealthServer:
 
     async def start(self) -> int:
         """Listen; returns the port (a free one when ``port`` is 0)."""
+        from aiohttp import web  # only now: most bots run without /healthz
+
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         self._runner = web.AppRunner(app, access_log=None)

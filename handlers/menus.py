@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from bot.kernel.commands import menu
 from bot.kernel.i18n import LANGUAGES, Catalog
 from bot.services import Services
-from handlers.context import PsmApplication
+from handlers.context import PsmApplication, PsmContext
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,14 @@ def menu_commands(
 
 async def set_menus(application: PsmApplication) -> None:
     """The participant menu in Italian (default) and English; staff get their own menus."""
+    await set_default_menus(application)
+    services = application.bot_data.services
+    assert services is not None
+    await set_staff_menus(application.bot, services)
+
+
+async def set_default_menus(application: PsmApplication) -> None:
+    """The participant menu in Italian (default) and English (two calls, at start-up)."""
     services = application.bot_data.services
     assert services is not None
     for language in LANGUAGES:
@@ -32,11 +40,22 @@ async def set_menus(application: PsmApplication) -> None:
             scope=BotCommandScopeDefault(),
             language_code=None if language == "it" else language,
         )
+
+
+async def set_staff_menus(bot: Bot, services: Services) -> None:
+    """Each staff member's menu (two or three calls each: run once polling has started)."""
     staff = set(services.settings.organisers) | {
         grant.user_id for grant in await services.roles.store.grants()
     }
     for user_id in staff:
-        await set_user_menu(application.bot, services, user_id)
+        await set_user_menu(bot, services, user_id)
+
+
+async def staff_menus_job(context: PsmContext) -> None:
+    """Job run once after start: :func:`set_staff_menus`, not in the way of the first
+    getUpdates (with 40 staff members, some hundred calls to Telegram). A role granted or
+    ended meanwhile sets that user's menu itself, as always."""
+    await set_staff_menus(context.bot, context.services)
 
 
 async def set_user_menu(bot: Bot, services: Services, user_id: int) -> None:

@@ -24,13 +24,16 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aiohttp import web
 from telegram import Update
 
 from config.settings import Settings
 from handlers.context import PsmApplication
 from handlers.http import prune_pressed_message
+
+if TYPE_CHECKING:  # aiohttp's server is imported only in webhook mode (start-up cost)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,8 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen (raises :class:`OSError` when the address cannot be used)."""
+        from aiohttp import web  # only now: polling, the default, does not need it
+
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
         app.router.add_post(self.options.path, self._receive)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -98,6 +103,8 @@ class WebhookServer:
             await runner.cleanup()
 
     async def _receive(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.options.secret.encode()):
             self.refused += 1

@@ -23,6 +23,7 @@ Output cut short by its reader (``psm-bot schedule | head``) ends quietly, exit 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -204,6 +205,9 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    # before the heavy imports below: bot.app.relax_garbage_collector (the same threshold),
+    # which saves the start-up some hundred collections (issue 14, bench/bench_startup.py)
+    gc.set_threshold(20_000, 10, 10)
     from pydantic import ValidationError
 
     from bot.cli import common
@@ -223,6 +227,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     """Run the command asked for (its module imported only now)."""
+    if args.command == "run" and not getattr(args, "or_sandbox", False):
+        from bot.cli.running import run as run_bot  # the bot alone: no other command's module
+
+        return run_bot(settings)
     from bot.cli import common
     from bot.cli.check import check_config
     from bot.cli.comuni import import_comuni
