@@ -19,10 +19,11 @@ Actions (README "Questions at the plenaries: moderation"):
   when; the asker is told (:mod:`bot.questions.notices`).
 
 ``/moderazione`` (``/moderate``): the queue of the window open now (or, between windows, of
-the last one opened) of the events the user moderates: a header with the counts (waiting,
+the last one opened that day; on another day it says when the next opens, or, with none to
+come, shows the last one) of the events the user moderates: a header with the counts (waiting,
 public, answered, hidden, merged) and the event's moderation mode in one line, then the
 cards, waiting ones first (oldest first), the one being answered, then the public ones by
-support; :data:`PAGE` a page. Before any window has opened it says when the next opens.
+support; :data:`PAGE` a page.
 """
 
 from __future__ import annotations
@@ -133,18 +134,23 @@ class ModerationFlows:
         return [event for event in self.config.events if event.id in scopes]
 
     def current_window(self, events: list[Event]) -> tuple[Event, QuestionSlot] | None:
-        """The window open now (the latest started), else the last one that opened."""
+        """The window open now (the latest started); else the last one opened today; else,
+        when none is to come, the last one ever; None when the next is still to open."""
         now = self.clock.now()
-        started = [
-            (event, slot)
-            for event in events
-            for slot in self.config.question_windows(event)
-            if slot.start <= now
+        windows = [
+            (event, slot) for event in events for slot in self.config.question_windows(event)
         ]
-        if not started:
-            return None
+        started = [pair for pair in windows if pair[1].start <= now]
         open_now = [pair for pair in started if pair[1].open_at(now)]
-        return max(open_now or started, key=lambda pair: (pair[1].start, pair[1].id))
+        today = now.astimezone(self.config.tz).date()
+        earlier_today = [
+            pair for pair in started if pair[1].start.astimezone(self.config.tz).date() == today
+        ]
+        later = len(started) < len(windows)
+        found = open_now or earlier_today or ([] if later else started)
+        if not found:
+            return None
+        return max(found, key=lambda pair: (pair[1].start, pair[1].id))
 
     async def command(self, who: Who) -> Outcome:
         """``/moderazione``: the queue of the open (or last) window, or why there is none."""
