@@ -23,7 +23,7 @@ the last one opened that day; on another day it says when the next opens, or, wi
 come, shows the last one) of the events the user moderates: a header with the counts (waiting,
 public, answered, hidden, merged) and the event's moderation mode in one line, then the
 cards, waiting ones first (oldest first), the one being answered, then the public ones by
-support; :data:`PAGE` a page.
+support; :data:`PAGE` a page. The header's button refreshes the page.
 """
 
 from __future__ import annotations
@@ -220,7 +220,11 @@ class ModerationFlows:
             ),
             *await self.questions.listing(event.id, (QuestionStatus.PUBLISHED,), window_id=window),
         ]
-        out = Outcome().add(Message(header))
+        # the header has its own button (refresh), so it stays a message of its own
+        refresh = Button(
+            str(self.t(language, "moderation.refresh")), QueueButton(event.id, window, page).pack()
+        )
+        out = Outcome().add(Message(header, [[refresh]]))
         if not items:
             return out.add(Message(self.t(language, "moderation.empty")))
         pages = math.ceil(len(items) / PAGE)
