@@ -34,6 +34,7 @@ from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
 from bot.questions.feed import KIND as QUESTION_FEED
+from bot.questions.feed import UPDATE as QUESTION_FEED_UPDATE
 from bot.questions.feed import ModerationFeed, QuestionCards
 from bot.questions.moderation import ModerationFlows
 from bot.questions.notices import KIND as QUESTION_NOTICE
@@ -306,11 +307,13 @@ class Services:
         """
         config, catalog = self.config, self.catalog
         cards = QuestionCards(config, catalog)
+        moderation = QuestionModeration(self.db, self.questions)
         self.question_feed = ModerationFeed(
             cards,
             catalog,
             self.roles,
             self.questions,
+            moderation,
             self.outbox,
             self.languages,
             self._wake_outbox,
@@ -323,8 +326,9 @@ class Services:
             self.clock,
             self.roles,
             self.questions,
-            QuestionModeration(self.db, self.questions),
+            moderation,
             cards,
+            self.question_feed,
             self.question_notices,
             self._wake_outbox,
         )
@@ -434,6 +438,7 @@ class Services:
             sender.register(kind, self.confirmations.render)
         # questions, part B: new questions to the moderators, news to the askers
         sender.register(QUESTION_FEED, self.question_feed.render)
+        sender.register(QUESTION_FEED_UPDATE, self.question_feed.render_update)
         sender.register(QUESTION_NOTICE, self.question_notices.render)
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)

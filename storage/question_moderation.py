@@ -10,6 +10,9 @@
 
 Both answer None when the question was no longer in an expected status (another moderator
 pressed first): nothing changes then.
+
+- :meth:`QuestionModeration.feed_messages`: the moderators' messages (sent through the
+  outbox, kind ``question_feed``) that show a question, so they can follow its changes.
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ class Highlighted:
     answered: list[Question] = field(default_factory=list)
 
 
+FEED_KEY = "question_feed:{question}:"  # the feed rows' dedupe keys: + the recipient's id
+
+
 class QuestionModeration:
-    """Merges and highlights (see the module doc)."""
+    """Merges, highlights, the feed's messages (see the module doc)."""
 
     def __init__(self, db: Database, questions: QuestionRepository) -> None:
         self._db = db
@@ -136,3 +142,21 @@ class QuestionModeration:
                 if done is not None:
                     answered.append(done)
         return Highlighted(current, answered)
+
+    async def feed_messages(self, question_id: int) -> list[tuple[int, int]]:
+        """``(user id, message id)`` of every feed message sent about the question."""
+        prefix = FEED_KEY.format(question=question_id)
+        rows = await self._db.fetchall(
+            "SELECT user_id, message_id FROM outbox WHERE kind = 'question_feed' "
+            "AND status = 'sent' AND message_id IS NOT NULL AND dedupe_key GLOB ? "
+            "ORDER BY user_id",
+            (prefix + "*",),  # the key's unique index serves the prefix
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def changes(self, question_id: int) -> int:
+        """How many changes the question's story has (its version)."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM question_events WHERE question_id = ?", (question_id,)
+        )
+        return int(row[0]) if row is not None else 0

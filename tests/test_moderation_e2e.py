@@ -213,6 +213,16 @@ async def test_two_moderators_at_once(api: FakeBotApi, bot: BotHarness) -> None:
     await anna.settle()
     assert sum("pubblicata" in m.content for m in anna.messages) == 1
 
+    # one moderator acts, the other's message about that question follows
+    _, other = await ask(bot, api, 3002, "Bruno", "Quanto dura?")
+    await bot.drain()
+    marta_card, nino_card = await marta.wait_for(card(other)), await nino.wait_for(card(other))
+    await marta.press("Pubblica", message=marta_card)
+    await marta.wait_edited(marta_card, lambda m: "Pubblicata: Marta" in m.content)
+    await bot.drain()
+    await nino.wait_edited(nino_card, lambda m: "✅ Pubblicata: Marta, alle 09:32." in m.content)
+    assert nino_card.button_texts[:2] == ["🎤 In risposta ora", "✔️ Risposta data"]
+
 
 async def test_forged_buttons_and_non_moderators(api: FakeBotApi, bot: BotHarness) -> None:
     await bot.services.roles.store.grant(MARTA, "moderator", EVENT, ORGANISER, bot.clock.now())

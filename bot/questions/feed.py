@@ -4,7 +4,11 @@ Every new question (part A calls :meth:`ModerationFeed.on_new_question` once it 
 is queued in the outbox (kind ``question_feed``, one row per recipient, sent before bulk
 traffic) to the event's moderators — those invited for that event or for every event — or,
 when the event has none, to the organisers. The card is rendered when it is sent, so a
-question another moderator already handled arrives as it stands.
+question another moderator already handled arrives as it stands. When a moderator acts on a
+question, the other moderators' feed messages about it follow (kind ``question_feed_update``:
+edited in place to the new card, with who did it and when; an update overtaken by a later
+change is skipped, the later one shows it). The presser's own message is edited by the press
+itself.
 
 A card (:meth:`QuestionCards.card`): the question's number, its window (and axis), the text,
 the name or "anonymous", in the room or online, its status (with the hide reason or the
@@ -29,10 +33,13 @@ from bot.questions.notices import reason_text
 from bot.staff.roles import Roles
 from config.event import EventConfig
 from storage.outbox import PERSON, OutboxRepository, OutboxRow, Planned
-from storage.questions import Question, QuestionRepository, QuestionStatus
+from storage.question_moderation import QuestionModeration
+from storage.questions import Question, QuestionAction, QuestionRepository, QuestionStatus
 
 KIND = "question_feed"  # the outbox kind
+UPDATE = "question_feed_update"  # the outbox kind: a feed message edited to the new card
 FEED_VALIDITY = dt.timedelta(hours=12)
+UPDATE_VALIDITY = dt.timedelta(hours=1)
 
 # The buttons of a card, by the question's status (rows of actions).
 _ACTIONS: dict[QuestionStatus, list[list[ModAction]]] = {
@@ -95,6 +102,12 @@ class QuestionCards:
             return t(language, key, target=question.merged_into or "?")
         return t(language, key)
 
+    def done_line(self, language: str, action: QuestionAction, name: str, at: str) -> str:
+        """``✅ Pubblicata: Marta Rossi, alle 10:32.``"""
+        t = self.catalog
+        label = t(language, f"moderation.action.{action.value}")
+        return str(t(language, "moderation.done", action=label, name=name, time=at))
+
     def card(
         self, question: Question, language: str, *, done: str | None = None, head: str = ""
     ) -> Message:
@@ -145,6 +158,7 @@ class ModerationFeed:
         catalog: Catalog,
         roles: Roles,
         questions: QuestionRepository,
+        moderation: QuestionModeration,
         outbox: OutboxRepository,
         languages: Languages,
         wake: Callable[[], Awaitable[None]],
@@ -153,6 +167,7 @@ class ModerationFeed:
         self.catalog = catalog
         self.roles = roles
         self.questions = questions
+        self.moderation = moderation
         self.outbox = outbox
         self.languages = languages
         self.wake = wake
@@ -195,3 +210,63 @@ class ModerationFeed:
         head = str(self.catalog(language, "moderation.new"))
         card = self.cards.card(question, language, head=head)
         return Prepared(Outgoing(text=card.text, buttons=card.buttons))
+
+    async def follow(
+        self,
+        question: Question,
+        action: QuestionAction,
+        by: int,
+        name: str,
+        now: dt.datetime,
+    ) -> int:
+        """Queue the edit of the other moderators' feed messages about ``question`` to its new
+        card, "``action``: ``name``, at <time>"; returns how many were queued."""
+        version = await self.moderation.changes(question.id)
+        at = self.cards.local_time(now)
+        planned = [
+            Planned(
+                dedupe_key=f"{UPDATE}:{question.id}:{version}:{user_id}",
+                kind=UPDATE,
+                user_id=user_id,
+                due_at=now,
+                expires_at=now + UPDATE_VALIDITY,
+                event_id=question.event_id,
+                payload={
+                    "question": question.id,
+                    "message": message_id,
+                    "version": version,
+                    "action": action.value,
+                    "by": name,
+                    "at": at,
+                },
+                priority=PERSON,
+            )
+            for user_id, message_id in await self.moderation.feed_messages(question.id)
+            if user_id != by
+        ]
+        added = await self.outbox.add(planned, now)
+        if added:
+            await self.wake()
+        return added
+
+    async def render_update(self, row: OutboxRow, now: dt.datetime) -> Prepared:
+        """A feed message edited to the question's new card (skipped once overtaken)."""
+        question = await self.questions.get(int(row.payload.get("question", 0)))
+        message_id = row.payload.get("message")
+        actions = {action.value for action in QuestionAction}
+        action = str(row.payload.get("action", ""))
+        if question is None or not isinstance(message_id, int) or action not in actions:
+            return Prepared(None, skip="unknown_question")
+        if await self.moderation.changes(question.id) != row.payload.get("version"):
+            return Prepared(None, skip="superseded")
+        if not await self.roles.is_moderator(row.user_id, question.event_id):
+            return Prepared(None, skip="not_moderator")
+        language = await self.languages.of_user(row.user_id)
+        done = self.cards.done_line(
+            language,
+            QuestionAction(action),
+            str(row.payload.get("by", "")),
+            str(row.payload.get("at", "")),
+        )
+        card = self.cards.card(question, language, done=done)
+        return Prepared(Outgoing(text=card.text, buttons=card.buttons, edit_message_id=message_id))

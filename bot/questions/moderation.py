@@ -37,7 +37,7 @@ from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.people import NAME_MAX, Languages, Who, clean_text
 from bot.kernel.replies import Button, Keyboard, Message, Outcome
 from bot.questions import policy
-from bot.questions.feed import QuestionCards
+from bot.questions.feed import ModerationFeed, QuestionCards
 from bot.questions.moderation_buttons import ModAction, ModerationButton, QueueButton, parse
 from bot.questions.notices import AskerNotices, News
 from bot.staff.roles import EVERY_EVENT, MODERATOR, Roles
@@ -105,6 +105,7 @@ class ModerationFlows:
         questions: QuestionRepository,
         moderation: QuestionModeration,
         cards: QuestionCards,
+        feed: ModerationFeed,
         notices: AskerNotices,
         wake: Callable[[], Awaitable[None]],
     ) -> None:
@@ -116,6 +117,7 @@ class ModerationFlows:
         self.questions = questions
         self.moderation = moderation
         self.cards = cards
+        self.feed = feed
         self.notices = notices
         self.wake = wake
 
@@ -382,19 +384,14 @@ class ModerationFlows:
         data = ModerationButton(ModAction.MERGE, question.id, str(page)).pack()
         return Button(str(self.t(language, key)), data)
 
-    def _done(
+    async def _done(
         self, who: Who, question: Question, language: str, action: QuestionAction, toast: str = ""
     ) -> Outcome:
-        """The pressed message becomes the new card, with who did it and when."""
-        label = self.t(language, f"moderation.action.{action.value}")
+        """The pressed message becomes the new card, with who did it and when; the other
+        moderators' feed messages about it follow."""
+        now = self.clock.now()
         name = clean_text(who.full_name, NAME_MAX) or who.first_name
-        done = self.t(
-            language,
-            "moderation.done",
-            action=label,
-            name=name,
-            time=self.cards.local_time(self.clock.now()),
-        )
+        done = self.cards.done_line(language, action, name, self.cards.local_time(now))
         log.info(
             "question %d %s by a moderator: event=%s window=%s",
             question.id,
@@ -402,7 +399,9 @@ class ModerationFlows:
             question.event_id,
             question.window_id,
         )
-        card = self.cards.card(question, language, done=str(done))
+        await self.feed.follow(question, action, who.user_id, name, now)
+        card = self.cards.card(question, language, done=done)
+        label = self.t(language, f"moderation.action.{action.value}")
         return Outcome(edit=card, toast=toast or str(label), close_keyboard=False)
 
     async def _tell(self, question: Question, news: News | None) -> None:
@@ -421,7 +420,7 @@ class ModerationFlows:
         if changed is None:
             return await self._current_or_stale(question, language)
         await self._tell(changed, news)
-        return self._done(who, changed, language, recorded)
+        return await self._done(who, changed, language, recorded)
 
     async def _hide(
         self, who: Who, question: Question, language: str, value: str | None
@@ -441,7 +440,7 @@ class ModerationFlows:
         if hidden is None:
             return await self._current_or_stale(question, language)
         await self._tell(hidden, News.HIDDEN)
-        return self._done(who, hidden, language, QuestionAction.HIDDEN)
+        return await self._done(who, hidden, language, QuestionAction.HIDDEN)
 
     async def _merge(
         self, who: Who, question: Question, language: str, value: str | None
@@ -456,7 +455,7 @@ class ModerationFlows:
         if merged is None:
             return await self._current_or_stale(question, language)
         await self._tell(merged, News.MERGED)
-        return self._done(who, merged, language, QuestionAction.MERGED)
+        return await self._done(who, merged, language, QuestionAction.MERGED)
 
     async def _highlight(self, who: Who, question: Question, language: str) -> Outcome:
         done = await self.moderation.highlight(
@@ -465,10 +464,14 @@ class ModerationFlows:
         if done is None:
             return await self._current_or_stale(question, language)
         await self._tell(done.question, News.HIGHLIGHTED)
+        name = clean_text(who.full_name, NAME_MAX) or who.first_name
         for previous in done.answered:
             await self._tell(previous, News.ANSWERED)
+            await self.feed.follow(
+                previous, QuestionAction.ANSWERED, who.user_id, name, self.clock.now()
+            )
         toast = ""
         if done.answered:
             ids = ", #".join(str(previous.id) for previous in done.answered)
             toast = str(self.t(language, "moderation.previous_answered", ids=ids))
-        return self._done(who, done.question, language, QuestionAction.HIGHLIGHTED, toast)
+        return await self._done(who, done.question, language, QuestionAction.HIGHLIGHTED, toast)

@@ -435,3 +435,25 @@ async def test_no_notice_to_an_erased_asker(day: Domain) -> None:
     assert prepared.message is None and prepared.skip == "erased"
     await day.flows.moderation.press(MARTA, f"qm|a|{asked.id}")
     assert await day.outbox(ANNA, "question_notice") == []  # erasure took it; nothing new
+
+
+async def test_the_other_moderators_messages_follow(day: Domain) -> None:
+    await day.services.roles.store.grant(NINO.user_id, MODERATOR, "*", STAFF.user_id, DURING)
+    asked = await ask(day, ANNA, "Chi decide le priorità?")
+    now = day.clock.now()
+    for row in await day.outbox(kind="question_feed"):  # as if the sender had sent them
+        await day.services.outbox.finish(row.id, "sent", now, message_id=row.user_id + 70)
+    await press(day, MARTA, await card_of(day, MARTA, asked), "Pubblica")
+    (update,) = await day.outbox(kind="question_feed_update")
+    assert update.user_id == NINO.user_id  # not Marta: her press edited her own message
+    feed = day.services.question_feed
+    prepared = await feed.render_update(update, now)
+    assert prepared.message is not None and prepared.message.edit_message_id == NINO.user_id + 70
+    assert "✅ Pubblicata: Marta Moderatrice, alle 09:32." in str(prepared.message.text)
+    await day.flows.moderation.press(NINO, f"qm|hr|{asked.id}|offensive")
+    assert [row.user_id for row in await day.outbox(kind="question_feed_update")] == [
+        NINO.user_id,
+        MARTA.user_id,
+    ]
+    overtaken = await feed.render_update(update, now)
+    assert overtaken.message is None and overtaken.skip == "superseded"
