@@ -19,7 +19,14 @@ from bot.sandbox.botapi.models import SentMessage
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.sandbox.botapi.users import FakeUser
 from storage.questions import NewQuestion, Question, QuestionStatus
-from tests.harness import ROME, BotHarness, answer, register_directly
+from tests.harness import (
+    ROME,
+    BotHarness,
+    answer,
+    bundled_event_data,
+    config_from,
+    register_directly,
+)
 
 ORGANISER = 9500
 MARTA, NINO = 9601, 9602
@@ -268,3 +275,31 @@ async def test_a_restart_with_questions_pending(api: FakeBotApi, bot: BotHarness
     await anna.wait_for("La tua domanda è stata pubblicata")
     told = await emma.wait_for("did not publish your question")
     assert "offensive or disrespectful language" in told.content
+
+
+@pytest.mark.parametrize(
+    ("mode", "named", "state", "buttons"),
+    [
+        ("pre", True, "⏳ In attesa di moderazione", ["✅ Pubblica", "🎤 In risposta ora"]),
+        ("post", False, "👁 Pubblicata", ["🎤 In risposta ora", "✔️ Risposta data"]),
+    ],
+)
+async def test_the_events_moderation_setting(
+    api: FakeBotApi, tmp_path: Path, mode: str, named: bool, state: str, buttons: list[str]
+) -> None:
+    data = bundled_event_data()
+    for event in data["events"]:
+        event["questions"] = {"moderation": mode}
+    config = config_from(data)
+    async with BotHarness(api, tmp_path, now=DURING, config=config, organisers=[ORGANISER]) as bot:
+        organiser = api.user(ORGANISER, "Olga")
+        _, question = await ask(bot, api, 3001, "Anna", "Una domanda", named=True)
+        if not named:
+            _, question = await ask(bot, api, 3002, "Bruno", "Un'altra domanda")
+        await bot.drain()
+        received = await organiser.wait_for(card(question))
+        assert state in received.content and received.button_texts[:2] == buttons
+        await organiser.send("/moderazione")
+        header = await organiser.wait_for("Moderazione delle domande")
+        expected = "prima</b> della pubblicazione" if mode == "pre" else "dopo</b> la pubblicazione"
+        assert expected.replace("</b>", "") in header.content
