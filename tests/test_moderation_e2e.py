@@ -213,7 +213,11 @@ async def test_two_moderators_at_once(api: FakeBotApi, bot: BotHarness) -> None:
         pressed(marta, "Pubblica", marta_card), pressed(nino, "Pubblica", nino_card)
     )
     assert sorted(str(a) for a in answers) == sorted(
-        ["✅ Pubblicata", "Un altro moderatore ha già cambiato questa domanda: ecco com'è ora."]
+        [
+            "✅ Pubblicata",
+            "Questa domanda è già stata cambiata (da un altro moderatore, o da un tuo tocco "
+            "precedente): ecco com'è ora.",
+        ]
     )
     await bot.drain()
     await anna.wait_for("pubblicata")
