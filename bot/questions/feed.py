@@ -12,10 +12,10 @@ itself.
 
 A card (:meth:`QuestionCards.card`): the question's number, its window (and axis), the text,
 the name or "anonymous", in the room or online, its status (with the hide reason or the
-question it was merged into), its supports; after an action, who did it and when. Its
-buttons follow the status: pending → publish, highlight, hide, merge; published →
-highlight, answered, hide, merge; highlighted → answered, not answered; answered → not
-answered; hidden or merged → show again.
+question it was merged into), its supports, when it was asked; after an action, who did it
+and when. Its buttons follow the status: pending → publish, highlight, hide, merge;
+published → highlight, answered, hide, merge; highlighted → answered, not answered;
+answered → not answered; hidden or merged → show again.
 """
 
 from __future__ import annotations
@@ -131,6 +131,7 @@ class QuestionCards:
             ),
             status=self.status_text(question, language),
             supports=question.supports,
+            asked=self.local_time(question.created_at),
         )
         parts = [part for part in (head, str(text), done) if part]
         return Message(Raw("\n\n".join(parts)), self.buttons(question, language))

@@ -189,6 +189,7 @@ class ModerationFlows:
     async def queue(self, event: Event, slot: QuestionSlot, language: str, page: int) -> Outcome:
         """A page of the window's queue: the header, the cards, the pages' buttons."""
         window = slot.id
+        index = [found.id for found in self.config.question_windows(event)].index(window)
 
         async def count(*statuses: QuestionStatus) -> int:
             return await self.questions.count(event.id, statuses, window)
@@ -224,7 +225,7 @@ class ModerationFlows:
         ]
         # the header has its own button (refresh), so it stays a message of its own
         refresh = Button(
-            str(self.t(language, "moderation.refresh")), QueueButton(event.id, window, page).pack()
+            str(self.t(language, "moderation.refresh")), QueueButton(event.id, index, page).pack()
         )
         out = Outcome().add(Message(header, [[refresh]]))
         if not items:
@@ -239,14 +240,14 @@ class ModerationFlows:
                 nav.append(
                     Button(
                         str(self.t(language, "moderation.previous")),
-                        QueueButton(event.id, window, page - 1).pack(),
+                        QueueButton(event.id, index, page - 1).pack(),
                     )
                 )
             if page < pages - 1:
                 nav.append(
                     Button(
                         str(self.t(language, "moderation.next")),
-                        QueueButton(event.id, window, page + 1).pack(),
+                        QueueButton(event.id, index, page + 1).pack(),
                     )
                 )
             text = self.t(language, "moderation.page", page=page + 1, pages=pages)
@@ -289,10 +290,10 @@ class ModerationFlows:
             return Outcome(alert=self.t(language, "moderation.invalid"), close_keyboard=False)
         if not await self.roles.is_moderator(who.user_id, event.id):
             return Outcome(alert=self.t(language, "moderation.not_allowed"), close_keyboard=False)
-        slot = policy.window(self.config, event, button.window)
-        if slot is None:
+        windows = self.config.question_windows(event)
+        if not 0 <= button.window < len(windows):
             return Outcome(alert=self.t(language, "moderation.invalid"), close_keyboard=False)
-        return await self.queue(event, slot, language, button.page)
+        return await self.queue(event, windows[button.window], language, button.page)
 
     def _stale(self, question: Question, language: str) -> Outcome:
         """Someone else moved it first: say so, and show the card as it stands."""

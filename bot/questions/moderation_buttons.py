@@ -5,7 +5,9 @@ doubled press changes nothing.
 - :class:`ModerationButton` ``qm|<action>|<question>[|<value>]``: an action on one question
   (publish, hide with a reason, merge into another, highlight, answered, show again, not
   answered), or a view of its card (the reasons, the merge targets' pages, back);
-- :class:`QueueButton` ``qm|q|<event>|<window>|<page>``: a page of ``/moderazione``.
+- :class:`QueueButton` ``qm|q|<event>|<window>|<page>``: a page of ``/moderazione`` (the
+  window by its position among the event's windows: ids of 32 characters each would not fit
+  Telegram's 64 bytes).
 
 Route :class:`QueueButton` first (:func:`parse`): its second part ``q`` is no action, so
 :class:`ModerationButton` refuses it anyway, but the pattern ``^qm\\|`` matches both.
@@ -48,7 +50,7 @@ class QueueButton(ButtonData, prefix="qm|q"):
     """A page of the moderation queue of an event's window."""
 
     event: str
-    window: str
+    window: int  # its index in EventConfig.question_windows(event)
     page: int
 
 

@@ -331,12 +331,21 @@ async def test_two_moderators_pressing_at_once(day: Domain) -> None:
 
 async def test_forged_buttons_and_other_people(day: Domain) -> None:
     asked = await ask(day, ANNA, "Una domanda")
-    for data in ("qm|zz|1", "qm|p", "qm|p|x", f"qm|p|{asked.id + 99}", "qm|q|nosuch|w|0", None):
+    for data in (
+        "qm|zz|1",
+        "qm|p",
+        "qm|p|x",
+        f"qm|p|{asked.id + 99}",
+        "qm|q|nosuch|0|0",
+        f"qm|q|{CO_PLANNING}|9|0",
+        f"qm|q|{CO_PLANNING}|w|0",
+        None,
+    ):
         out = await day.flows.moderation.press(MARTA, data)
         assert out.alert == day.t("it", "moderation.invalid"), data
     refused = await day.flows.moderation.press(BRUNO, f"qm|p|{asked.id}")
     assert refused.alert == day.t("it", "moderation.not_allowed")
-    queue = await day.flows.moderation.press(BRUNO, f"qm|q|{CO_PLANNING}|plenaria-apertura|0")
+    queue = await day.flows.moderation.press(BRUNO, f"qm|q|{CO_PLANNING}|0|0")
     assert queue.alert == day.t("it", "moderation.not_allowed")
     assert texts(await day.flows.moderation.command(BRUNO)) == [
         day.t("it", "moderation.not_allowed")
