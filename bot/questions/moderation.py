@@ -16,7 +16,8 @@ Actions (README "Questions at the plenaries: moderation"):
   answered, and the toast says so), answered, show again (hidden or merged → public), not
   answered (highlighted or answered → public again).
 - After an action the pressed message becomes the question's new card, with who did it and
-  when; the asker is told (:mod:`bot.questions.notices`).
+  when; the asker is told (:mod:`bot.questions.notices`), and when a question is being
+  answered or answered, so are the askers of the questions merged into it.
 
 ``/moderazione`` (``/moderate``): the queue of the window open now (or, between windows, of
 the last one opened that day; on another day it says when the next opens, or, with none to
@@ -406,9 +407,20 @@ class ModerationFlows:
         return Outcome(edit=card, toast=toast or str(label), close_keyboard=False)
 
     async def _tell(self, question: Question, news: News | None) -> None:
+        """Queue ``news`` for the asker; "being answered" and "answered" also for the askers
+        of the questions merged into this one (theirs is answered with it)."""
         if news is None:
             return
-        if await self.notices.plan(question, news, self.clock.now()):
+        now = self.clock.now()
+        queued = await self.notices.plan(question, news, now)
+        if news in (News.HIGHLIGHTED, News.ANSWERED):
+            merged = await self.questions.listing(
+                question.event_id, (QuestionStatus.MERGED,), window_id=question.window_id
+            )
+            for follower in merged:
+                if follower.merged_into == question.id:
+                    queued += await self.notices.plan(follower, news, now)
+        if queued:
             await self.wake()
 
     async def _change(

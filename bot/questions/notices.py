@@ -14,6 +14,9 @@ notice is sent):
   after :data:`NOW_VALIDITY`, since "now" an hour late would be wrong;
 - ``answered``.
 
+A question merged into another is answered with it: its asker is told "being answered" and
+"answered" too, with the text of the question that is answered.
+
 "Not answered" (a question reopened) tells nothing: the asker was told it is being answered,
 and a correction would only confuse.
 """
@@ -115,7 +118,11 @@ class AskerNotices:
                 other=other.text if other else "—",
                 text=question.text,
             )
+        text = question.text
+        if news in (News.HIGHLIGHTED, News.ANSWERED) and question.merged_into is not None:
+            other = await self.questions.get(question.merged_into)  # answered with the other
+            text = other.text if other is not None else text
         if news is News.HIGHLIGHTED:
             where = "online" if question.mode == "online" else "in_person"
-            return t(language, f"question_notice.highlighted_{where}", text=question.text)
-        return t(language, f"question_notice.{news.value}", text=question.text)
+            return t(language, f"question_notice.highlighted_{where}", text=text)
+        return t(language, f"question_notice.{news.value}", text=text)

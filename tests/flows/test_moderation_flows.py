@@ -466,3 +466,17 @@ async def test_the_other_moderators_messages_follow(day: Domain) -> None:
     ]
     overtaken = await feed.render_update(update, now)
     assert overtaken.message is None and overtaken.skip == "superseded"
+
+
+async def test_a_merged_question_is_answered_with_its_target(day: Domain) -> None:
+    target = await ask(day, ANNA, "Quali fondi?", status=QuestionStatus.PUBLISHED)
+    merged = await ask(day, EMMA, "Which funds?", online=True, status=QuestionStatus.PUBLISHED)
+    await day.flows.moderation.press(MARTA, f"qm|mi|{merged.id}|{target.id}")
+    await day.flows.moderation.press(MARTA, f"qm|hl|{target.id}")
+    await day.flows.moderation.press(MARTA, f"qm|a|{target.id}")
+    assert await notices(day, EMMA) == [
+        day.t("en", "question_notice.merged", other="Quali fondi?", text="Which funds?"),
+        day.t("en", "question_notice.highlighted_online", text="Quali fondi?"),
+        day.t("en", "question_notice.answered", text="Quali fondi?"),
+    ]
+    assert len(await notices(day, ANNA)) == 2  # being answered, answered
