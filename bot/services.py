@@ -34,6 +34,12 @@ from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
+from bot.questions.feed import KIND as QUESTION_FEED
+from bot.questions.feed import UPDATE as QUESTION_FEED_UPDATE
+from bot.questions.feed import ModerationFeed, QuestionCards
+from bot.questions.moderation import ModerationFlows
+from bot.questions.notices import KIND as QUESTION_NOTICE
+from bot.questions.notices import AskerNotices
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -81,6 +87,8 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
+from storage.question_moderation import QuestionModeration
+from storage.questions import QuestionRepository
 from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
@@ -114,6 +122,8 @@ class Flows:
     reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
     # --- part C: the regia (board, synthesis, documents, exports, final synthesis) ---
     regia: RegiaFlows
+    # --- questions at the plenaries, part B: moderation (/moderazione, every qm| button) ---
+    moderation: ModerationFlows
 
 
 class Services:
@@ -135,6 +145,7 @@ class Services:
         self.outbox = OutboxRepository(db)
         self.broadcasts_store = BroadcastRepository(db)
         self.roles = Roles(settings.organisers, RoleRepository(db))
+        self.questions = QuestionRepository(db)  # issue 15: the plenaries' questions (all parts)
         # services
         self.languages = Languages(self.users)
         self.comuni = ComuneIndex([])
@@ -290,6 +301,40 @@ class Services:
             board=board,
             reports=reports,
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
+            moderation=self._questions_moderation(),
+        )
+
+    def _questions_moderation(self) -> ModerationFlows:
+        """Questions, part B: the moderators' feed, the askers' notices, the moderation flows.
+
+        ``self.question_feed.on_new_question`` is what part A calls once a question is stored.
+        """
+        config, catalog = self.config, self.catalog
+        cards = QuestionCards(config, catalog)
+        moderation = QuestionModeration(self.db, self.questions)
+        self.question_feed = ModerationFeed(
+            cards,
+            catalog,
+            self.roles,
+            self.questions,
+            moderation,
+            self.outbox,
+            self.languages,
+            self._wake_outbox,
+        )
+        self.question_notices = AskerNotices(catalog, self.questions, self.outbox, self.users)
+        return ModerationFlows(
+            self.languages,
+            config,
+            catalog,
+            self.clock,
+            self.roles,
+            self.questions,
+            moderation,
+            cards,
+            self.question_feed,
+            self.question_notices,
+            self._wake_outbox,
         )
 
     def _regia(
@@ -396,6 +441,10 @@ class Services:
         sender.register(REPORT_SUBMITTED, self.flows.regia.board.render_submitted)  # part C
         for kind in OUTBOX_KINDS:
             sender.register(kind, self.confirmations.render)
+        # questions, part B: new questions to the moderators, news to the askers
+        sender.register(QUESTION_FEED, self.question_feed.render)
+        sender.register(QUESTION_FEED_UPDATE, self.question_feed.render_update)
+        sender.register(QUESTION_NOTICE, self.question_notices.render)
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
         await sender.recover()

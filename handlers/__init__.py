@@ -16,12 +16,14 @@ from bot.attendance.flows import CheckinButton
 from bot.broadcasts.service import BroadcastButton
 from bot.kernel.commands import (
     FACILITATOR_COMMANDS,
+    MODERATOR_COMMANDS,
     ORGANISER_COMMANDS,
     OTHER_COMMANDS,
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
 )
 from bot.polls.buttons import BallotButton, StaffButton
+from bot.questions import moderation_buttons
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
@@ -36,6 +38,7 @@ from handlers import (
     errors,
     links,
     membership,
+    moderation,
     organisers,
     polls,
     regia,
@@ -64,6 +67,7 @@ _STAFF_CALLBACKS: dict[str, Any] = {
     "import_links": links.import_links,
     "invite_facilitator": organisers.invite_facilitator,
     "invite_referent": organisers.invite_referent,
+    "invite_moderator": organisers.invite_moderator,  # questions, part B
     "staff": organisers.staff,
     "broadcast": broadcasts.broadcast,
     "broadcasts": broadcasts.broadcasts,
@@ -85,6 +89,8 @@ _BOARD_CALLBACKS: dict[str, Any] = {
     "worksheet": worksheets.worksheet,
     "report": worksheets.report,
 }
+# Questions at the plenaries, part B: the moderators' queue (handlers/moderation.py).
+_MODERATION_CALLBACKS: dict[str, Any] = {"moderate": moderation.moderate}
 # Part C, the regia (handlers/regia.py): /sintesi becomes the whole synthesis.
 _REGIA_CALLBACKS: dict[str, Any] = {
     "control_room": regia.control_room,
@@ -107,6 +113,7 @@ def register(application: PsmApplication) -> None:
         | _STAFF_CALLBACKS
         | _POLL_CALLBACKS
         | _BOARD_CALLBACKS
+        | _MODERATION_CALLBACKS
         | _REGIA_CALLBACKS
     )
     commands = (
@@ -114,6 +121,7 @@ def register(application: PsmApplication) -> None:
         + OTHER_COMMANDS
         + FACILITATOR_COMMANDS
         + REFERENT_COMMANDS
+        + MODERATOR_COMMANDS
         + ORGANISER_COMMANDS
     )
     for command in dict.fromkeys(commands):
@@ -152,6 +160,9 @@ def register(application: PsmApplication) -> None:
         CallbackQueryHandler(worksheets.board_button, pattern=BoardButton.pattern())
     )
     application.add_handler(CallbackQueryHandler(regia.button, pattern=RegiaButton.pattern()))
+    application.add_handler(  # questions, part B: the moderators' cards and queue (qm|...)
+        CallbackQueryHandler(moderation.button, pattern=moderation_buttons.pattern())
+    )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a
     #    photo, a file...: the conversation engine gives it to the open flow, e.g. the

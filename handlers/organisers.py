@@ -1,4 +1,5 @@
-"""Organiser commands for staff: invitations, staff list, role removal."""
+"""Organiser commands for staff: invitations (facilitators, referents, moderators), staff
+list, role removal."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ async def invite_facilitator(update: Update, context: PsmContext) -> None:
 async def invite_referent(update: Update, context: PsmContext) -> None:
     """/invita_referente (organisers): a one-time link that makes someone a venue referent."""
     await render(context, update, await context.flows.staff.ask_invite(who(update), REFERENT))
+
+
+async def invite_moderator(update: Update, context: PsmContext) -> None:
+    """/invita_moderatore (organisers): a one-time link that makes someone a moderator of the
+    plenaries' questions (of one event, or of every event)."""
+    outcome = await context.flows.staff.ask_moderator_invite(who(update), context.bot.username)
+    await render(context, update, outcome)
 
 
 async def staff(update: Update, context: PsmContext) -> None:

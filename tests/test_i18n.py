@@ -12,6 +12,7 @@ import pytest
 import bot
 from bot.kernel.commands import (
     FACILITATOR_COMMANDS,
+    MODERATOR_COMMANDS,
     ORGANISER_COMMANDS,
     PARTICIPANT_COMMANDS,
     REFERENT_COMMANDS,
@@ -29,8 +30,12 @@ from bot.kernel.i18n import (
     placeholders,
     plural_form,
 )
+from bot.questions.feed import BUTTON_LABELS
+from bot.questions.notices import News
+from bot.questions.policy import HideReason
 from bot.registration.wizard import CATEGORIES
-from bot.staff.roles import FACILITATOR, REFERENT
+from bot.staff.roles import FACILITATOR, MODERATOR, REFERENT
+from storage.questions import QuestionAction, QuestionStatus
 
 ROOT = Path(bot.__file__).resolve().parent.parent
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
@@ -39,7 +44,7 @@ SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.p
 KEY_FUNCTIONS = {"t", "catalog", "raw", "_invalid"}
 # Keys built with an f-string (f"category.{c}"): the values the placeholder takes, by prefix.
 CONFIRM_FLOWS = ("change", "cancel", "erase")
-ROLES = (FACILITATOR, REFERENT)
+ROLES = (FACILITATOR, REFERENT, MODERATOR)
 BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
     "category.": CATEGORIES,
     "confirm.": CONFIRM_FLOWS,
@@ -48,11 +53,18 @@ BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
         for command in PARTICIPANT_COMMANDS
         + FACILITATOR_COMMANDS
         + REFERENT_COMMANDS
+        + MODERATOR_COMMANDS
         + ORGANISER_COMMANDS
     ),
     # f"staff.{role}", f"staff.invite_{role}", f"staff.welcome_{role}"
     "staff.": ROLES + tuple(f"{kind}_{role}" for kind in ("invite", "welcome") for role in ROLES),
     "help.": ROLES,  # f"help.{role}": the heading of a role's commands in /aiuto
+    # questions, part B (bot/questions/feed.py, moderation.py, notices.py)
+    "moderation.status.": tuple(status.value for status in QuestionStatus),
+    "moderation.reason.": tuple(reason.value for reason in HideReason),
+    "moderation.button.": tuple(BUTTON_LABELS.values()),
+    "moderation.action.": tuple(a.value for a in QuestionAction if a is not QuestionAction.ASKED),
+    "question_notice.": tuple(news.value for news in News if news is not News.HIGHLIGHTED),
 }
 _KEY_PREFIX = re.compile(r"^[a-z_]+\.(?:[a-z_]+\.)*$")
 

@@ -58,11 +58,15 @@ FACILITATOR_COMMANDS: tuple[Command, ...] = (
     _REPORT,
 )
 REFERENT_COMMANDS: tuple[Command, ...] = (Command("checkin", "presenze"), _STATS, _WORKSHEET)
+# --- questions at the plenaries, part B (bot/questions/moderation.py): the moderators' queue;
+# organisers moderate too (their menu has every staff command).
+MODERATOR_COMMANDS: tuple[Command, ...] = (Command("moderate", "moderazione"),)
 ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
     Command("import_links", "importa_link"),
     Command("invite_facilitator", "invita_facilitatore"),
     Command("invite_referent", "invita_referente"),
+    Command("invite_moderator", "invita_moderatore"),  # questions, part B: a moderator
     Command("staff", "staff"),
     Command("broadcasts", "messaggi"),
     Command("export_registrations", "esporta_iscrizioni"),
@@ -77,18 +81,26 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
 OTHER_COMMANDS: tuple[Command, ...] = (Command("myid", "mioid"),)
 
 ORGANISER, FACILITATOR, REFERENT = "organiser", "facilitator", "referent"
+MODERATOR = "moderator"  # questions at the plenaries, part B
 
 
 def role_commands(roles: set[str]) -> tuple[Command, ...]:
     """The staff commands for a set of roles, without duplicates, in menu order."""
     commands: list[Command] = []
     if ORGANISER in roles:
-        commands += [*FACILITATOR_COMMANDS, *REFERENT_COMMANDS, *ORGANISER_COMMANDS]
+        commands += [
+            *FACILITATOR_COMMANDS,
+            *REFERENT_COMMANDS,
+            *MODERATOR_COMMANDS,
+            *ORGANISER_COMMANDS,
+        ]
     else:
         if FACILITATOR in roles:
             commands += FACILITATOR_COMMANDS
         if REFERENT in roles:
             commands += REFERENT_COMMANDS
+        if MODERATOR in roles:
+            commands += MODERATOR_COMMANDS
     return tuple(dict.fromkeys(commands))
 
 

@@ -1,9 +1,12 @@
-"""Staff roles: organisers invite facilitators (per zone) and referents (per venue).
+"""Staff roles: organisers invite facilitators (per zone), referents (per venue) and
+moderators of the plenaries' questions (per event, or for every event).
 
 An invitation is a one-time deep link ``t.me/<bot>?start=inv_<token>`` valid for 7 days;
 whoever opens it first gets the role (and their Telegram name is kept with it, for the
 staff list). Organisers list the staff (``/staff``, by name), remove a role, and revoke
-invitations not used yet. Buttons here carry no secret state: every press is checked
+invitations not used yet. A moderator's invitation (``/invita_moderatore``) is for the one
+upcoming event, or, when several are upcoming, for the event the organiser picks or for every
+event (scope ``*``). Buttons here carry no secret state: every press is checked
 against the presser's role, so forged data changes nothing.
 
 Also here, as they depend on the roles: ``/aiuto`` (each role's own commands after the
@@ -19,13 +22,19 @@ from dataclasses import dataclass
 
 from bot.kernel.buttons import ButtonData
 from bot.kernel.clock import Clock
-from bot.kernel.commands import FACILITATOR_COMMANDS, REFERENT_COMMANDS, Command, role_commands
+from bot.kernel.commands import (
+    FACILITATOR_COMMANDS,
+    MODERATOR_COMMANDS,
+    REFERENT_COMMANDS,
+    Command,
+    role_commands,
+)
 from bot.kernel.format import zone_label
 from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.people import NAME_MAX, Languages, Who, clean_text
 from bot.kernel.replies import Button, Message, Outcome
-from bot.staff.roles import FACILITATOR, REFERENT, Roles
-from config.event import EventConfig
+from bot.staff.roles import EVERY_EVENT, FACILITATOR, MODERATOR, REFERENT, Roles
+from config.event import Event, EventConfig
 from storage.broadcasts import BroadcastRepository
 from storage.registrations import Registration, RegistrationRepository
 
@@ -35,8 +44,8 @@ INVITE_PREFIX = "inv_"
 
 @dataclass(frozen=True)
 class InviteButton(ButtonData, prefix="o|inv"):
-    """Create an invitation: ``kind`` f (facilitator of zone ``scope``) or r (referent of
-    venue ``scope``)."""
+    """Create an invitation: ``kind`` f (facilitator of zone ``scope``), r (referent of
+    venue ``scope``) or m (moderator of event ``scope``, or ``*`` for every event)."""
 
     kind: str
     scope: str
@@ -64,6 +73,7 @@ STAFF_BUTTONS: tuple[type[InviteButton] | type[RevokeButton] | type[RemoveRoleBu
     RevokeButton,
     RemoveRoleButton,
 )
+ROLE_OF_KIND = {"f": FACILITATOR, "r": REFERENT, "m": MODERATOR}
 STAFF_PATTERN = r"^o\|"  # every staff button (each kind is told apart by its codec)
 
 
@@ -101,7 +111,14 @@ class StaffFlows:
         """A catalog message."""
         return self.catalog(language, key, **params)
 
-    def _scope_label(self, role: str, scope: str) -> str:
+    def _scope_label(self, role: str, scope: str, language: str = "it") -> str:
+        if role == MODERATOR:
+            if scope == EVERY_EVENT:
+                return str(self.t(language, "staff.every_event"))
+            try:
+                return self.config.event(scope).title.get(language)
+            except KeyError:
+                return scope
         if role == FACILITATOR and scope.isdigit() and self.config.has_zone(int(scope)):
             return zone_label(self.config, int(scope))
         if role == REFERENT:
@@ -133,6 +150,61 @@ class StaffFlows:
         buttons = [[Button(v.name, InviteButton("r", v.id).pack())] for v in self.config.venues]
         return Outcome().add(Message(t(language, "staff.pick_venue"), buttons))
 
+    def upcoming(self) -> list[Event]:
+        """The events not over yet, soonest first (what a moderator can be invited for)."""
+        now = self.clock.now()
+        events = [event for event in self.config.events if now < self.config.ends_at(event)]
+        return sorted(events, key=self.config.starts_at)
+
+    async def ask_moderator_invite(self, who: Who, bot_username: str) -> Outcome:
+        """``/invita_moderatore``: the invitation at once when at most one event is upcoming;
+        otherwise pick the event, or every event."""
+        refused = await self._refuse(who)
+        if refused is not None:
+            return refused
+        language = await self.languages.of(who)
+        upcoming = self.upcoming()
+        if len(upcoming) <= 1:
+            scope = upcoming[0].id if upcoming else EVERY_EVENT
+            return await self._invitation(who, language, MODERATOR, scope, bot_username)
+        buttons = [
+            [Button(event.title.get(language), InviteButton("m", event.id).pack())]
+            for event in upcoming
+        ]
+        every = str(self.t(language, "staff.every_event_button"))
+        buttons.append([Button(every, InviteButton("m", EVERY_EVENT).pack())])
+        return Outcome().add(Message(self.t(language, "staff.pick_event"), buttons))
+
+    def _valid_scope(self, role: str, scope: str) -> bool:
+        """The zone, venue or event (or ``*`` for a moderator) exists."""
+        if role == FACILITATOR:
+            return scope.isdigit() and self.config.has_zone(int(scope))
+        if role == REFERENT:
+            return scope in {v.id for v in self.config.venues}
+        return scope == EVERY_EVENT or scope in {e.id for e in self.config.events}
+
+    async def _invitation(
+        self, who: Who, language: str, role: str, scope: str, bot_username: str
+    ) -> Outcome:
+        """A new one-time invitation to ``role`` of ``scope``, with its revoke button."""
+        t = self.t
+        now = self.clock.now()
+        token = secrets.token_urlsafe(12)
+        expires = now + INVITE_VALIDITY
+        await self.roles.store.create_invite(token, role, scope, who.user_id, now, expires)
+        link = f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"
+        local = expires.astimezone(self.config.tz)
+        text = t(
+            language,
+            f"staff.invite_{role}",
+            scope=self._scope_label(role, scope, language),
+            link=link,
+            expires=f"{local:%d/%m/%Y %H:%M}",
+        )
+        return Outcome().add(
+            Message(text, [[Button(t(language, "staff.revoke"), RevokeButton(token).pack())]])
+        )
+
     async def button(self, who: Who, button: StaffButton | None, bot_username: str) -> Outcome:
         """Organiser buttons: create an invitation, revoke one, remove a role."""
         language = await self.languages.of(who)
@@ -140,31 +212,11 @@ class StaffFlows:
         if not self.roles.is_organiser(who.user_id):
             return Outcome(alert=t(language, "roles.organisers_only"))
         now = self.clock.now()
-        if isinstance(button, InviteButton) and button.kind in ("f", "r"):
-            role = FACILITATOR if button.kind == "f" else REFERENT
-            scope = button.scope
-            valid = (
-                scope.isdigit() and self.config.has_zone(int(scope))
-                if role == FACILITATOR
-                else scope in {v.id for v in self.config.venues}
-            )
-            if not valid:
+        if isinstance(button, InviteButton) and button.kind in ROLE_OF_KIND:
+            role = ROLE_OF_KIND[button.kind]
+            if not self._valid_scope(role, button.scope):
                 return Outcome(alert=t(language, "button.invalid"))
-            token = secrets.token_urlsafe(12)
-            expires = now + INVITE_VALIDITY
-            await self.roles.store.create_invite(token, role, scope, who.user_id, now, expires)
-            link = f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"
-            local = expires.astimezone(self.config.tz)
-            text = t(
-                language,
-                f"staff.invite_{role}",
-                scope=self._scope_label(role, scope),
-                link=link,
-                expires=f"{local:%d/%m/%Y %H:%M}",
-            )
-            return Outcome().add(
-                Message(text, [[Button(t(language, "staff.revoke"), RevokeButton(token).pack())]])
-            )
+            return await self._invitation(who, language, role, button.scope, bot_username)
         if isinstance(button, RevokeButton):
             if await self.roles.store.revoke_invite(button.token, now):
                 return Outcome(toast=t(language, "staff.revoked")).add(
@@ -173,7 +225,7 @@ class StaffFlows:
             return Outcome(alert=t(language, "staff.not_revocable"))
         if isinstance(button, RemoveRoleButton):
             user_id, role, scope = button.user_id, button.role, button.scope
-            if role not in (FACILITATOR, REFERENT):
+            if role not in (FACILITATOR, REFERENT, MODERATOR):
                 return Outcome(alert=t(language, "button.invalid"))
             if not await self.roles.store.revoke(user_id, role, scope):
                 return Outcome(alert=t(language, "button.stale"))
@@ -184,7 +236,7 @@ class StaffFlows:
                         language,
                         "staff.removed",
                         role=t(language, f"staff.{role}"),
-                        scope=self._scope_label(role, scope),
+                        scope=self._scope_label(role, scope, language),
                     )
                 )
             )
@@ -216,7 +268,7 @@ class StaffFlows:
                 "staff.member",
                 name=name or t(language, "staff.no_name"),
                 role=t(language, f"staff.{grant.role}"),
-                scope=self._scope_label(grant.role, grant.scope),
+                scope=self._scope_label(grant.role, grant.scope, language),
                 user=grant.user_id,
             )
             out.add(
@@ -238,7 +290,7 @@ class StaffFlows:
                 language,
                 "staff.open_invite",
                 role=t(language, f"staff.{invite.role}"),
-                scope=self._scope_label(invite.role, invite.scope),
+                scope=self._scope_label(invite.role, invite.scope, language),
                 expires=f"{local:%d/%m/%Y %H:%M}",
             )
             out.add(
@@ -262,7 +314,7 @@ class StaffFlows:
                 t(
                     language,
                     f"staff.welcome_{invite.role}",
-                    scope=self._scope_label(invite.role, invite.scope),
+                    scope=self._scope_label(invite.role, invite.scope, language),
                 )
             )
         )
@@ -289,11 +341,16 @@ class StaffFlows:
             lines = self._command_lines(language, role_commands({"organiser"}))
             return Raw("\n\n" + "\n".join([t(language, "help.organiser"), *lines]))
         listed: set[Command] = set()  # a command two roles share is listed once
-        for role, own in ((FACILITATOR, FACILITATOR_COMMANDS), (REFERENT, REFERENT_COMMANDS)):
+        own_commands = (
+            (FACILITATOR, FACILITATOR_COMMANDS),
+            (REFERENT, REFERENT_COMMANDS),
+            (MODERATOR, MODERATOR_COMMANDS),
+        )
+        for role, own in own_commands:
             grants = await self.roles.store.grants(user_id, role)
             if not grants:
                 continue
-            scopes = ", ".join(self._scope_label(role, grant.scope) for grant in grants)
+            scopes = ", ".join(self._scope_label(role, g.scope, language) for g in grants)
             commands = tuple(command for command in own if command not in listed)
             listed.update(commands)
             lines = self._command_lines(language, commands)
@@ -316,7 +373,7 @@ class StaffFlows:
                         language,
                         "staff.role_of",
                         role=t(language, f"staff.{grant.role}"),
-                        scope=self._scope_label(grant.role, grant.scope),
+                        scope=self._scope_label(grant.role, grant.scope, language),
                     )
                 )
                 for grant in await self.roles.store.grants(user_id)
