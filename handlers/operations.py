@@ -8,6 +8,7 @@ run, stopped in ``post_shutdown`` before the database closes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import errno
 import logging
@@ -65,6 +66,9 @@ class Operations:
         self.health: HealthServer | None = None
         self.retention: RetentionCheck | None = None
         self._alerted: dict[str, dt.datetime] = {}  # fault line -> when organisers were told
+        # a scheduled backup and the retention check never run at once (a copy taken while
+        # the purge deletes the older ones would keep what it erases)
+        self._one_at_a_time = asyncio.Lock()
 
     async def status(self) -> Status:
         """The status now, with this bot's live pulse."""
@@ -84,7 +88,11 @@ class Operations:
         if backups.enabled:
 
             async def backup_job(context: PsmContext) -> None:
-                await backups.run()
+                async with self._one_at_a_time:
+                    # past the retention date a copy never holds what should be erased
+                    if self.retention is not None and self.retention.purge_due():
+                        await self._retention_check()
+                    await backups.run()
 
             seconds = backups.interval.total_seconds()
             jobs.run_repeating(backup_job, interval=seconds, first=seconds, name="backup")
@@ -118,6 +126,10 @@ class Operations:
         return True
 
     async def _daily(self, context: PsmContext) -> None:
+        async with self._one_at_a_time:
+            await self._retention_check()
+
+    async def _retention_check(self) -> None:
         if self.retention is None:
             return
         try:
