@@ -97,7 +97,13 @@ def backup_database(database: Path, target: Path, *, compress: bool = False) -> 
     """
     started = time.monotonic()
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot make the backups folder {target.parent} ({exc.strerror or exc}): "
+            "it must be a folder psm-bot can write"
+        ) from exc
     partial = target.with_name(target.name + ".partial")
     plain = partial.with_name(partial.name + ".db") if compress else partial
     source = _connect_source(database)

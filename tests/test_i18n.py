@@ -17,6 +17,7 @@ from bot.kernel.commands import (
     REFERENT_COMMANDS,
     menu,
 )
+from bot.kernel.faults import WORK_NAMES
 from bot.kernel.i18n import (
     COUNT,
     LANGUAGES,
@@ -53,6 +54,7 @@ BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
     # f"staff.{role}", f"staff.invite_{role}", f"staff.welcome_{role}"
     "staff.": ROLES + tuple(f"{kind}_{role}" for kind in ("invite", "welcome") for role in ROLES),
     "help.": ROLES,  # f"help.{role}": the heading of a role's commands in /aiuto
+    "operations.work.": tuple(WORK_NAMES),  # the background work a database fault stops
 }
 _KEY_PREFIX = re.compile(r"^[a-z_]+\.(?:[a-z_]+\.)*$")
 
