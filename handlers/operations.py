@@ -74,9 +74,12 @@ class Operations:
         self._one_at_a_time = asyncio.Lock()
 
     async def status(self) -> Status:
-        """The status now, with this bot's live pulse."""
+        """The status now, with this bot's live pulse; a database fault going on in the
+        background work is a problem too (``/healthz`` answers 503 while it lasts)."""
         assert self.ops is not None
-        return await read_status(self.ops, self.settings.database, self.clock.now(), self.pulse)
+        status = await read_status(self.ops, self.settings.database, self.clock.now(), self.pulse)
+        status.problems.extend(f"database fault: {line}" for line in self.faults.active)
+        return status
 
     async def start(self, application: PsmApplication, services: Services) -> None:
         """Record the start, schedule the jobs, open /healthz."""

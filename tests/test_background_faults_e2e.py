@@ -17,6 +17,7 @@ from bot.kernel.retention import NOTICE
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.sandbox.botapi.users import FakeUser
 from config.settings import Settings
+from handlers.operations import Operations
 from storage.outbox import PERSON, Planned
 from tests.harness import BotHarness, fill_the_disk, register_directly
 
@@ -103,6 +104,14 @@ async def test_a_full_disk_in_the_background_is_told_once_then_back_to_normal(
             "(organisers told)"
         )
         assert len(lines(caplog, "already reported")) > 3  # the others, at DEBUG
+        assert bot.app is not None
+        operations = bot.app.bot_data.operations
+        assert isinstance(operations, Operations)
+        status = await operations.status()  # what /healthz answers (503 while it lasts)
+        assert not status.healthy
+        assert f"database fault: the disk is full: {bot.database} cannot be written (free " in (
+            "; ".join(status.problems)
+        )
         assert count(italian, "Cancellazione") == 0  # queued, not lost
 
         # the disk has room again: the next heartbeat, tick and drain work
@@ -116,6 +125,7 @@ async def test_a_full_disk_in_the_background_is_told_once_then_back_to_normal(
             "back to normal: the database works again (was: the disk is full: "
             f"{bot.database} cannot be written (free some space))"
         ]
+        assert not [p for p in (await operations.status()).problems if "fault" in p]
         rows = await db.fetchall("SELECT display_name FROM registrations")
         assert [row[0] for row in rows] == ["Zenobia Quarantotto"]  # nothing lost
 
