@@ -13,7 +13,9 @@ personal and the exports need them).
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from storage._time import to_db
 from storage.db import Database
@@ -156,3 +158,13 @@ async def forget_abandoned_conversations(db: Database, older_than: dt.datetime) 
     if count:
         await db.write("DELETE FROM conversations WHERE updated_at < ?", (to_db(older_than),))
     return count
+
+
+def personal_data_count(database: Path) -> int:
+    """How many rows hold a personal value :func:`purge` would erase (plain ``sqlite3``,
+    read-only, for the commands: e.g. a backup made past the retention date says so)."""
+    conn = sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return sum(int(conn.execute(count).fetchone()[0] or 0) for _, count, _ in _ERASE)
+    finally:
+        conn.close()

@@ -204,3 +204,29 @@ async def test_the_running_bot_purges_before_a_backup_past_the_date(
         report = await operations.retention.daily()
         assert report is not None and not report.erased_anything
         assert copies_of(bot.database) == [after]
+
+
+def test_a_backup_past_the_date_warns_until_the_purge(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = cli_environment(monkeypatch, tmp_path)
+    event_file = tmp_path / "event.yaml"
+    asyncio.run(seed(database, event_file))
+    monkeypatch.setenv("PSM_EVENT_FILE", str(event_file))
+    from bot.cli import common
+
+    monkeypatch.setattr(common, "CLOCK", FakeClock(PURGE_DAY - dt.timedelta(days=1)))
+    code, _, err = command("backup")
+    assert code == 0 and "warning" not in err  # before the date: nothing to say
+    monkeypatch.setattr(common, "CLOCK", FakeClock(PURGE_DAY))
+    code, out, err = command("backup")
+    assert code == 0 and out.startswith("backup: ")
+    assert err.splitlines()[-1] == (
+        "backup: warning: process.retention_until (2024-06-30) has passed and this copy holds "
+        "personal data: run psm-bot purge (it deletes the copies in backups/ too), or delete "
+        "the copy"
+    )
+    code, out, _ = command("purge")
+    assert "deleted: copies of the database made before the purge: 2" in out.splitlines()
+    code, _, err = command("backup")
+    assert code == 0 and "warning" not in err
