@@ -111,3 +111,20 @@ async def test_an_error_that_is_not_a_fault_is_still_retried_per_row(
     assert report.retried == 1
     monkeypatch.setattr(services.users, "get", real)
     assert (await by_key(services))["a"].status == "pending"
+
+
+async def test_a_fault_in_deliver_now_leaves_both_rows_for_the_next_drain(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone waits for two messages (a confirmation, its calendar file): the first meets
+    a fault, so neither goes now (their order is kept); the next drain sends both."""
+    transport = FakeTransport()
+    sender = sender_for(services, transport)
+    await services.outbox.add([note("first", 7), note("second", 7)], T0)
+    fail_once(monkeypatch, services.users, "get", 7)
+    with pytest.raises(sqlite3.OperationalError):
+        await sender.deliver_now(["first", "second"])
+    assert transport.delivered == []
+    report = await sender.drain()
+    assert report.sent == 2
+    assert transport.delivered == [(7, "text of first"), (7, "text of second")]

@@ -159,7 +159,7 @@ class OutboxSender:
         # delivered whose "sent" could not be stored (stored at the next drain)
         self._stranded: set[int] = set()
         self._unrecorded: dict[int, tuple[int, str | None]] = {}
-        self._fault: BaseException | None = None
+        self._fault: BaseException | None = None  # the last one, raised by the caller
         #: the drain task's done-callback (the running bot reports faults with it)
         self.drain_done: Callable[[asyncio.Task[DrainReport]], None] = log_task_failure
         self.on_progress: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
@@ -216,7 +216,11 @@ class OutboxSender:
         not delivered now (flood control, a crash) stays in the outbox for the next drain."""
         rows = await self.outbox.claim_keys(keys, self.clock.now())
         for index, row in enumerate(rows):
-            if await self._process(row) not in ("sent", "skipped"):
+            outcome = await self._process(row)
+            if outcome == "stranded":  # a database fault: the update's error handler says it
+                self._stranded.update(later.id for later in rows[index + 1 :])
+                raise self._fault or RuntimeError("database fault")
+            if outcome not in ("sent", "skipped"):
                 # keep the order: what follows waits for the next drain too
                 await self.outbox.release([later.id for later in rows[index + 1 :]])
                 return
@@ -255,10 +259,9 @@ class OutboxSender:
                     report.log()
                     return report
                 outcomes = await self._in_order(rows, one_person)
-                if self._fault is not None:  # see _process
-                    fault, self._fault = self._fault, None
+                if "stranded" in outcomes:  # a database fault: see _process
                     self._stranded.update(released)
-                    raise fault
+                    raise self._fault or RuntimeError("database fault")
                 await self.outbox.release(released)
                 released.clear()
                 for row, outcome in zip(rows, outcomes, strict=True):
