@@ -11,10 +11,10 @@ check) reports them without flooding the log or the organisers' chat.
   the chat, directly: the outbox lives in the database that fails); the same kind failing
   again, in any work, every second, is a DEBUG line only. When every piece of work that
   failed with it has succeeded again, one INFO line ``back to normal`` and a notice
-  ``cleared`` (to the organisers only if they were told of the fault). Organisers are told
-  of a kind at most every :data:`ALERT_EVERY`, whichever way it arrived (a background job or
-  a participant's update, :mod:`handlers.errors`), so a fault that comes and goes cannot
-  flood their chat either.
+  ``cleared`` (sent if the organisers know of the fault: told of its kind in the last 10
+  minutes, either way). Organisers are told of a kind at most every :data:`ALERT_EVERY`,
+  whichever way it arrived (a background job or a participant's update,
+  :mod:`handlers.errors`), so a fault that comes and goes cannot flood their chat either.
 """
 
 from __future__ import annotations
@@ -163,7 +163,9 @@ class Faults:
             log.debug("database fault in %s (already reported): %s", WORK_NAMES[work], line)
             return True
         told = self.should_alert(kind)
-        self._active[kind] = _Fault(line, work, {work}, told)
+        # organisers who know of it (told now, or less than 10 minutes ago through another
+        # way, e.g. a participant's update) are told when it is over
+        self._active[kind] = _Fault(line, work, {work}, told=kind in self._alerted)
         log.error(
             "database fault in %s: %s%s",
             WORK_NAMES[work],
