@@ -34,7 +34,7 @@ from handlers.about import about_job
 from handlers.bot_api import TelegramTransport
 from handlers.context import BotData, PsmApplication, PsmContext
 from handlers.health import PulseRateLimiter, PulseUpdatesRequest
-from handlers.http import AiohttpRequest
+from handlers.http import AiohttpRequest, client_ssl_context
 from handlers.menus import set_default_menus, staff_menus_job
 from handlers.operations import Operations
 from handlers.processing import PerUserUpdateProcessor
@@ -98,6 +98,7 @@ def build_application(
             await services.close()
         run_lock.release()
 
+    trusted = client_ssl_context(settings.ca_file)  # PSM_CA_FILE's CAs, with the system's
     builder = (
         ApplicationBuilder()
         .token(settings.token())
@@ -117,12 +118,17 @@ def build_application(
         )
         .request(
             AiohttpRequest(
-                connection_pool_size=settings.http_connections, proxy=settings.proxy_url()
+                connection_pool_size=settings.http_connections,
+                proxy=settings.proxy_url(),
+                ssl_context=trusted,
             )
         )
         .get_updates_request(
             PulseUpdatesRequest(
-                operations.pulse, connection_pool_size=1, proxy=settings.proxy_url()
+                operations.pulse,
+                connection_pool_size=1,
+                proxy=settings.proxy_url(),
+                ssl_context=trusted,
             )
         )
         .post_init(post_init)

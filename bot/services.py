@@ -183,6 +183,8 @@ class Services:
         )
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
+        #: the periodic tick's done-callback (the running bot reports faults with it)
+        self.tick_done: Callable[[asyncio.Task[None]], None] = log_task_failure
         self._stopping = False  # set by stop_ticking(): no new periodic work
         self._planned = False  # every registration's reminders: planned by the first tick
 
@@ -484,7 +486,7 @@ class Services:
             return
         if self._tick_task is None or self._tick_task.done():
             self._tick_task = asyncio.create_task(self.tick(), name="periodic tick")
-            self._tick_task.add_done_callback(log_task_failure)
+            self._tick_task.add_done_callback(self.tick_done)
 
     async def stop_ticking(self, grace: float = 0.0) -> None:
         """Stop the periodic work: no new tick or outbox row; within ``grace`` seconds the

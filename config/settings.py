@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         description="HTTP proxy for the Bot API requests, e.g. http://proxy.example.org:3128 "
         "(wins over HTTPS_PROXY; NO_PROXY still applies). Secret: it may hold a password.",
     )
+    ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of CA certificates to trust besides the system's, for the Bot "
+        "API client (a TLS-inspecting proxy's or a self-hosted Bot API server's private CA).",
+    )
     test_environment: bool = Field(
         default=False,
         description="Talk to Telegram's test servers (a bot made with the test BotFather).",
@@ -181,6 +186,25 @@ class Settings(BaseSettings):
                 "supported)"
             )
         return SecretStr(text)
+
+    @field_validator("ca_file", mode="before")
+    @classmethod
+    def _ca_file(cls, value: object) -> object:
+        """A readable PEM file with at least one certificate (checked now: one line at start,
+        not a TLS error at the first request); empty means none."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        path = Path(str(value).strip()).expanduser()
+        if not path.is_file():
+            raise ValueError(f"{path} is not a file (a PEM file of CA certificates to trust)")
+        import ssl  # only when a CA file is set
+
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc.__class__.__name__
+            raise ValueError(f"{path} holds no PEM CA certificate ({reason})") from None
+        return path
 
     def proxy_url(self) -> str | None:
         """``PSM_PROXY`` in clear, for the HTTP client only."""

@@ -21,8 +21,8 @@ class RunningOperations(Protocol):
 
     pulse: Pulse
 
-    def should_alert(self, line: str) -> bool:
-        """True when organisers should be told of this database fault now."""
+    def alert_for(self, error: BaseException | None) -> str | None:
+        """The line to tell organisers now when ``error`` is a database fault, else None."""
         ...
 
 

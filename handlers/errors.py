@@ -7,12 +7,11 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.kernel.i18n import DEFAULT_LANGUAGE, language_for
+from bot.kernel.i18n import language_for
 from bot.kernel.logs import describe
 from bot.kernel.replies import Message
-from bot.services import Services
 from handlers.context import PsmContext
-from handlers.operations import database_fault
+from handlers.operations import organiser_language
 from handlers.render import send
 
 log = logging.getLogger(__name__)
@@ -20,29 +19,22 @@ log = logging.getLogger(__name__)
 
 async def _alert_organisers(context: PsmContext) -> None:
     """A database fault (full disk, read-only, locked, damaged): one line in the log and,
-    at most every 10 minutes, a message to each organiser, sent directly (the outbox lives
-    in the database that cannot be written)."""
+    at most every 10 minutes per kind of fault, a message to each organiser, sent directly
+    (the outbox lives in the database that cannot be written)."""
     operations, services = context.bot_data.operations, context.bot_data.services
     if operations is None or services is None:
         return
-    line = database_fault(context.error, services.settings.database)
-    if line is None or not operations.should_alert(line):
+    line = operations.alert_for(context.error)
+    if line is None:
         return
     log.error("database fault, organisers told: %s", line)
     for organiser in services.settings.organisers:
-        language = await _language(services, organiser)
+        language = await organiser_language(services, organiser)
         try:
             text = services.catalog(language, "operations.database_fault", reason=line)
             await context.bot.send_message(organiser, text)
         except TelegramError as exc:
             log.warning("could not tell an organiser about the fault: %s", describe(exc))
-
-
-async def _language(services: Services, user_id: int) -> str:
-    try:
-        return await services.languages.of_user(user_id)
-    except Exception:  # the database is what fails: Italian, the default
-        return DEFAULT_LANGUAGE
 
 
 async def on_error(update: object, context: PsmContext) -> None:

@@ -19,11 +19,20 @@ Proxies: the session trusts the environment (``HTTPS_PROXY`` for Telegram's http
 ``HTTP_PROXY`` for an http:// one, ``NO_PROXY`` to go direct), and ``PSM_PROXY`` (the
 ``proxy`` argument) wins over them for every host ``NO_PROXY`` does not name. HTTP proxies
 only (https:// via CONNECT); credentials go in the URL (``http://user:pass@proxy:3128``).
+
+Certificates: the system's trusted CAs (OpenSSL's default paths, so ``SSL_CERT_FILE`` and
+``SSL_CERT_DIR`` apply as for any OpenSSL program) plus, with ``PSM_CA_FILE``, the CAs of
+that PEM file (:func:`client_ssl_context`): what an IT department's TLS-inspecting proxy,
+or a self-hosted Bot API server with a private certificate, needs. Through a proxy the
+certificate checked is still the Bot API server's (or the inspecting proxy's), inside the
+CONNECT tunnel.
 """
 
 from __future__ import annotations
 
 import functools
+import ssl
+from pathlib import Path
 from typing import Any
 from urllib.request import proxy_bypass
 
@@ -35,6 +44,16 @@ from telegram.request import BaseRequest, RequestData
 JSONDict = dict[str, Any]  # a Bot API answer, decoded (PTB's own alias is private)
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def client_ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
+    """The TLS context of the Bot API client: None (aiohttp's own, the system's CAs) without
+    ``ca_file``; otherwise the system's CAs and those of ``ca_file`` (added, not instead)."""
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=str(ca_file))
+    return context
 
 
 def _seconds(value: object, default: float | None) -> float | None:
@@ -59,9 +78,11 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
         proxy: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
         self._proxy = proxy
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._read = read_timeout
         self._write = write_timeout
         self._connect = connect_timeout
@@ -96,7 +117,7 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the client session (inside the running event loop)."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0)
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0, ssl=self._ssl)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
@@ -155,6 +176,11 @@ class AiohttpRequest(BaseRequest):
                 return answer.status, await answer.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise NetworkError(
+                f"the TLS certificate of {address.host} is not trusted ({err.certificate_error}):"
+                " behind a TLS-inspecting proxy, set PSM_CA_FILE to its CA's PEM file"
+            ) from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
 

@@ -8,16 +8,28 @@ run, stopped in ``post_shutdown`` before the database closes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import errno
 import logging
 import os
-import sqlite3
-from pathlib import Path
+
+from telegram import Bot
+from telegram.error import TelegramError
 
 from bot.kernel.backups import ScheduledBackups
 from bot.kernel.clock import Clock
+from bot.kernel.faults import (
+    HEARTBEAT,
+    OUTBOX,
+    RETENTION,
+    TICK,
+    Faults,
+    Notice,
+    fault_kind,
+    fault_line,
+)
 from bot.kernel.health import BEAT_EVERY, Pulse, Status, beat, read_status
+from bot.kernel.i18n import DEFAULT_LANGUAGE
 from bot.kernel.logs import describe
 from bot.kernel.retention import NOTICE, RetentionCheck
 from bot.services import Services
@@ -25,7 +37,6 @@ from config.event import EventConfig
 from config.settings import Settings
 from handlers.context import PsmApplication, PsmContext
 from handlers.health import HealthServer
-from storage.errors import database_error
 from storage.ops import OpsRepository
 
 log = logging.getLogger(__name__)
@@ -35,22 +46,12 @@ log = logging.getLogger(__name__)
 RETENTION_EVERY = dt.timedelta(hours=6)
 
 
-# A database fault is told to the organisers at most this often (per kind of fault).
-ALERT_EVERY = dt.timedelta(minutes=10)
-
-
-def database_fault(error: BaseException | None, database: Path) -> str | None:
-    """The one line for a database fault behind ``error`` (a full disk, a read-only file,
-    an I/O error, a lock held by another program...), or None when it is not one."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, sqlite3.Error):
-            return str(database_error(database, error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EROFS, errno.EIO):
-            return str(database_error(database, error))
-        error = error.__cause__ or error.__context__
-    return None
+async def organiser_language(services: Services, user_id: int) -> str:
+    """An organiser's language; Italian, the default, when the database cannot say."""
+    try:
+        return await services.languages.of_user(user_id)
+    except Exception:  # the database is what fails
+        return DEFAULT_LANGUAGE
 
 
 class Operations:
@@ -64,27 +65,45 @@ class Operations:
         self.ops: OpsRepository | None = None
         self.health: HealthServer | None = None
         self.retention: RetentionCheck | None = None
-        self._alerted: dict[str, dt.datetime] = {}  # fault line -> when organisers were told
+        # database faults of the background work (and the throttle of the organisers' alerts)
+        self.faults = Faults(settings.database, clock)
+        self._bot: Bot | None = None
+        self._services: Services | None = None
+        # a scheduled backup and the retention check never run at once (a copy taken while
+        # the purge deletes the older ones would keep what it erases)
+        self._one_at_a_time = asyncio.Lock()
 
     async def status(self) -> Status:
-        """The status now, with this bot's live pulse."""
+        """The status now, with this bot's live pulse; a database fault going on in the
+        background work is a problem too (``/healthz`` answers 503 while it lasts)."""
         assert self.ops is not None
-        return await read_status(self.ops, self.settings.database, self.clock.now(), self.pulse)
+        status = await read_status(self.ops, self.settings.database, self.clock.now(), self.pulse)
+        status.problems.extend(f"database fault: {line}" for line in self.faults.active)
+        return status
 
     async def start(self, application: PsmApplication, services: Services) -> None:
         """Record the start, schedule the jobs, open /healthz."""
         self.ops = OpsRepository(services.db)
         await self.ops.started(os.getpid(), self.clock.now())
+        self._bot, self._services = application.bot, services
+        self.faults.listeners.append(self._tell_organisers)
+        services.tick_done = self.faults.task_done(TICK)
+        if services.sender is not None:
+            services.sender.drain_done = self.faults.task_done(OUTBOX)
         jobs = application.job_queue
         assert jobs is not None
         jobs.run_repeating(
             self._beat, interval=BEAT_EVERY.total_seconds(), first=5, name="heartbeat"
         )
-        backups = ScheduledBackups(self.settings, self.config, self.clock)
+        backups = ScheduledBackups(self.settings, self.config, self.clock, self.faults)
         if backups.enabled:
 
             async def backup_job(context: PsmContext) -> None:
-                await backups.run()
+                async with self._one_at_a_time:
+                    # past the retention date a copy never holds what should be erased
+                    if self.retention is not None and self.retention.purge_due():
+                        await self._retention_check()
+                    await backups.run()
 
             seconds = backups.interval.total_seconds()
             jobs.run_repeating(backup_job, interval=seconds, first=seconds, name="backup")
@@ -108,29 +127,54 @@ class Operations:
             )
             await self.health.start()
 
-    def should_alert(self, line: str) -> bool:
-        """Whether to tell the organisers about this fault now (at most every 10 minutes)."""
-        now = self.clock.now()
-        last = self._alerted.get(line)
-        if last is not None and now - last < ALERT_EVERY:
-            return False
-        self._alerted[line] = now
-        return True
+    def alert_for(self, error: BaseException | None) -> str | None:
+        """The fault line to tell the organisers now about ``error`` (an update's), or None:
+        not a database fault, or this kind was told less than 10 minutes ago."""
+        line = fault_line(error, self.settings.database)
+        if line is None or not self.faults.should_alert(fault_kind(error, line)):
+            return None
+        return line
+
+    async def _tell_organisers(self, notice: Notice) -> None:
+        """A background fault began or is over: each organiser told in their language,
+        directly (the outbox lives in the database that fails)."""
+        if self._bot is None or self._services is None:
+            return
+        services = self._services
+        key = "operations.database_back" if notice.cleared else "operations.background_fault"
+        for organiser in services.settings.organisers:
+            language = await organiser_language(services, organiser)
+            work = services.catalog(language, f"operations.work.{notice.work}")
+            text = services.catalog(language, key, reason=notice.line, work=work)
+            try:
+                await self._bot.send_message(organiser, text)
+            except TelegramError as exc:
+                log.warning("could not tell an organiser about the fault: %s", describe(exc))
 
     async def _daily(self, context: PsmContext) -> None:
+        async with self._one_at_a_time:
+            await self._retention_check()
+
+    async def _retention_check(self) -> None:
         if self.retention is None:
             return
         try:
             await self.retention.daily()
         except Exception as exc:
-            log.error("the daily retention check failed: %s", describe(exc))
+            if not self.faults.failed(RETENTION, exc):
+                log.error("the daily retention check failed: %s", describe(exc))
+        else:
+            self.faults.succeeded(RETENTION)
 
     async def _beat(self, context: PsmContext) -> None:
         assert self.ops is not None
         try:
             await beat(self.ops, self.pulse)
-        except Exception as exc:  # a full disk: said once per beat, the bot goes on
-            log.error("heartbeat not written: %s", describe(exc))
+        except Exception as exc:  # a full disk: said once (Faults), the bot goes on
+            if not self.faults.failed(HEARTBEAT, exc):
+                log.error("heartbeat not written: %s", describe(exc))
+        else:
+            self.faults.succeeded(HEARTBEAT)
 
     async def stop(self) -> None:
         """Close /healthz; record the clean stop (with the last pulse)."""

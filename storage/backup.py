@@ -10,6 +10,9 @@
 - :func:`restore_database` puts a verified backup in place of the database, keeping the
   current file (and its WAL) aside; :class:`RunLock` is how it knows the bot is not running.
 - :func:`prune_backups` keeps the newest scheduled backups.
+- :func:`copies_of` lists every copy of the database psm-bot made and still keeps (the
+  backups in ``backups/``, the databases a restore kept aside), :func:`delete_copies` deletes
+  them: ``psm-bot purge`` and the running bot's purge do, since they hold personal data.
 
 Blocking functions (plain ``sqlite3``, files): the running bot calls them through
 ``asyncio.to_thread``, so the event loop and the bot's own connection are never held up.
@@ -22,6 +25,7 @@ import datetime as dt
 import fcntl
 import gzip
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -93,7 +97,13 @@ def backup_database(database: Path, target: Path, *, compress: bool = False) -> 
     """
     started = time.monotonic()
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot make the backups folder {target.parent} ({exc.strerror or exc}): "
+            "it must be a folder psm-bot can write"
+        ) from exc
     partial = target.with_name(target.name + ".partial")
     plain = partial.with_name(partial.name + ".db") if compress else partial
     source = _connect_source(database)
@@ -251,6 +261,45 @@ def prune_backups(folder: Path, stem: str, keep: int) -> list[Path]:
         with contextlib.suppress(OSError):
             path.unlink()
     return doomed
+
+
+# the names psm-bot gives to the copies it makes (default_backup_path, _keep_aside)
+_BACKUP_NAME = r"-(?:manual|auto|before-migration-\d+)-\d{8}-\d{6}\.sqlite3(?:\.gz)?"
+_KEPT_ASIDE = r"\.before-restore-\d{8}-\d{6}(?:-wal|-shm)?"
+
+
+def copies_of(database: Path) -> list[Path]:
+    """Every copy of ``database`` psm-bot made and still keeps, by name: the backups in
+    ``backups/`` (manual, scheduled, before a migration) and the databases ``restore`` kept
+    aside next to it (``<name>.before-restore-<time>``, with their ``-wal``/``-shm``).
+    Copies written elsewhere (``psm-bot backup /mnt/usb/x.sqlite3``) are not known."""
+    database = Path(database).expanduser().resolve()
+    found: list[Path] = []
+    folder = backups_folder(database)
+    if folder.is_dir():
+        named = re.compile(re.escape(database.stem) + _BACKUP_NAME)
+        found += [p for p in folder.iterdir() if named.fullmatch(p.name) and p.is_file()]
+    if database.parent.is_dir():
+        aside = re.compile(re.escape(database.name) + _KEPT_ASIDE)
+        found += [p for p in database.parent.iterdir() if aside.fullmatch(p.name) and p.is_file()]
+    return sorted(found)
+
+
+def delete_copies(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete ``paths``; those deleted, and those that could not be with the reason (a file
+    already gone counts as neither)."""
+    deleted: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failed.append((path, exc.strerror or type(exc).__name__))
+        else:
+            deleted.append(path)
+    return deleted, failed
 
 
 def latest_backup(database: Path) -> Path | None:

@@ -13,7 +13,9 @@ personal and the exports need them).
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from storage._time import to_db
 from storage.db import Database
@@ -103,11 +105,19 @@ _KEEP: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class PurgeReport:
-    """What was (or, in a dry run, would be) erased, and what is kept, with counts."""
+    """What was (or, in a dry run, would be) erased, and what is kept, with counts;
+    ``scrubbed``: the old values are gone from the file too (overwritten, and the WAL
+    checkpointed into the database and emptied), not only from the tables."""
 
     erased: list[tuple[str, int]]
     kept: list[tuple[str, int]]
     dry_run: bool
+    scrubbed: bool = False
+
+    @property
+    def erased_anything(self) -> bool:
+        """Whether there was personal data to erase."""
+        return any(count for _, count in self.erased)
 
 
 async def _count(db: Database, sql: str) -> int:
@@ -118,13 +128,25 @@ async def _count(db: Database, sql: str) -> int:
 async def purge(db: Database, *, dry_run: bool) -> PurgeReport:
     """Erase every personal value (unless ``dry_run``); what was erased and what is kept."""
     erased = [(what, await _count(db, count)) for what, count, _ in _ERASE]
+    scrubbed = False
     if not dry_run:
+        secure = await _count(db, "PRAGMA secure_delete")
         async with db.transaction() as conn:
-            for _, _, statements in _ERASE:
-                for statement in statements.split("; "):
-                    await conn.execute(statement)
+            # the old values overwritten with zeros, not left in free space of the file
+            await conn.execute("PRAGMA secure_delete=ON")
+            try:
+                for _, _, statements in _ERASE:
+                    for statement in statements.split("; "):
+                        await conn.execute(statement)
+            finally:
+                await conn.execute(f"PRAGMA secure_delete={int(bool(secure))}")
+        # the pages before the purge are still in the WAL: fold it into the file and empty
+        # it (busy, i.e. not done, while another connection reads; then at its next
+        # checkpoint)
+        row = await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+        scrubbed = row is not None and row[0] == 0
     kept = [(what, await _count(db, f"SELECT count(*) FROM {table}")) for what, table in _KEEP]
-    return PurgeReport(erased, kept, dry_run)
+    return PurgeReport(erased, kept, dry_run, scrubbed)
 
 
 async def forget_abandoned_conversations(db: Database, older_than: dt.datetime) -> int:
@@ -136,3 +158,13 @@ async def forget_abandoned_conversations(db: Database, older_than: dt.datetime) 
     if count:
         await db.write("DELETE FROM conversations WHERE updated_at < ?", (to_db(older_than),))
     return count
+
+
+def personal_data_count(database: Path) -> int:
+    """How many rows hold a personal value :func:`purge` would erase (plain ``sqlite3``,
+    read-only, for the commands: e.g. a backup made past the retention date says so)."""
+    conn = sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return sum(int(conn.execute(count).fetchone()[0] or 0) for _, count, _ in _ERASE)
+    finally:
+        conn.close()

@@ -18,6 +18,7 @@ from bot.kernel.commands import (
     REFERENT_COMMANDS,
     menu,
 )
+from bot.kernel.faults import WORK_NAMES
 from bot.kernel.i18n import (
     COUNT,
     LANGUAGES,
@@ -65,6 +66,7 @@ BUILT_KEY_VALUES: dict[str, tuple[str, ...]] = {
     "moderation.button.": tuple(BUTTON_LABELS.values()),
     "moderation.action.": tuple(a.value for a in QuestionAction if a is not QuestionAction.ASKED),
     "question_notice.": tuple(news.value for news in News if news is not News.HIGHLIGHTED),
+    "operations.work.": tuple(WORK_NAMES),  # the background work a database fault stops
 }
 _KEY_PREFIX = re.compile(r"^[a-z_]+\.(?:[a-z_]+\.)*$")
 

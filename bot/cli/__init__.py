@@ -155,6 +155,11 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "purge", help="erase personal data after process.retention_until, keep the results"
     )
     erase.add_argument("--dry-run", action="store_true", help="only say what would be erased")
+    erase.add_argument(
+        "--keep-backups",
+        action="store_true",
+        help="keep the backups made before (they still hold personal data)",
+    )
 
 
 def version() -> str:
@@ -270,7 +275,9 @@ def _ops(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "restore":
         return backups.restore(settings, args.file)
     if args.command == "purge":
-        return retention.purge_command(settings, dry_run=args.dry_run)
+        return retention.purge_command(
+            settings, dry_run=args.dry_run, keep_backups=args.keep_backups
+        )
     return status.status(settings, as_json=args.json)
 
 

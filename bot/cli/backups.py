@@ -8,14 +8,17 @@ stops it is one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
 from bot.cli import common
 from bot.cli.common import EXIT_INVALID
+from config.event import EventConfigError, load_event_config
 from config.settings import Settings
 from storage.backup import RunLock, backup_database, default_backup_path, restore_database
 from storage.errors import DatabaseError
+from storage.retention import personal_data_count
 
 
 def human_size(size: int) -> str:
@@ -47,7 +50,34 @@ def backup(settings: Settings, target: Path | None, *, compress: bool) -> int:
         f"backup: {made.path} ({human_size(made.size)}{kind}, schema version "
         f"{made.schema_version}, integrity ok, {made.seconds:.2f} s)"
     )
+    warning = past_retention(settings, database)
+    if warning:
+        print(warning, file=sys.stderr)
     return 0
+
+
+def past_retention(settings: Settings, database: Path) -> str | None:
+    """A warning when ``process.retention_until`` has passed and the database (so the copy
+    just made) still holds personal data; None otherwise, or when the event file cannot be
+    read (a backup never depends on it)."""
+    try:
+        config = load_event_config(settings.event_file)
+    except EventConfigError:
+        return None
+    until = config.process.retention_until
+    if until is None or common.CLOCK.now().astimezone(config.tz).date() < until:
+        return None
+    try:
+        count = personal_data_count(database)
+    except sqlite3.Error:
+        return None
+    if not count:
+        return None
+    return (
+        f"backup: warning: process.retention_until ({until.isoformat()}) has passed and this "
+        "copy holds personal data: run psm-bot purge (it deletes the copies in backups/ too), "
+        "or delete the copy"
+    )
 
 
 def restore(settings: Settings, source: Path) -> int:

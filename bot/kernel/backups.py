@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 
 from bot.kernel.clock import Clock
+from bot.kernel.faults import BACKUP, Faults
 from bot.kernel.logs import describe
 from config.event import EventConfig
 from config.settings import Settings
@@ -36,7 +37,10 @@ log = logging.getLogger(__name__)
 class ScheduledBackups:
     """Decides whether a scheduled backup is due today and makes it (off the event loop)."""
 
-    def __init__(self, settings: Settings, config: EventConfig, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, config: EventConfig, clock: Clock, faults: Faults | None = None
+    ) -> None:
+        self.faults = faults  # the running bot's: a failure told once, its end too
         self.database = Path(settings.database).expanduser().resolve()
         self.interval = settings.backup_interval
         self.keep = settings.backup_keep
@@ -66,12 +70,13 @@ class ScheduledBackups:
             pruned = await asyncio.to_thread(
                 prune_backups, backups_folder(self.database), self.database.stem, self.keep
             )
-        except DatabaseError as exc:
-            log.error("scheduled backup failed: %s", exc)
-            return None
         except Exception as exc:  # a background job must not stop the bot
-            log.error("scheduled backup failed: %s", describe(exc))
+            if self.faults is None or not self.faults.failed(BACKUP, exc):
+                reason = str(exc) if isinstance(exc, DatabaseError) else describe(exc)
+                log.error("scheduled backup failed: %s", reason)
             return None
+        if self.faults is not None:
+            self.faults.succeeded(BACKUP)
         log.info(
             "scheduled backup: %s (%d bytes, %.2f s), %d old ones removed",
             made.path.name,

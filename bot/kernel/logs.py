@@ -160,6 +160,9 @@ def quiet_routine_loggers() -> None:
     # The outbox job runs every second: "Running job ..." and "Job ... executed
     # successfully" were 604 of 611 lines in one run. Missed runs and errors are WARNING+.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    # and 13 lines at each start and stop ("Adding job tentatively", "Added job ...",
+    # "Scheduler started", "Removed job ...") that say nothing to an operator
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
 
 
 def _from_telegram(error: BaseException) -> bool:

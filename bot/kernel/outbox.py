@@ -12,7 +12,13 @@ messages a second and waits out a 429's ``retry_after``. Outcomes:
   are back;
 - 429 even after the client's retries: back to ``pending``, and the sender pauses for
   ``retry_after``;
-- other errors: retried with backoff up to :data:`MAX_ATTEMPTS`, then ``failed``.
+- other errors: retried with backoff up to :data:`MAX_ATTEMPTS`, then ``failed``;
+- a fault of the database itself (full disk, read-only...: :func:`bot.kernel.faults.fault_line`)
+  while a row is handled: the row is left as claimed, the rest of the batch finishes, then
+  the drain fails with that error (reported once by the running bot's
+  :class:`~bot.kernel.faults.Faults`, not once per row); the next drain first gives those
+  rows back to ``pending``, so once the database works again they are sent (as after a
+  crash, one that had reached Telegram just before the fault can arrive twice).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.kernel.clock import Clock
+from bot.kernel.faults import is_fault
 from bot.kernel.logs import describe, log_task_failure
 from bot.kernel.replies import Keyboard
 from storage.outbox import OutboxRepository, OutboxRow
@@ -148,6 +155,13 @@ class OutboxSender:
         self._task: asyncio.Task[DrainReport] | None = None
         self._paused_until = 0.0  # time.monotonic() before which nothing is sent
         self._stopping = False  # set by stop(): no new row is taken
+        # rows a database fault left claimed: pending again at the next drain, except those
+        # delivered whose "sent" could not be stored (stored at the next drain)
+        self._stranded: set[int] = set()
+        self._unrecorded: dict[int, tuple[int, str | None]] = {}
+        self._fault: BaseException | None = None  # the last one, raised by the caller
+        #: the drain task's done-callback (the running bot reports faults with it)
+        self.drain_done: Callable[[asyncio.Task[DrainReport]], None] = log_task_failure
         self.on_progress: list[Callable[[OutboxRow, str], Awaitable[None]]] = []
 
     def register(self, kind: str, renderer: Renderer) -> None:
@@ -174,7 +188,7 @@ class OutboxSender:
             return
         if not self.busy and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self.drain(), name="outbox drain")
-            self._task.add_done_callback(log_task_failure)
+            self._task.add_done_callback(self.drain_done)
 
     async def stop(self, grace: float = 0.0) -> None:
         """Stop: no new row is taken, the deliveries in flight finish, rows claimed but not
@@ -202,7 +216,11 @@ class OutboxSender:
         not delivered now (flood control, a crash) stays in the outbox for the next drain."""
         rows = await self.outbox.claim_keys(keys, self.clock.now())
         for index, row in enumerate(rows):
-            if await self._process(row) not in ("sent", "skipped"):
+            outcome = await self._process(row)
+            if outcome == "stranded":  # a database fault: the update's error handler says it
+                self._stranded.update(later.id for later in rows[index + 1 :])
+                raise self._fault or RuntimeError("database fault")
+            if outcome not in ("sent", "skipped"):
                 # keep the order: what follows waits for the next drain too
                 await self.outbox.release([later.id for later in rows[index + 1 :]])
                 return
@@ -228,6 +246,7 @@ class OutboxSender:
 
         async with self._lock:
             report = DrainReport()
+            await self._recover_from_fault()
             while True:
                 pause = self._paused_until - time.monotonic()
                 if pause > 0:
@@ -240,6 +259,9 @@ class OutboxSender:
                     report.log()
                     return report
                 outcomes = await self._in_order(rows, one_person)
+                if "stranded" in outcomes:  # a database fault: see _process
+                    self._stranded.update(released)
+                    raise self._fault or RuntimeError("database fault")
                 await self.outbox.release(released)
                 released.clear()
                 for row, outcome in zip(rows, outcomes, strict=True):
@@ -273,7 +295,32 @@ class OutboxSender:
             return Prepared(None, skip=f"unknown_kind:{row.kind}")
         return await renderer(row, now)
 
+    async def _recover_from_fault(self) -> None:
+        """After a database fault: store the deliveries made but not recorded, give the
+        other rows it left claimed back to the queue."""
+        for row_id, (message_id, link) in sorted(self._unrecorded.items()):
+            await self.outbox.finish(
+                row_id, "sent", self.clock.now(), message_id=message_id, sent_link=link
+            )
+            del self._unrecorded[row_id]
+            self._stranded.discard(row_id)
+        if self._stranded:
+            await self.outbox.release(sorted(self._stranded))
+            self._stranded.clear()
+
     async def _process(self, row: OutboxRow) -> str:
+        """One row's outcome; a database fault leaves it claimed ("stranded") and is raised
+        by the drain once the rest of the batch is done."""
+        try:
+            return await self._process_row(row)
+        except Exception as exc:
+            if not is_fault(exc):
+                raise
+            self._stranded.add(row.id)
+            self._fault = exc
+            return "stranded"
+
+    async def _process_row(self, row: OutboxRow) -> str:
         now = self.clock.now()
         try:
             if row.expires_at is not None and now >= row.expires_at:
@@ -303,6 +350,8 @@ class OutboxSender:
             await self._finish(row, "failed", str(exc)[:200] or "bad_request")
             return "failed"
         except Exception as exc:  # never let one row stop the others
+            if is_fault(exc):  # the database fails, not this row: see _process
+                raise
             log.error("outbox row %d: %s", row.id, describe(exc))
             if row.attempts >= MAX_ATTEMPTS:
                 await self._finish(row, "failed", type(exc).__name__)
@@ -310,9 +359,14 @@ class OutboxSender:
             backoff = dt.timedelta(seconds=30 * row.attempts)
             await self.outbox.retry(row.id, now + backoff, now, type(exc).__name__)
             return "retried"
-        await self.outbox.finish(
-            row.id, "sent", self.clock.now(), message_id=message_id, sent_link=prepared.link
-        )
+        try:
+            await self.outbox.finish(
+                row.id, "sent", self.clock.now(), message_id=message_id, sent_link=prepared.link
+            )
+        except Exception as exc:
+            if is_fault(exc):  # delivered: recorded at the next drain, never sent again
+                self._unrecorded[row.id] = (message_id, prepared.link)
+            raise
         for callback in self.on_progress:
             await callback(row, "sent")
         return "sent"

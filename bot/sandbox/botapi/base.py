@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 import weakref
 from collections import Counter, deque
@@ -47,8 +48,11 @@ class ServerBase:
         tolerated_unknown_params: Iterable[str] = (),
         bot_first_name: str = "PSM Bot",
         bot_username: str = "psm_test_bot",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.spec = spec or load_spec()
+        #: served over TLS with this context (an https:// :attr:`url`) when given
+        self.ssl_context = ssl_context
         self.token = token
         self.host = host
         self.port = port
@@ -132,7 +136,7 @@ class ServerBase:
 
     @property
     def url(self) -> str:
-        """Root URL of the server, e.g. ``http://127.0.0.1:PORT``."""
+        """Root URL of the server, e.g. ``http://127.0.0.1:PORT`` (``https://`` over TLS)."""
         if self._url is None:
             raise RuntimeError("FakeBotApi is not started")
         return self._url

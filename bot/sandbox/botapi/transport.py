@@ -32,10 +32,13 @@ class ServerHttp(ServerBase):
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        site = web.TCPSite(
+            self._runner, self.host, self.port, backlog=1024, ssl_context=self.ssl_context
+        )
         await site.start()
         port = self._runner.addresses[0][1]
-        self._url = f"http://{self.host}:{port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        self._url = f"{scheme}://{self.host}:{port}"
         ServerBase.instances.add(self)
         return self
 
