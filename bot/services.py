@@ -187,6 +187,7 @@ class Services:
         self.tick_done: Callable[[asyncio.Task[None]], None] = log_task_failure
         self._stopping = False  # set by stop_ticking(): no new periodic work
         self._planned = False  # every registration's reminders: planned by the first tick
+        self._planning_failures = 0  # in a row: the first is a warning, the others debug
 
     def _flows(self) -> Flows:
         """Every capability's flows, each with what it uses."""
@@ -461,24 +462,33 @@ class Services:
         not before (issue 14). Updates answered meanwhile plan their own registration; what
         a row no longer fits is skipped when it is sent (:class:`ReminderRenderer`).
         """
+        planning: Exception | None = None
         if not self._planned:
-            self._planned = await self._plan_reminders()
+            planning = await self._plan_reminders()
+            self._planned = planning is None
         await self.broadcasts.tick()
         await self.polls.close_due()  # polls whose table session has ended
         await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone
         await self.report_reminders.plan(self.clock.now())  # session 2: the report deadline
         if self.sender is not None:
             await self.sender.drain_soon()
+        if planning is not None:
+            raise planning  # after the rest of the tick: the running bot's faults report it
 
-    async def _plan_reminders(self) -> bool:
-        """Plan every registration's reminders; False (said in the log, tried again at the
-        next tick, the rest of the tick still done) when the database fails."""
+    async def _plan_reminders(self) -> Exception | None:
+        """Plan every registration's reminders; the error when the database fails (said once
+        in the log, tried again at the next tick, the rest of the tick still done)."""
         try:
             await self.planner.plan_all(self.clock.now())
         except Exception as exc:
-            log.error("reminders not planned (tried again at the next tick): %s", describe(exc))
-            return False
-        return True
+            self._planning_failures += 1
+            level = logging.WARNING if self._planning_failures == 1 else logging.DEBUG
+            log.log(
+                level, "reminders not planned (tried again at the next tick): %s", describe(exc)
+            )
+            return exc
+        self._planning_failures = 0
+        return None
 
     def tick_soon(self) -> None:
         """Run :meth:`tick` in the background unless the previous one is still running."""
