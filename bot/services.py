@@ -33,6 +33,8 @@ from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
+from bot.questions.exports import QuestionExports
+from bot.questions.record import RecordBuilder, RecordText
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -80,6 +82,8 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
+from storage.question_record import QuestionRecordRepository
+from storage.questions import QuestionRepository
 from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
@@ -167,6 +171,7 @@ class Services:
             self.outbox,
             self.users,
         )
+        self.question_exports = self._questions_record()  # issue 15, part D
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
         self._stopping = False  # set by stop_ticking(): no new periodic work
@@ -288,6 +293,21 @@ class Services:
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
         )
 
+    # --- issue 15, part D: after the plenary (the record, its exports, /invia_domande) -------
+    def _questions_record(self) -> QuestionExports:
+        """The record of the plenary's questions and its exports (the synthesis documents
+        and the regia's buttons read them)."""
+        store = QuestionRepository(self.db)
+        self.question_record = RecordBuilder(self.config, store)
+        self.question_words = RecordText(self.catalog, self.config)
+        return QuestionExports(
+            self.config,
+            store,
+            QuestionRecordRepository(self.db),
+            self.question_record,
+            self.question_words,
+        )
+
     def _regia(
         self,
         conversations: Conversations,
@@ -318,6 +338,7 @@ class Services:
             final,
             polls_synthesis,
             report_text,
+            self.question_exports,  # part D of issue 15: the questions' exports and section
         )
 
     def _contribution_flows(self, conversations: Conversations) -> ContributionFlows:

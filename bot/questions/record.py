@@ -68,7 +68,6 @@ WITHHELD_REASONS = frozenset({HideReason.OFFENSIVE.value, HideReason.PERSONAL.va
 REASON_KEYS = {reason.value: f"record.reason_{reason.value}" for reason in HideReason}
 FATE_KEYS = {fate: f"record.fate_{fate.value}" for fate in Fate}
 MARK_KEYS = {fate: f"record.mark_{fate.value}" for fate in Fate}
-EXPORT_FATE_KEYS = {fate: f"record.export_fate_{fate.value}" for fate in Fate}
 
 
 def fate_of(question: Question, closed: bool) -> Fate:
