@@ -35,6 +35,8 @@ from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
 from bot.questions.exports import QuestionExports
 from bot.questions.record import RecordBuilder, RecordText
+from bot.questions.sending import KIND as QUESTIONS_RECORD
+from bot.questions.sending import QUESTIONS, QuestionsDelivery, SendQuestionsFlow
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -115,6 +117,8 @@ class Flows:
     reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
     # --- part C: the regia (board, synthesis, documents, exports, final synthesis) ---
     regia: RegiaFlows
+    # --- issue 15, part D: /invia_domande, the list of questions to every registrant ---
+    send_questions: SendQuestionsFlow
 
 
 class Services:
@@ -291,6 +295,7 @@ class Services:
             board=board,
             reports=reports,
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
+            send_questions=self._questions_sending(conversations),  # issue 15, part D
         )
 
     # --- issue 15, part D: after the plenary (the record, its exports, /invia_domande) -------
@@ -300,13 +305,39 @@ class Services:
         store = QuestionRepository(self.db)
         self.question_record = RecordBuilder(self.config, store)
         self.question_words = RecordText(self.catalog, self.config)
-        return QuestionExports(
+        record_store = QuestionRecordRepository(self.db)
+        self.questions_delivery = QuestionsDelivery(
             self.config,
-            store,
-            QuestionRecordRepository(self.db),
+            self.catalog,
+            self.users,
             self.question_record,
             self.question_words,
+            self.broadcasts_store,
+            self.registrations,
+            record_store,
         )
+        # the list of questions is a broadcast written per recipient at delivery
+        self.broadcasts.outbox_kinds[QUESTIONS] = QUESTIONS_RECORD
+        return QuestionExports(
+            self.config, store, record_store, self.question_record, self.question_words
+        )
+
+    def _questions_sending(self, conversations: Conversations) -> SendQuestionsFlow:
+        """``/invia_domande``: its conversation (delivered by :attr:`questions_delivery`)."""
+        flow = SendQuestionsFlow(
+            conversations,
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            self.question_record,
+            self.question_words,
+            self.broadcasts,
+            self.broadcasts_store,
+        )
+        conversations.add(flow)
+        return flow
 
     def _regia(
         self,
@@ -414,6 +445,7 @@ class Services:
             sender.register(kind, self.confirmations.render)
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
+        sender.register(QUESTIONS_RECORD, self.questions_delivery.render)  # issue 15, part D
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
         self.sender = self.broadcasts.sender = sender

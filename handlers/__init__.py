@@ -38,6 +38,7 @@ from handlers import (
     membership,
     organisers,
     polls,
+    record,
     regia,
     registration,
     stats,
@@ -91,6 +92,8 @@ _REGIA_CALLBACKS: dict[str, Any] = {
     "synthesis": regia.synthesis,
     "send_synthesis": regia.send_synthesis,
 }
+# Issue 15, part D (handlers/record.py): the list of questions to every registrant.
+_RECORD_CALLBACKS: dict[str, Any] = {"send_questions": record.send_questions}
 
 
 def register(application: PsmApplication) -> None:
@@ -108,6 +111,7 @@ def register(application: PsmApplication) -> None:
         | _POLL_CALLBACKS
         | _BOARD_CALLBACKS
         | _REGIA_CALLBACKS
+        | _RECORD_CALLBACKS
     )
     commands = (
         PARTICIPANT_COMMANDS

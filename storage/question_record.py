@@ -60,3 +60,15 @@ class QuestionRecordRepository:
         for row in rows:
             mine.setdefault(int(row[0]), set()).add(int(row[1]))
         return mine
+
+    async def already_sent(
+        self, kind: str, event_id: str, registration_id: int, row_id: int
+    ) -> bool:
+        """Whether another outbox row of ``kind`` already reached this registration for this
+        event (the list of questions goes once per person, however often it is sent)."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM outbox WHERE kind = ? AND event_id = ? AND registration_id = ? "
+            "AND status = 'sent' AND id != ? LIMIT 1",
+            (kind, event_id, registration_id, row_id),
+        )
+        return row is not None

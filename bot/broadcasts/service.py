@@ -109,6 +109,9 @@ class BroadcastService:
         self.registrations = registrations
         self.languages = languages
         self.sender: OutboxSender | None = None  # set once the outbox sender runs
+        # content kind -> outbox kind, for broadcasts written per recipient at delivery
+        # instead of copied (e.g. the list of the plenary's questions); default "broadcast"
+        self.outbox_kinds: dict[str, str] = {}
         self._edited: dict[int, tuple[float, str]] = {}  # id -> (monotonic time, text)
 
     async def recipients(self, audience: dict[str, Any]) -> list[Recipient]:
@@ -156,7 +159,7 @@ class BroadcastService:
             [
                 Planned(
                     dedupe_key=f"broadcast:{broadcast.id}:{r.registration_id}",
-                    kind="broadcast",
+                    kind=self.outbox_kinds.get(broadcast.content, "broadcast"),
                     user_id=r.user_id,
                     due_at=now,
                     registration_id=r.registration_id,
