@@ -26,6 +26,7 @@ from bot.services import Services
 from bot.worksheets.documents_pptx import MAX_BULLETS
 from bot.worksheets.regia import RegiaAction, RegiaButton
 from storage.questions import NewQuestion, QuestionRepository, QuestionStatus
+from storage.retention import purge
 from tests.flows.helpers import (
     ANNA,
     BRUNO,
@@ -36,6 +37,7 @@ from tests.flows.helpers import (
     Domain,
     buttons,
     started,
+    texts,
 )
 from tests.harness import cli_environment, settings_for
 from tests.questions_record_seed import OPENING, Seeded, at, seed_questions
@@ -225,3 +227,44 @@ def test_the_command_line_exports_the_questions(
     assert main(["export", "questions", "--format", "pptx"]) == 2
     assert "use csv or xlsx" in capsys.readouterr().err
     assert main(["export", "questions", "--event", "nope"]) == 2
+
+
+async def test_erasing_ones_data_leaves_ones_questions_anonymous(domain: Domain) -> None:
+    s = await seeded(domain)
+    store = QuestionRepository(domain.services.db)
+    out = await domain.flows.manage.erase(ANNA)  # Anna asked the answered (named) question
+    out = await domain.press(ANNA, out, "Sì, cancella i miei dati")
+    assert texts(out) == [domain.t("it", "erase.done")]
+    answered = await store.get(s.answered)
+    assert answered is not None and not answered.named and answered.shown_name is None
+    assert answered.name is None and answered.status is QuestionStatus.ANSWERED
+    assert answered.supports == 3  # her support and the others' are still counted
+    assert (await store.get(s.not_reached)).supports == 4  # type: ignore[union-attr]
+    sent = await _press(domain, RegiaAction.QUESTIONS_CSV)
+    assert "Anna Rossi" not in sent.content.decode("utf-8-sig")
+    record = await domain.services.question_record.build(domain.config.event(CO_PLANNING), AFTER)
+    assert record.count() == 7
+
+
+async def test_the_purge_keeps_the_questions_without_names_or_moderators(
+    domain: Domain,
+) -> None:
+    s = await seeded(domain)
+    before = await domain.services.question_record.build(domain.config.event(CO_PLANNING), AFTER)
+    report = await purge(domain.services.db, dry_run=False)
+    erased = dict(report.erased)
+    what = "names shown on the plenaries' questions, and the moderators who acted on them"
+    assert erased[what] == 1 + 6  # one name, six moderators' actions
+    kept = dict(report.kept)
+    assert kept["plenary questions (text, window, fate, without names)"] == 7
+    assert kept["supports of the plenary questions (counted)"] == 4 + 2 + 1
+    store = QuestionRepository(domain.services.db)
+    answered = await store.get(s.answered)
+    assert answered is not None and answered.shown_name is None and answered.name is None
+    assert all(e.by_user is None for e in await store.story(s.answered))
+    after = await domain.services.question_record.build(domain.config.event(CO_PLANNING), AFTER)
+    assert [(e.id, e.fate, e.question.supports) for e in after.entries] == [
+        (e.id, e.fate, e.question.supports) for e in before.entries
+    ]
+    again = await purge(domain.services.db, dry_run=True)
+    assert dict(again.erased)[what] == 0
