@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.attendance.flows import AttendanceFlows
 from bot.broadcasts.flows import BroadcastFlows
-from bot.broadcasts.service import BroadcastService
+from bot.broadcasts.service import BroadcastService, ContentKind
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog, Raw
@@ -317,7 +317,9 @@ class Services:
             record_store,
         )
         # the list of questions is a broadcast written per recipient at delivery
-        self.broadcasts.outbox_kinds[QUESTIONS] = QUESTIONS_RECORD
+        self.broadcasts.contents[QUESTIONS] = ContentKind(
+            QUESTIONS_RECORD, self.questions_delivery.reached
+        )
         return QuestionExports(
             self.config, store, record_store, self.question_record, self.question_words
         )
@@ -335,6 +337,7 @@ class Services:
             self.question_words,
             self.broadcasts,
             self.broadcasts_store,
+            self.questions_delivery.reached_for,
         )
         conversations.add(flow)
         return flow

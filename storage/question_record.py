@@ -72,3 +72,12 @@ class QuestionRecordRepository:
             (kind, event_id, registration_id, row_id),
         )
         return row is not None
+
+    async def reached(self, kind: str, event_id: str) -> set[int]:
+        """The registrations an outbox row of ``kind`` for this event already reached."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT registration_id FROM outbox WHERE kind = ? AND event_id = ? "
+            "AND status = 'sent' AND registration_id IS NOT NULL",
+            (kind, event_id),
+        )
+        return {int(row[0]) for row in rows}

@@ -1,19 +1,25 @@
-"""``/invia_domande`` end to end, through the fake Bot API: the organiser chooses the event,
-reads the preview and the number of recipients, confirms; every confirmed registrant gets the
-list once, in their language (Italian and English), their own questions marked; a second
-press and a second sending reach nobody twice; before the last window it warns; others are
-refused."""
+"""After the plenary, end to end through the fake Bot API: ``/invia_domande`` (the organiser
+chooses the event, reads the preview and the number of recipients, confirms; every confirmed
+registrant gets the list once, in their language, Italian and English, their own questions
+marked; a second press and a second sending reach nobody twice, a latecomer only; before the
+last window it warns; others are refused); the Word, the slides and the questions' XLSX
+downloaded from under ``/sintesi`` and read back; ``/cancella_dati`` keeping the questions."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from docx import Document
+from openpyxl import load_workbook
+from pptx import Presentation
 
 from bot.questions.sending import KIND
 from bot.sandbox.botapi.models import SentMessage
 from bot.sandbox.botapi.server import FakeBotApi
+from storage.questions import QuestionRepository
 from storage.registrations import NewRegistration
 from tests.harness import BotHarness
 from tests.questions_record_seed import Seeded, at, seed_questions
@@ -91,15 +97,27 @@ async def test_every_registrant_gets_the_list_once_in_their_language(
     assert "consegnati 4 su 4" in report.content
     rows = await bot.services.outbox.rows(kind=KIND)
     assert len(rows) == 4 and {r.status for r in rows} == {"sent"}
-    # a second sending: the confirmation says so, and nobody gets it twice
-    confirm = await _to_confirmation(api, bot, "già stato inviato")
+    # again: everyone has it, nothing is sent
+    await organiser.send("/invia_domande")
+    ask = await organiser.wait_for("Di quale evento")
+    await organiser.press(lambda b: TITLE in b["text"], message=ask)
+    await organiser.wait_for("hanno già ricevuto l'elenco")
+    # a latecomer registers: only they get it, and the confirmation says who already has it
+    venue = bot.services.config.zone(5).venue
+    late = NewRegistration(EVENT, 7005, "Nuovo", 5, "in_person", venue, None, None, "it")
+    await bot.services.registrations.create(late, None, at(14, 5))
+    newcomer = api.user(7005, "Nuovo")
+    confirm = await _to_confirmation(api, bot, "a 1 iscritto confermato")
+    assert "già stato inviato (messaggio n. " in confirm.content
+    assert "a 4 iscritti, che non lo riceveranno di nuovo" in confirm.content
     await organiser.press("📨 Invia", message=confirm)
     await organiser.wait_for("avviato")
     await bot.drain()
+    assert len([m for m in newcomer.messages if "plenar" in m.content]) == 1
     for person in people.values():
         assert len([m for m in person.messages if "plenar" in m.content]) == 1
-    second = [r for r in await bot.services.outbox.rows(kind=KIND) if r.status != "sent"]
-    assert len(second) == 4 and {r.reason for r in second} == {"already_sent"}
+    await organiser.wait_for("completato: consegnati 1 su 1")
+    assert len(await bot.services.outbox.rows(kind=KIND)) == 5
 
 
 async def test_before_the_last_window_it_asks_to_confirm(api: FakeBotApi, bot: BotHarness) -> None:
@@ -126,3 +144,49 @@ async def test_nothing_to_send_and_refusals(api: FakeBotApi, bot: BotHarness) ->
     await participant.wait_for("riservato agli organizzatori")
     query = await participant.press_data("r|forged|send|x")
     assert (await participant.callback_answer(query)).show_alert
+
+
+def _file(name_end: str) -> Callable[[SentMessage], bool]:
+    return lambda m: (
+        m.method == "sendDocument"
+        and m.document is not None
+        and m.document.get("file_name", "").endswith(name_end)
+    )
+
+
+async def test_the_synthesis_documents_and_the_export_from_the_chat(
+    api: FakeBotApi, bot: BotHarness
+) -> None:
+    s = await seeded(bot)
+    organiser = api.user(ORGANISER, "Olga")
+    await organiser.send("/sintesi")
+    files = await organiser.wait_for("Documenti per la plenaria")
+    assert [label for label, _ in files.buttons][-2:] == ["CSV domande", "Excel domande"]
+    await organiser.press("Word", message=files)
+    word = await organiser.wait_for(_file(".docx"))
+    assert word.document_bytes is not None
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.document_bytes)).paragraphs)
+    assert "Domande dalla plenaria" in text and f"#{s.answered} «Quando partono i bandi?»" in text
+    assert "risposta alle 9:38" in text and "non raggiunta" in text
+    await organiser.press("Slide", message=files)
+    slides = await organiser.wait_for(_file(".pptx"))
+    assert slides.document_bytes is not None
+    deck = Presentation(io.BytesIO(slides.document_bytes))
+    titles = [slide.shapes.title.text_frame.text for slide in deck.slides]
+    assert "Domande: Plenaria: saluti istituzionali e introduzione ai lavori (9:30–9:40)" in titles
+    await organiser.press("Excel domande", message=files)
+    export = await organiser.wait_for(_file(".xlsx"))
+    assert export.document_bytes is not None and "7 righe" in export.content
+    book = load_workbook(io.BytesIO(export.document_bytes))
+    assert book.sheetnames == ["domande", "storia"]
+
+
+async def test_erasure_in_the_chat_keeps_the_questions(api: FakeBotApi, bot: BotHarness) -> None:
+    s = await seeded(bot)
+    anna = api.user(ITALIANS[0], "P7001")
+    await anna.send("/cancella_dati")
+    ask = await anna.wait_for("le domande che hai fatto alle plenarie")
+    await anna.press(lambda b: "cancella i miei dati" in b["text"], message=ask)
+    await anna.wait_for("le tue domande alle plenarie restano senza il tuo nome")
+    answered = await QuestionRepository(bot.services.db).get(s.answered)
+    assert answered is not None and answered.name is None and answered.supports == 3

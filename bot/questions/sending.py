@@ -16,13 +16,17 @@ final report with the CSV of those not reached, ``/messaggi``), with the fixed a
 the kind :data:`KIND`: each is rendered at delivery by :meth:`QuestionsDelivery.render`, for
 its recipient (their language, their own questions), from the record as it stands then. A
 confirmation pressed twice is one broadcast (the conversation ends at the first press; the
-second is a stale button); and a registrant who already received the list of this event (an
-earlier ``/invia_domande``) is skipped (``already_sent``): everyone gets it once.
+second is a stale button); and a later ``/invia_domande`` for the same event goes only to
+those who have not received the list yet (registered since, or not reached before): the
+confirmation says how many already have it, and a sending starts without them
+(:class:`bot.broadcasts.service.ContentKind`); should two sendings overlap, the renderer still
+skips whoever got it meanwhile (``already_sent``). Everyone gets it once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -38,7 +42,7 @@ from bot.kernel.replies import Message, Outcome, Reply
 from bot.questions.record import QuestionRecord, RecordBuilder, RecordText
 from bot.staff.roles import Roles
 from config.event import Event, EventConfig
-from storage.broadcasts import BroadcastRepository
+from storage.broadcasts import Broadcast, BroadcastRepository
 from storage.outbox import OutboxRow
 from storage.question_record import QuestionRecordRepository
 from storage.registrations import RegistrationRepository
@@ -82,6 +86,7 @@ class SendQuestionsFlow:
         words: RecordText,
         service: BroadcastService,
         store: BroadcastRepository,
+        reached: Callable[[str], Awaitable[set[int]]],
     ) -> None:
         self.conversations = conversations
         self.languages = languages
@@ -93,10 +98,18 @@ class SendQuestionsFlow:
         self.words = words
         self.service = service
         self.store = store
+        self.reached = reached  # event id -> the registrations that already received its list
 
     def t(self, language: str, key: str, /, **params: object) -> Raw:
         """A catalog message."""
         return self.catalog(language, key, **params)
+
+    async def recipients(self, event_id: str) -> tuple[int, int]:
+        """(who would receive the list now, who already received it)."""
+        everyone = await self.service.recipients(self.audience(event_id))
+        reached = await self.reached(event_id)
+        already = sum(1 for r in everyone if r.registration_id in reached)
+        return len(everyone) - already, already
 
     def events(self) -> list[str]:
         """The events that take questions, in the file's order."""
@@ -153,11 +166,11 @@ class SendQuestionsFlow:
         replies += [
             Message(Raw(text)) for text in self.words.messages(record, language, public=True)
         ]
-        count = len(await self.service.recipients(self.audience(event.id)))
+        count, already = await self.recipients(event.id)
         lines = [t(language, "record.send_confirm", event=event.title.get(language), count=count)]
         earlier = await self._earlier(event.id)
-        if earlier is not None:
-            lines.append(t(language, "record.send_already", id=earlier))
+        if earlier is not None and already:
+            lines.append(t(language, "record.send_already", id=earlier, count=already))
         if not record.closed:
             lines.append(t(language, "record.send_still_open", time=self._last_end(event)))
         send = "record.send_button" if record.closed else "record.send_anyway"
@@ -197,7 +210,10 @@ class SendQuestionsFlow:
         record = await self.builder.build(event, self.clock.now())
         if not record.entries:
             return Message(self.t(language, "record.send_no_questions", event=title))
-        if not await self.service.recipients(self.audience(event.id)):
+        count, already = await self.recipients(event.id)
+        if count == 0 and already:
+            return Message(self.t(language, "record.send_everyone_had_it", event=title))
+        if count == 0:
             return Message(self.t(language, "record.send_nobody", event=title))
         return None
 
@@ -258,6 +274,14 @@ class QuestionsDelivery:
         self.store = store
         # one record per broadcast while it is delivered (not one read per recipient)
         self._records: dict[int, tuple[dt.datetime, QuestionRecord, dict[int, set[int]]]] = {}
+
+    async def reached_for(self, event_id: str) -> set[int]:
+        """The registrations that already received this event's list."""
+        return await self.store.reached(KIND, event_id)
+
+    async def reached(self, broadcast: Broadcast) -> set[int]:
+        """Whom a sending leaves out when it starts: those who already received the list."""
+        return await self.reached_for(str(broadcast.audience.get("event")))
 
     async def _record(
         self, broadcast_id: int, event: Event, now: dt.datetime
