@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.attendance.flows import AttendanceFlows
 from bot.broadcasts.flows import BroadcastFlows
-from bot.broadcasts.service import BroadcastService, ContentKind
+from bot.broadcasts.service import BroadcastService
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import Conversations
 from bot.kernel.i18n import Catalog, Raw
@@ -33,10 +33,8 @@ from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
-from bot.questions.exports import QuestionExports
-from bot.questions.record import RecordBuilder, RecordText
-from bot.questions.sending import KIND as QUESTIONS_RECORD
-from bot.questions.sending import QUESTIONS, QuestionsDelivery, SendQuestionsFlow
+from bot.questions.after import AfterPlenary
+from bot.questions.sending import SendQuestionsFlow
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -84,8 +82,6 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
-from storage.question_record import QuestionRecordRepository
-from storage.questions import QuestionRepository
 from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
@@ -175,7 +171,15 @@ class Services:
             self.outbox,
             self.users,
         )
-        self.question_exports = self._questions_record()  # issue 15, part D
+        self.after_plenary = AfterPlenary.build(  # issue 15, part D: the questions' record
+            db,
+            config,
+            catalog,
+            self.users,
+            self.registrations,
+            self.broadcasts,
+            self.broadcasts_store,
+        )
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
         self._stopping = False  # set by stop_ticking(): no new periodic work
@@ -295,52 +299,15 @@ class Services:
             board=board,
             reports=reports,
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
-            send_questions=self._questions_sending(conversations),  # issue 15, part D
+            send_questions=self.after_plenary.send_flow(  # issue 15, part D
+                conversations,
+                languages,
+                clock,
+                self.roles,
+                self.broadcasts,
+                self.broadcasts_store,
+            ),
         )
-
-    # --- issue 15, part D: after the plenary (the record, its exports, /invia_domande) -------
-    def _questions_record(self) -> QuestionExports:
-        """The record of the plenary's questions and its exports (the synthesis documents
-        and the regia's buttons read them)."""
-        store = QuestionRepository(self.db)
-        self.question_record = RecordBuilder(self.config, store)
-        self.question_words = RecordText(self.catalog, self.config)
-        record_store = QuestionRecordRepository(self.db)
-        self.questions_delivery = QuestionsDelivery(
-            self.config,
-            self.catalog,
-            self.users,
-            self.question_record,
-            self.question_words,
-            self.broadcasts_store,
-            self.registrations,
-            record_store,
-        )
-        # the list of questions is a broadcast written per recipient at delivery
-        self.broadcasts.contents[QUESTIONS] = ContentKind(
-            QUESTIONS_RECORD, self.questions_delivery.reached
-        )
-        return QuestionExports(
-            self.config, store, record_store, self.question_record, self.question_words
-        )
-
-    def _questions_sending(self, conversations: Conversations) -> SendQuestionsFlow:
-        """``/invia_domande``: its conversation (delivered by :attr:`questions_delivery`)."""
-        flow = SendQuestionsFlow(
-            conversations,
-            self.languages,
-            self.config,
-            self.catalog,
-            self.clock,
-            self.roles,
-            self.question_record,
-            self.question_words,
-            self.broadcasts,
-            self.broadcasts_store,
-            self.questions_delivery.reached_for,
-        )
-        conversations.add(flow)
-        return flow
 
     def _regia(
         self,
@@ -372,7 +339,7 @@ class Services:
             final,
             polls_synthesis,
             report_text,
-            self.question_exports,  # part D of issue 15: the questions' exports and section
+            self.after_plenary.exports,  # issue 15, part D: the questions' exports and section
         )
 
     def _contribution_flows(self, conversations: Conversations) -> ContributionFlows:
@@ -448,7 +415,8 @@ class Services:
             sender.register(kind, self.confirmations.render)
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
-        sender.register(QUESTIONS_RECORD, self.questions_delivery.render)  # issue 15, part D
+        after = self.after_plenary  # issue 15, part D: the list of questions to everyone
+        sender.register(after.kind, after.delivery.render)
         await sender.recover()
         await self.planner.plan_all(self.clock.now())
         self.sender = self.broadcasts.sender = sender

@@ -242,7 +242,9 @@ async def test_erasing_ones_data_leaves_ones_questions_anonymous(domain: Domain)
     assert (await store.get(s.not_reached)).supports == 4  # type: ignore[union-attr]
     sent = await _press(domain, RegiaAction.QUESTIONS_CSV)
     assert "Anna Rossi" not in sent.content.decode("utf-8-sig")
-    record = await domain.services.question_record.build(domain.config.event(CO_PLANNING), AFTER)
+    record = await domain.services.after_plenary.record.build(
+        domain.config.event(CO_PLANNING), AFTER
+    )
     assert record.count() == 7
 
 
@@ -250,7 +252,9 @@ async def test_the_purge_keeps_the_questions_without_names_or_moderators(
     domain: Domain,
 ) -> None:
     s = await seeded(domain)
-    before = await domain.services.question_record.build(domain.config.event(CO_PLANNING), AFTER)
+    before = await domain.services.after_plenary.record.build(
+        domain.config.event(CO_PLANNING), AFTER
+    )
     report = await purge(domain.services.db, dry_run=False)
     erased = dict(report.erased)
     what = "names shown on the plenaries' questions, and the moderators who acted on them"
@@ -262,7 +266,9 @@ async def test_the_purge_keeps_the_questions_without_names_or_moderators(
     answered = await store.get(s.answered)
     assert answered is not None and answered.shown_name is None and answered.name is None
     assert all(e.by_user is None for e in await store.story(s.answered))
-    after = await domain.services.question_record.build(domain.config.event(CO_PLANNING), AFTER)
+    after = await domain.services.after_plenary.record.build(
+        domain.config.event(CO_PLANNING), AFTER
+    )
     assert [(e.id, e.fate, e.question.supports) for e in after.entries] == [
         (e.id, e.fate, e.question.supports) for e in before.entries
     ]

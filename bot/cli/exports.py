@@ -224,7 +224,9 @@ def export_questions(
 
     async def read() -> tuple[str, bytes, int]:
         async with common.services_on(settings, config, database) as services:
-            return await services.question_exports.export(file_format, name, now, event_id=event_id)
+            return await services.after_plenary.exports.export(
+                file_format, name, now, event_id=event_id
+            )
 
     filename, content, rows = asyncio.run(read())
     path = out or Path(filename)
