@@ -129,6 +129,10 @@ async def test_the_buttons_under_the_synthesis_once_there_are_questions(domain: 
     # a participant pressing the organisers' button: refused, nothing sent
     out = await domain.flows.regia.press(ANNA, RegiaButton(RegiaAction.QUESTIONS_CSV, CO_PLANNING))
     assert out.alert and not out.replies
+    # a forged one (an event that does not exist, data that is no button): refused politely
+    for forged in (RegiaButton(RegiaAction.QUESTIONS_XLSX, "nope"), RegiaButton.unpack("g|qz|x")):
+        out = await domain.flows.regia.press(STAFF, forged)
+        assert out.alert == domain.t("it", "button.invalid") and not out.replies
 
 
 async def test_the_word_document_has_the_questions(domain: Domain) -> None:

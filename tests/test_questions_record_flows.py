@@ -118,3 +118,26 @@ async def test_no_questions(domain: Domain) -> None:
     record = await builder.build(domain.config.event(CO_PLANNING), at(14, 0))
     (text,) = RecordText(domain.services.catalog, domain.config).messages(record, "en")
     assert "No questions." in text and record.count() == 0
+
+
+async def test_a_window_no_longer_in_the_event_file_comes_last(domain: Domain) -> None:
+    (reg,) = [(await domain.register(ANNA)).id]
+    store = QuestionRepository(domain.services.db)
+    new = NewQuestion(
+        CO_PLANNING,
+        "vecchia-finestra",
+        "Ancora valida?",
+        reg,
+        "online",
+        "en",
+        status=QuestionStatus.PUBLISHED,
+    )
+    question, _ = await store.add(new, at(9, 31))
+    await store.toggle_support(question.id, reg, at(9, 32))
+    builder = RecordBuilder(domain.config, store)
+    record = await builder.build(domain.config.event(CO_PLANNING), at(14, 0))
+    last = record.windows[-1]
+    assert last.window_id == "vecchia-finestra" and last.slot is None
+    assert last.entries[0].fate is Fate.NOT_REACHED
+    (text,) = RecordText(domain.services.catalog, domain.config).messages(record, "en")
+    assert "<b>vecchia-finestra</b>" in text and "1 support · online · anonymous" in text
