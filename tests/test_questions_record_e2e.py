@@ -97,11 +97,14 @@ async def test_every_registrant_gets_the_list_once_in_their_language(
     assert "consegnati 4 su 4" in report.content
     rows = await bot.services.outbox.rows(kind=KIND)
     assert len(rows) == 4 and {r.status for r in rows} == {"sent"}
-    # again: everyone has it, nothing is sent
-    await organiser.send("/invia_domande")
-    ask = await organiser.wait_for("Di quale evento")
-    await organiser.press(lambda b: TITLE in b["text"], message=ask)
-    await organiser.wait_for("hanno già ricevuto l'elenco")
+    # again: everyone has it, only the files are offered
+    done = await _to_confirmation(api, bot, "hanno già ricevuto l'elenco")
+    assert [label for label, _ in done.buttons] == ["CSV domande", "Excel domande", "Annulla"]
+    await organiser.press("Excel domande", message=done)
+    export = await organiser.wait_for(_file(".xlsx"))
+    assert export.document_bytes is not None and "7 righe" in export.content
+    await organiser.press("Annulla", message=done)
+    await organiser.wait_for("annullato")
     # a latecomer registers: only they get it, and the confirmation says who already has it
     venue = bot.services.config.zone(5).venue
     late = NewRegistration(EVENT, 7005, "Nuovo", 5, "in_person", venue, None, None, "it")
@@ -126,6 +129,10 @@ async def test_before_the_last_window_it_asks_to_confirm(api: FakeBotApi, bot: B
     organiser = api.user(ORGANISER, "Olga")
     confirm = await _to_confirmation(api, bot, "Non tutte le finestre")
     assert "13:00" in confirm.content
+    # the record as a file, the confirmation keeping its buttons; then cancelled
+    await organiser.press("CSV domande", message=confirm)
+    export = await organiser.wait_for(_file(".csv"))
+    assert export.document_bytes is not None and b"not_moderated" in export.document_bytes
     await organiser.press("Annulla", message=confirm)
     await organiser.wait_for("annullato")
     await bot.drain()

@@ -79,6 +79,7 @@ class AfterPlenary:
             broadcasts,
             broadcasts_store,
             self.delivery.reached_for,
+            self.exports,
         )
         conversations.add(flow)
         return flow

@@ -5,10 +5,14 @@ language, their own questions marked.
 
 A conversation: the event (asked only when several events take questions) → a preview (the
 list as a participant reads it, in the organiser's language) with the number of recipients
-and "send" / "cancel". Before the event's last window has closed the confirmation says that
+and "send" / "cancel", and the record as a CSV or Excel file (the export of
+:mod:`bot.questions.exports`; the buttons under ``/sintesi`` serve only the event with
+worksheets, these any event that takes questions, e.g. 27 September's round table).
+Before the event's last window has closed the confirmation says that
 questions are still open and the button reads "send anyway" (the organiser decides; the list
-then says which questions were still open). An event without any question, or without
-confirmed registrants, is told and nothing is sent.
+then says which questions were still open). An event without any question is told and
+nothing happens; when nobody is left to send it to (no confirmed registrant, or everyone
+already has it) the preview says so and offers only the files.
 
 Sending **is a broadcast** (:mod:`bot.broadcasts`: its progress message, cancel button,
 final report with the CSV of those not reached, ``/messaggi``), with the fixed audience
@@ -38,7 +42,8 @@ from bot.kernel.format import time_text
 from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.outbox import Outgoing, Prepared
 from bot.kernel.people import Languages, Who
-from bot.kernel.replies import Message, Outcome, Reply
+from bot.kernel.replies import Document, Message, Outcome, Reply
+from bot.questions.exports import FORMATS, QuestionExports
 from bot.questions.record import QuestionRecord, RecordBuilder, RecordText
 from bot.staff.roles import Roles
 from config.event import Event, EventConfig
@@ -87,6 +92,7 @@ class SendQuestionsFlow:
         service: BroadcastService,
         store: BroadcastRepository,
         reached: Callable[[str], Awaitable[set[int]]],
+        exports: QuestionExports,
     ) -> None:
         self.conversations = conversations
         self.languages = languages
@@ -99,6 +105,7 @@ class SendQuestionsFlow:
         self.service = service
         self.store = store
         self.reached = reached  # event id -> the registrations that already received its list
+        self.exports = exports  # the record as a file, from the preview (any event)
 
     def t(self, language: str, key: str, /, **params: object) -> Raw:
         """A catalog message."""
@@ -167,7 +174,17 @@ class SendQuestionsFlow:
             Message(Raw(text)) for text in self.words.messages(record, language, public=True)
         ]
         count, already = await self.recipients(event.id)
-        lines = [t(language, "record.send_confirm", event=event.title.get(language), count=count)]
+        title = event.title.get(language)
+        files = [
+            button(t(language, "record.button_csv"), "file", "csv"),
+            button(t(language, "record.button_xlsx"), "file", "xlsx"),
+        ]
+        if count == 0:  # nobody left to send it to: the files only
+            key = "record.send_everyone_had_it" if already else "record.send_nobody"
+            buttons = [files, [button(t(language, "record.send_cancel"), "stop")]]
+            replies.append(Message(t(language, key, event=title), buttons))
+            return replies
+        lines = [t(language, "record.send_confirm", event=title, count=count)]
         earlier = await self._earlier(event.id)
         if earlier is not None and already:
             lines.append(t(language, "record.send_already", id=earlier, count=already))
@@ -177,6 +194,7 @@ class SendQuestionsFlow:
         buttons = [
             [button(t(language, send), "send")],
             [button(t(language, "record.send_cancel"), "stop")],
+            files,
         ]
         replies.append(Message(Raw("\n\n".join(lines)), buttons))
         return replies
@@ -192,9 +210,31 @@ class SendQuestionsFlow:
                 return talk.out.add(refused)
             talk.data.event = value
             return NEXT
-        if talk.step == Step.CONFIRM and action in ("send", "stop"):
+        if talk.step == Step.CONFIRM and action == "stop":
             return await self._decide(talk, action, who)
+        if talk.step == Step.CONFIRM and action == "send":
+            count, _ = await self.recipients(str(talk.data.event))
+            return await self._decide(talk, action, who) if count else None
+        if talk.step == Step.CONFIRM and action == "file" and value in FORMATS:
+            return await self._file(talk, value, who)
         return None
+
+    async def _file(self, talk: Talk[SendData], fmt: str, who: Who) -> Outcome:
+        """The record as a CSV or XLSX file; the confirmation keeps its buttons."""
+        language = talk.language
+        if not self.roles.is_organiser(who.user_id):
+            await self.conversations.end(who.user_id)
+            return talk.out.add(Message(self.t(language, "roles.organisers_only")))
+        assert talk.data.event is not None
+        event = self.config.event(talk.data.event)
+        filename, content, rows = await self.exports.export(
+            fmt, f"domande-{event.id}", self.clock.now(), event_id=event.id
+        )
+        caption = self.t(
+            language, "record.caption_export", event=event.title.get(language), rows=rows
+        )
+        out = Outcome(toast=self.t(language, "regia.file_toast"), close_keyboard=False)
+        return out.add(Document(filename, content, caption))
 
     async def on_text(self, talk: Talk[SendData], text: str, who: Who) -> Handled:
         """Not a text step: the engine asks again."""
@@ -205,16 +245,11 @@ class SendQuestionsFlow:
         return None
 
     async def _nothing_to_send(self, event: Event, language: str) -> Message | None:
-        """Why nothing would be sent (no question, nobody registered), if so."""
+        """Why there is nothing to send or export (no question), if so."""
         title = event.title.get(language)
         record = await self.builder.build(event, self.clock.now())
         if not record.entries:
             return Message(self.t(language, "record.send_no_questions", event=title))
-        count, already = await self.recipients(event.id)
-        if count == 0 and already:
-            return Message(self.t(language, "record.send_everyone_had_it", event=title))
-        if count == 0:
-            return Message(self.t(language, "record.send_nobody", event=title))
         return None
 
     async def _earlier(self, event_id: str) -> int | None:
