@@ -40,7 +40,7 @@ from tests.flows.helpers import (
     texts,
 )
 from tests.harness import cli_environment, settings_for
-from tests.questions_record_seed import OPENING, Seeded, at, seed_questions
+from tests.questions_record_seed import MODERATOR, OPENING, Seeded, at, seed_questions
 
 AFTER = at(14, 0)
 
@@ -278,3 +278,17 @@ async def test_the_purge_keeps_the_questions_without_names_or_moderators(
     ]
     again = await purge(domain.services.db, dry_run=True)
     assert dict(again.erased)[what] == 0
+
+
+async def test_a_moderator_erasing_their_data_leaves_the_story_without_who(
+    domain: Domain,
+) -> None:
+    s = await seeded(domain)  # every moderation by MODERATOR (9000)
+    store = QuestionRepository(domain.services.db)
+    assert {e.by_user for e in await store.story(s.answered)} == {None, MODERATOR}
+    await domain.services.registrations.erase_user(MODERATOR, {}, AFTER)
+    story = await store.story(s.answered)
+    assert [e.action.value for e in story] == ["asked", "published", "highlighted", "answered"]
+    assert {e.by_user for e in story} == {None}
+    answered = await store.get(s.answered)
+    assert answered is not None and answered.name == "Anna Rossi"  # the asker's choice stays

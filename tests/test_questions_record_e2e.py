@@ -197,3 +197,19 @@ async def test_erasure_in_the_chat_keeps_the_questions(api: FakeBotApi, bot: Bot
     await anna.wait_for("le tue domande alle plenarie restano senza il tuo nome")
     answered = await QuestionRepository(bot.services.db).get(s.answered)
     assert answered is not None and answered.name is None and answered.supports == 3
+
+
+async def test_a_restart_while_sending_reaches_everyone_once(
+    api: FakeBotApi, bot: BotHarness
+) -> None:
+    await seeded(bot)
+    people = {user: api.user(user, f"P{user}") for user in [*ITALIANS, ENGLISH]}
+    organiser = api.user(ORGANISER, "Olga")
+    confirm = await _to_confirmation(api, bot, "a 4 iscritti confermati")
+    await organiser.press("📨 Invia", message=confirm)
+    await organiser.wait_for("avviato")
+    await bot.restart()  # the outbox rows are there; the delivery resumes after the restart
+    await bot.drain()
+    for person in people.values():
+        assert len([m for m in person.messages if "plenar" in m.content]) == 1
+    await organiser.wait_for("completato: consegnati 4 su 4")
