@@ -149,7 +149,9 @@ class SendQuestionsFlow:
         return False
 
     async def next_step(self, talk: Talk[SendData], who: Who | None) -> str:
-        """The first unanswered step."""
+        """The first unanswered step (the event again if it left the event file meanwhile)."""
+        if talk.data.event not in self.events():
+            talk.data.event = None
         if talk.data.event is None:
             events = self.events()
             if len(events) != 1:
@@ -343,7 +345,10 @@ class QuestionsDelivery:
             return Prepared(None, skip="registration_inactive")
         if await self.store.already_sent(KIND, row.event_id, registration.id, row.id):
             return Prepared(None, skip="already_sent")
-        event = self.config.event(row.event_id)
+        try:
+            event = self.config.event(row.event_id)
+        except KeyError:  # the event left the event file since the sending started
+            return Prepared(None, skip="unknown_event")
         record, mine = await self._record(broadcast.id, event, now)
         user = await self.users.get(row.user_id)
         # their explicit choice (/lingua), else the language they registered in
