@@ -204,7 +204,7 @@ class SendQuestionsFlow:
     async def on_button(
         self, talk: Talk[SendData], action: str, value: str, who: Who, pressed: int | None
     ) -> Handled:
-        """The event, then send or cancel."""
+        """The event, then send, cancel, or the record as a file."""
         if talk.step == Step.EVENT and action == "ev" and value in self.events():
             refused = await self._nothing_to_send(self.config.event(value), talk.language)
             if refused is not None:
