@@ -34,12 +34,14 @@ from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
+from bot.questions.after import AfterPlenary
 from bot.questions.feed import KIND as QUESTION_FEED
 from bot.questions.feed import UPDATE as QUESTION_FEED_UPDATE
 from bot.questions.feed import ModerationFeed, QuestionCards
 from bot.questions.moderation import ModerationFlows
 from bot.questions.notices import KIND as QUESTION_NOTICE
 from bot.questions.notices import AskerNotices
+from bot.questions.sending import SendQuestionsFlow
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -124,6 +126,8 @@ class Flows:
     regia: RegiaFlows
     # --- questions at the plenaries, part B: moderation (/moderazione, every qm| button) ---
     moderation: ModerationFlows
+    # --- issue 15, part D: /invia_domande, the list of questions to every registrant ---
+    send_questions: SendQuestionsFlow
 
 
 class Services:
@@ -180,6 +184,15 @@ class Services:
             RecipientRepository(db),
             self.outbox,
             self.users,
+        )
+        self.after_plenary = AfterPlenary.build(  # issue 15, part D: the questions' record
+            db,
+            config,
+            catalog,
+            self.users,
+            self.registrations,
+            self.broadcasts,
+            self.broadcasts_store,
         )
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
@@ -305,6 +318,14 @@ class Services:
             reports=reports,
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
             moderation=self._questions_moderation(),
+            send_questions=self.after_plenary.send_flow(  # issue 15, part D
+                conversations,
+                languages,
+                clock,
+                self.roles,
+                self.broadcasts,
+                self.broadcasts_store,
+            ),
         )
 
     def _questions_moderation(self) -> ModerationFlows:
@@ -370,6 +391,7 @@ class Services:
             final,
             polls_synthesis,
             report_text,
+            self.after_plenary.exports,  # issue 15, part D: the questions' exports and section
         )
 
     def _contribution_flows(self, conversations: Conversations) -> ContributionFlows:
@@ -450,6 +472,8 @@ class Services:
         sender.register(QUESTION_NOTICE, self.question_notices.render)
         # session 2: the facilitators' deadline (the regia's board renders report_submitted)
         sender.register(REPORT_REMINDER, self.report_reminders.render)
+        after = self.after_plenary  # issue 15, part D: the list of questions to everyone
+        sender.register(after.kind, after.delivery.render)
         await sender.recover()
         self.sender = self.broadcasts.sender = sender
         return sender

@@ -41,6 +41,7 @@ from handlers import (
     moderation,
     organisers,
     polls,
+    record,
     regia,
     registration,
     stats,
@@ -97,6 +98,8 @@ _REGIA_CALLBACKS: dict[str, Any] = {
     "synthesis": regia.synthesis,
     "send_synthesis": regia.send_synthesis,
 }
+# Issue 15, part D (handlers/record.py): the list of questions to every registrant.
+_RECORD_CALLBACKS: dict[str, Any] = {"send_questions": record.send_questions}
 
 
 def register(application: PsmApplication) -> None:
@@ -115,6 +118,7 @@ def register(application: PsmApplication) -> None:
         | _BOARD_CALLBACKS
         | _MODERATION_CALLBACKS
         | _REGIA_CALLBACKS
+        | _RECORD_CALLBACKS
     )
     commands = (
         PARTICIPANT_COMMANDS

@@ -82,6 +82,8 @@ _ERASE_ELSEWHERE: tuple[tuple[str, bool], ...] = (
     ("UPDATE worksheets SET created_by = NULL WHERE created_by = ?", False),
     ("UPDATE zone_reports SET updated_by = NULL WHERE updated_by = ?", False),
     ("UPDATE zone_reports SET submitted_by = NULL WHERE submitted_by = ?", False),
+    # issue 15: what they did as a moderator stays in the questions' story, without who
+    ("UPDATE question_events SET by_user = NULL WHERE by_user = ?", False),
     ("UPDATE report_locks SET locked_by = NULL WHERE locked_by = ?", False),
 )
 
@@ -409,6 +411,11 @@ class RegistrationRepository:
             )
             await conn.executemany(
                 "DELETE FROM personal_links WHERE registration_id = ?",
+                [(registration.id,) for registration in held],
+            )
+            # issue 15: their questions stay, anonymous (their supports too, still counted)
+            await conn.executemany(
+                "UPDATE questions SET named = 0, shown_name = NULL WHERE registration_id = ?",
                 [(registration.id,) for registration in held],
             )
             for sql, with_time in _ERASE_ELSEWHERE:

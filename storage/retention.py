@@ -1,6 +1,8 @@
 """When the process ends: erase every personal value of every participant and staff member,
 keep the anonymous results (registrations without who, poll answers and counts,
-contributions, reports, broadcasts' figures). And the cleanup of abandoned conversations.
+contributions, reports, broadcasts' figures, the plenaries' questions with their supports
+and fates, without the names shown or the moderators who acted). And the cleanup of
+abandoned conversations.
 
 :func:`purge` is :meth:`storage.registrations.RegistrationRepository.erase_user` for
 everyone at once, in one transaction, with two differences: registrations keep their status
@@ -88,6 +90,12 @@ _ERASE: tuple[tuple[str, str, str], ...] = (
         "UPDATE zone_reports SET updated_by = NULL, submitted_by = NULL; "
         "UPDATE report_locks SET locked_by = NULL",
     ),
+    (  # issue 15: the questions stay (text, window, supports, fate), without who
+        "names shown on the plenaries' questions, and the moderators who acted on them",
+        "SELECT (SELECT count(*) FROM questions WHERE shown_name IS NOT NULL)"
+        " + (SELECT count(*) FROM question_events WHERE by_user IS NOT NULL)",
+        "UPDATE questions SET shown_name = NULL; UPDATE question_events SET by_user = NULL",
+    ),
 )
 
 # what stays, counted for the report
@@ -100,6 +108,9 @@ _KEEP: tuple[tuple[str, str], ...] = (
     ("zone reports", "zone_reports"),
     ("broadcasts (audience and figures)", "broadcasts"),
     ("outbox delivery records (kind, status, times)", "outbox"),
+    ("plenary questions (text, window, fate, without names)", "questions"),
+    ("supports of the plenary questions (counted)", "question_supports"),
+    ("the plenary questions' stories (what happened, when)", "question_events"),
 )
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,16 @@ def audience_filters(audience: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ContentKind:
+    """A broadcast content that is written for each recipient when delivered (its outbox
+    kind's renderer does it) instead of copied; ``reached``: the registrations that already
+    received it (left out when it starts), for a content that goes once per person."""
+
+    outbox_kind: str
+    reached: Callable[[Broadcast], Awaitable[set[int]]] | None = None
+
+
 class BroadcastService:
     """Starts due broadcasts, shows their progress, reports, cancels; renders outbox rows."""
 
@@ -109,6 +120,9 @@ class BroadcastService:
         self.registrations = registrations
         self.languages = languages
         self.sender: OutboxSender | None = None  # set once the outbox sender runs
+        # broadcasts written per recipient at delivery instead of copied (e.g. the list of
+        # the plenary's questions): content kind -> how (see ContentKind)
+        self.contents: dict[str, ContentKind] = {}
         self._edited: dict[int, tuple[float, str]] = {}  # id -> (monotonic time, text)
 
     async def recipients(self, audience: dict[str, Any]) -> list[Recipient]:
@@ -152,11 +166,16 @@ class BroadcastService:
         if not await self.broadcasts_store.move(broadcast.id, ("scheduled",), "sending", now):
             return
         recipients = await self.recipients(broadcast.audience)
+        special = self.contents.get(broadcast.content)
+        if special is not None and special.reached is not None:  # once per person
+            reached = await special.reached(broadcast)
+            recipients = [r for r in recipients if r.registration_id not in reached]
+        kind = special.outbox_kind if special is not None else "broadcast"
         await self.outbox.add(
             [
                 Planned(
                     dedupe_key=f"broadcast:{broadcast.id}:{r.registration_id}",
-                    kind="broadcast",
+                    kind=kind,
                     user_id=r.user_id,
                     due_at=now,
                     registration_id=r.registration_id,

@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     export = commands.add_parser(
         "export",
-        help="export the registrations, the poll results or the contributions (CSV, XLSX), "
+        help="export the registrations, the poll results, the contributions or the plenary's "
+        "questions (CSV, XLSX), "
         "or the synthesis document (DOCX, PPTX)",
     )
     export.add_argument("what", choices=EXPORTS)
@@ -281,7 +282,7 @@ def _ops(settings: Settings, args: argparse.Namespace) -> int:
     return status.status(settings, as_json=args.json)
 
 
-EXPORTS = ("registrations", "results", "contributions", "synthesis")
+EXPORTS = ("registrations", "results", "contributions", "synthesis", "questions")
 _DOCUMENTS = ("docx", "pptx")
 
 
@@ -290,6 +291,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli.common import EXIT_INVALID
     from bot.cli.exports import (
         export_contributions,
+        export_questions,
         export_registrations,
         export_results,
         export_synthesis,
@@ -305,6 +307,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         return export_synthesis(settings, args.event, file_format, args.out, args.lang or "it")
     if args.what == "contributions":
         return export_contributions(settings, args.event, file_format, args.out)
+    if args.what == "questions":  # issue 15: the plenary's questions with their fates
+        return export_questions(settings, args.event, file_format, args.out)
     if args.what == "registrations":
         return export_registrations(
             settings, args.event, file_format, args.out, args.include_cancelled

@@ -1,5 +1,6 @@
-"""The files ``psm-bot`` writes for organisers: ``export registrations``, ``export results``
-and ``qr`` (the check-in and registration QR codes)."""
+"""The files ``psm-bot`` writes for organisers: ``export registrations``, ``export results``,
+``export contributions``, ``export synthesis``, ``export questions`` and ``qr`` (the
+check-in and registration QR codes)."""
 
 from __future__ import annotations
 
@@ -204,4 +205,32 @@ def export_contributions(
     if not _write(path, content):
         return 1
     print(f"{rows} row(s) written to {path}")
+    return 0
+
+
+# --- issue 15, part D: the plenary's questions with their fates ------------------------------
+def export_questions(
+    settings: Settings, event_id: str | None, file_format: str, out: Path | None
+) -> int:
+    """Write every question (one event, or all) with its fate to a CSV or XLSX file (the XLSX
+    with the story of each question as a second sheet)."""
+    config = _export_config(settings, event_id)
+    database = open_database(settings) if config is not None else None
+    if config is None or database is None:
+        return EXIT_INVALID
+    now = common.CLOCK.now()
+    stamp = now.astimezone(config.tz).strftime("%Y%m%d-%H%M")
+    name = "-".join(("domande", event_id or "tutti", stamp))
+
+    async def read() -> tuple[str, bytes, int]:
+        async with common.services_on(settings, config, database) as services:
+            return await services.after_plenary.exports.export(
+                file_format, name, now, event_id=event_id
+            )
+
+    filename, content, rows = asyncio.run(read())
+    path = out or Path(filename)
+    if not _write(path, content):
+        return 1
+    print(f"{rows} question(s) written to {path}")
     return 0

@@ -74,6 +74,8 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("send_results", "invia_risultati"),  # polls: results to every zone's participants
     Command("control_room", "regia"),  # session 2: the regia's board of the zones
     Command("send_synthesis", "invia_sintesi"),  # session 2: the final synthesis to everyone
+    # issue 15, part D: the plenary's questions and their fates to every registrant
+    Command("send_questions", "invia_domande"),
 )
 
 # In no menu (it is for setting the bot up) but listed by /aiuto, for everyone: the user's

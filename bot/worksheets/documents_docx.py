@@ -4,6 +4,9 @@ Title and event; **Method** (zones, registrants and in person, respondents, cont
 **Priorities** (the session-1 heatmap, as the polls draw it, and the best strategies overall);
 **one section per strategy** (Heading 2: its title; its zones; a Heading 3 per section with
 the networks two or more zones named first, in bold, then the items, each with its zone);
+**Questions from the plenary** (when the event received any: the figures, then per window
+the answered and not reached ones by support, then the merged, hidden and not moderated ones
+with their fate);
 **one annex per zone** (its worksheets, its report's state and texts, its contributions).
 Built-in styles only (Title, Heading 1-3, List Bullet), so the regia restyles it at will.
 """
@@ -38,6 +41,25 @@ def _section(doc: Any, text: DocumentText, view: SynthesisView, part: SectionPar
         paragraph.add_run(" — " + text("shared", zones=text.zones(shared.zones)))
     for item in part.items:
         doc.add_paragraph(text.item(item), style="List Bullet")
+
+
+def _questions(doc: Any, text: DocumentText, view: SynthesisView) -> None:
+    record = view.questions
+    if record is None or text.questions is None or not record.entries:
+        return  # an event that received no question has no such section
+    doc.add_heading(text.question_words("heading"), level=1)
+    doc.add_paragraph(text.question_words("intro"))
+    doc.add_paragraph(text.questions_summary(record))
+    for window in record.windows:
+        if not window.entries:
+            continue
+        doc.add_heading(text.window(window), level=2)
+        for key, entries in (("main", window.main), ("others", window.others)):
+            if not entries:
+                continue
+            doc.add_heading(text.question_words(key), level=3)
+            for entry in entries:
+                doc.add_paragraph(text.question(entry), style="List Bullet")
 
 
 def _annex(doc: Any, text: DocumentText, view: SynthesisView, annex: ZoneAnnex) -> None:
@@ -90,6 +112,7 @@ def synthesis_docx(given: DocumentInput, text: DocumentText) -> bytes:
         doc.add_paragraph(text("no_strategies"))
     for part in view.strategies:
         _strategy(doc, text, view, part)
+    _questions(doc, text, view)
     for annex in view.annexes:
         _annex(doc, text, view, annex)
     buffer = io.BytesIO()

@@ -6,7 +6,10 @@ zones, then the networks two or more zones named, then the other items, starred 
 a projector from the back of a hall: titles at :data:`TITLE_PT` (32 pt or more), bullets at
 :data:`BODY_PT` (20 pt or more), at most :data:`MAX_BULLETS` bullets a slide, each cut to
 :data:`BULLET_CHARS` characters; everything (full texts, every item) is in the slide's
-notes, which the presenter sees. 25 strategies make 25 strategy slides.
+notes, which the presenter sees. 25 strategies make 25 strategy slides. Then, when the
+event takes questions, **one slide per question window** that received any: the questions
+most supported first (answered and not reached), then the merged and hidden ones, each with
+its supports and fate, at most 8 bullets; every question in full in the notes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
+from bot.questions.record import WindowRecord
 from bot.worksheets.documents_text import DocumentInput, DocumentText
 from bot.worksheets.synthesis import StrategyPart, SynthesisView
 
@@ -99,6 +103,19 @@ def _strategy_lines(
     return shown, notes
 
 
+def _question_lines(text: DocumentText, window: WindowRecord) -> tuple[list[str], list[str]]:
+    """(the slide's bullets, the notes: every question in full)."""
+    shown = [_cut(text.question(entry, short=True)) for entry in window.entries]
+    if len(shown) > MAX_BULLETS:
+        more = len(shown) - (MAX_BULLETS - 1)
+        shown = [*shown[: MAX_BULLETS - 1], text.more_questions(more)]
+    notes: list[str] = []
+    for key, entries in (("main", window.main), ("others", window.others)):
+        if entries:
+            notes += [text.question_words(key), *(f"- {text.question(e)}" for e in entries), ""]
+    return shown, notes
+
+
 def synthesis_pptx(given: DocumentInput, text: DocumentText) -> bytes:
     """The slide deck of the synthesis."""
     view = given.view
@@ -133,6 +150,16 @@ def synthesis_pptx(given: DocumentInput, text: DocumentText) -> bytes:
         shown, notes = _strategy_lines(text, view, part)
         _bullets(slide, shown, Inches(0.5), Inches(12.3))
         _notes(slide, notes)
+    # the plenary's questions: one slide per window that received any
+    if view.questions is not None and text.questions is not None:
+        for window in view.questions.windows:
+            if not window.entries:
+                continue
+            slide = deck.slides.add_slide(layout)
+            _title(slide, text.slide_title(window))
+            shown, notes = _question_lines(text, window)
+            _bullets(slide, shown, Inches(0.5), Inches(12.3))
+            _notes(slide, notes)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()

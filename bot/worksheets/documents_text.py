@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.kernel.format import date_text, zone_label
 from bot.kernel.i18n import Catalog
 from bot.polls.texts import percent
+from bot.questions.record import Entry, QuestionRecord, RecordText, WindowRecord, plain
 from bot.worksheets.service import WorksheetService
 from bot.worksheets.synthesis import Item, SynthesisView, ZoneAnnex
 from storage.worksheet_reports import NOTE
@@ -31,11 +32,18 @@ class DocumentInput:
 class DocumentText:
     """The documents' texts in one language."""
 
-    def __init__(self, catalog: Catalog, worksheets: WorksheetService, language: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        worksheets: WorksheetService,
+        language: str,
+        questions: RecordText | None = None,
+    ) -> None:
         self.catalog = catalog
         self.worksheets = worksheets
         self.language = language
         self.config = worksheets.config
+        self.questions = questions  # the words of the plenary's questions
 
     def __call__(self, key: str, /, **params: object) -> str:
         """A ``regia.doc_<key>`` message as plain text."""
@@ -105,3 +113,51 @@ class DocumentText:
         if annex.report_status == "submitted" and annex.submitted_at is not None:
             return self("report_submitted", time=self.worksheets.local_time(annex.submitted_at))
         return self("report_draft")
+
+    # --- the plenary's questions (issue 15) -----------------------------------------------
+    def question_words(self, key: str) -> str:
+        """The questions' section's fixed words: ``heading``, ``intro``, ``main``, ``others``."""
+        keys = {
+            "heading": self.catalog(self.language, "record.doc_heading"),
+            "intro": self.catalog(self.language, "record.doc_intro"),
+            "main": self.catalog(self.language, "record.doc_main"),
+            "others": self.catalog(self.language, "record.doc_others"),
+        }
+        return plain(keys[key])
+
+    def questions_summary(self, record: QuestionRecord) -> str:
+        """``Questions: 14 · answered: 6 · ...``."""
+        assert self.questions is not None
+        return plain(self.questions.summary(record, self.language))
+
+    def window(self, window: WindowRecord) -> str:
+        """A question window's title and times."""
+        assert self.questions is not None
+        return self.questions.window_title(window, self.language)
+
+    def slide_title(self, window: WindowRecord) -> str:
+        """``Domande: <window>``."""
+        return plain(
+            self.catalog(self.language, "record.doc_slide_title", title=self.window(window))
+        )
+
+    def question(self, entry: Entry, *, short: bool = False) -> str:
+        """``#12 «text» — 3 supports · in person · anonymous · answered at 9:38`` (``short``:
+        the supports and the fate only, for a slide)."""
+        words = self.questions
+        assert words is not None
+        text = words.text(entry, self.language, public=False)
+        quoted = text if entry.withheld(public=False) else f"«{text}»"
+        details = words.details(entry, self.language)
+        if short:
+            supports = words.t(self.language, "record.supports", count=entry.question.supports)
+            details = f"{plain(supports)} · {words.fate(entry, self.language)}"
+        return plain(
+            self.catalog(
+                self.language, "record.doc_line", id=entry.id, text=quoted, details=details
+            )
+        )
+
+    def more_questions(self, count: int) -> str:
+        """``… and 4 more questions in the notes``."""
+        return plain(self.catalog(self.language, "record.doc_more_in_notes", count=count))

@@ -44,6 +44,9 @@ class RegiaAction(StrEnum):
     PPTX = "ds"
     CSV = "ec"
     XLSX = "ex"
+    # the plenary's questions with their fates (issue 15, bot/questions/exports.py)
+    QUESTIONS_CSV = "qc"
+    QUESTIONS_XLSX = "qx"
 
 
 @dataclass(frozen=True)

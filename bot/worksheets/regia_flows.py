@@ -21,6 +21,7 @@ from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Button, Document, Message, Outcome, Photo
 from bot.polls.service import PollService
 from bot.polls.texts import ResultsPresenter
+from bot.questions.exports import QuestionExports
 from bot.staff.roles import Roles
 from bot.worksheets.documents_text import DocumentInput, DocumentText
 from bot.worksheets.exports import export_contributions
@@ -43,11 +44,13 @@ class SynthesisDocuments:
         worksheets: WorksheetService,
         polls: PollService,
         presenter: ResultsPresenter,
+        questions: QuestionExports | None = None,
     ) -> None:
         self.catalog = catalog
         self.worksheets = worksheets
         self.presenter = presenter
-        self.builder = SynthesisBuilder(worksheets, polls)
+        self.questions = questions  # the plenary's questions, in a section of their own
+        self.builder = SynthesisBuilder(worksheets, polls, questions.builder if questions else None)
 
     async def document(self, event: Event, fmt: str, language: str) -> tuple[str, bytes]:
         """(file name, content) of the ``docx`` or ``pptx`` synthesis of ``event``."""
@@ -58,7 +61,8 @@ class SynthesisDocuments:
         if view.polls.zones:
             heatmap = await self.presenter.synthesis_chart(event, view.polls, language)
         given = DocumentInput(view, heatmap, language)
-        text = DocumentText(self.catalog, self.worksheets, language)
+        words = self.questions.words if self.questions is not None else None
+        text = DocumentText(self.catalog, self.worksheets, language, words)
         # python-docx/python-pptx are imported when a document is made, not at start-up
         from bot.worksheets.documents_docx import synthesis_docx
         from bot.worksheets.documents_pptx import synthesis_pptx
@@ -84,6 +88,7 @@ class RegiaFlows:
         final: FinalSynthesisFlow,
         polls_synthesis: Callable[[Who], Awaitable[Outcome]],
         report_text: Callable[[Event, int, str], Awaitable[Raw]],
+        questions: QuestionExports | None = None,
     ) -> None:
         self.languages = languages
         self.config = config
@@ -97,7 +102,8 @@ class RegiaFlows:
         self.polls_synthesis = polls_synthesis  # session 1's /sintesi, for events without sheets
         self.report_text = report_text  # a zone's report as its facilitator reads it
         self.board = RegiaBoard(languages, config, catalog, roles, worksheets, polls)
-        self.documents = SynthesisDocuments(catalog, worksheets, polls, presenter)
+        self.questions = questions  # the plenary's questions: exports, the documents' section
+        self.documents = SynthesisDocuments(catalog, worksheets, polls, presenter, questions)
         self.text = SynthesisText(catalog, worksheets)
 
     def t(self, language: str, key: str, /, **params: object) -> Raw:
@@ -138,9 +144,18 @@ class RegiaFlows:
             out.add(Photo(await self.presenter.synthesis_chart(event, view.polls, language)))
         for text in self.text.messages(view, language):
             out.add(Message(text))
-        return out.add(
-            Message(self.t(language, "regia.files_ask"), self._file_buttons(event, language))
-        )
+        buttons = self._file_buttons(event, language)
+        if self.questions is not None and await self.questions.any(event.id):
+            buttons.append(  # the plenary's questions, once there are any (issue 15)
+                [
+                    self._button(event, language, "record.button_csv", RegiaAction.QUESTIONS_CSV),
+                    self._button(event, language, "record.button_xlsx", RegiaAction.QUESTIONS_XLSX),
+                ]
+            )
+        return out.add(Message(self.t(language, "regia.files_ask"), buttons))
+
+    def _button(self, event: Event, language: str, key: str, action: RegiaAction) -> Button:
+        return Button(self.t(language, key), RegiaButton(action, event.id).pack())
 
     def _file_buttons(self, event: Event, language: str) -> list[list[Button]]:
         def button(key: str, action: RegiaAction) -> Button:
@@ -191,6 +206,8 @@ class RegiaFlows:
                 return out.add(Document(filename, content, caption))
             case RegiaAction.CSV | RegiaAction.XLSX:
                 return await self._export(event, language, button.action)
+            case RegiaAction.QUESTIONS_CSV | RegiaAction.QUESTIONS_XLSX:
+                return await self._questions(event, language, button.action)
         return Outcome(alert=self.t(language, "button.invalid"))
 
     async def _report(self, event: Event, language: str, value: str | None) -> Outcome:
@@ -211,6 +228,20 @@ class RegiaFlows:
         )
         caption = self.t(
             language, "regia.caption_export", event=event.title.get(language), rows=rows
+        )
+        out = Outcome(toast=self.t(language, "regia.file_toast"), close_keyboard=False)
+        return out.add(Document(filename, content, caption))
+
+    async def _questions(self, event: Event, language: str, action: RegiaAction) -> Outcome:
+        """The plenary's questions with their fates, as a file (issue 15)."""
+        if self.questions is None:
+            return Outcome(alert=self.t(language, "button.invalid"))
+        fmt = "csv" if action is RegiaAction.QUESTIONS_CSV else "xlsx"
+        filename, content, rows = await self.questions.export(
+            fmt, f"domande-{event.id}", self.clock.now(), event_id=event.id
+        )
+        caption = self.t(
+            language, "record.caption_export", event=event.title.get(language), rows=rows
         )
         out = Outcome(toast=self.t(language, "regia.file_toast"), close_keyboard=False)
         return out.add(Document(filename, content, caption))

@@ -15,6 +15,8 @@ the slides show (each in its own module, in the reader's language).
 - **Annexes**: per zone, its worksheets, its report's texts and state, its contributions.
 - **Method**: the zones with worksheets, confirmed registrants (and in person),
   respondents to the priority polls, contributions and contributors.
+- **Questions from the plenary** (issue 15): the record of the event's questions with their
+  fates (:mod:`bot.questions.record`), when the event takes questions.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 from bot.polls.results import Synthesis
 from bot.polls.service import PollService
+from bot.questions.record import QuestionRecord, RecordBuilder
 from bot.worksheets.matching import (
     NETWORK_SECTIONS,
     Named,
@@ -107,6 +110,7 @@ class SynthesisView:
     annexes: tuple[ZoneAnnex, ...]
     figures: Figures
     sections: tuple[str, ...] = field(default_factory=tuple)
+    questions: QuestionRecord | None = None  # None: the event takes no questions
 
 
 def _from_report(report: Report | None, worksheet: Worksheet, section: str) -> list[Item] | None:
@@ -152,10 +156,13 @@ def _section_part(section: str, items: list[Item]) -> SectionPart:
 class SynthesisBuilder:
     """Reads the worksheets, contributions, reports and polls of an event into a view."""
 
-    def __init__(self, worksheets: WorksheetService, polls: PollService) -> None:
+    def __init__(
+        self, worksheets: WorksheetService, polls: PollService, record: RecordBuilder | None = None
+    ) -> None:
         self.worksheets = worksheets
         self.polls = polls
         self.store = worksheets.store
+        self.record = record  # the plenary's questions (None: not shown)
 
     async def build(self, event: Event) -> SynthesisView:
         """The synthesis of ``event`` as it stands now."""
@@ -201,7 +208,12 @@ class SynthesisBuilder:
             contributions=len(visible),
             contributors=len({c.registration_id for c in visible if c.registration_id}),
         )
-        return SynthesisView(event, synthesis, tuple(parts), tuple(annexes), figures, sections)
+        questions = None
+        if self.record is not None and self.record.config.question_windows(event):
+            questions = await self.record.build(event, self.worksheets.clock.now())
+        return SynthesisView(
+            event, synthesis, tuple(parts), tuple(annexes), figures, sections, questions
+        )
 
     def _strategies(self, sheets: dict[int, list[Worksheet]], synthesis: Synthesis) -> list[str]:
         zones_of: dict[str, set[int]] = {}
