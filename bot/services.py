@@ -33,6 +33,10 @@ from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
+from bot.questions.projector import ProjectorBoards
+from bot.questions.projector_flows import ProjectorFlows
+from bot.questions.projector_site import ProjectorSite
+from bot.questions.tokens import ProjectorTokens
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -80,6 +84,7 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
+from storage.questions import QuestionRepository
 from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
@@ -111,6 +116,8 @@ class Flows:
     reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
     # --- part C: the regia (board, synthesis, documents, exports, final synthesis) ---
     regia: RegiaFlows
+    # --- issue 15, part C: the projector (/proiettore) ---
+    projector: ProjectorFlows
 
 
 class Services:
@@ -286,6 +293,39 @@ class Services:
             board=board,
             reports=reports,
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
+            projector=self._questions_projector(),
+        )
+
+    def _questions_projector(self) -> ProjectorFlows:
+        """Issue 15, part C: the projector's link (/proiettore) and the site the bot's web
+        server serves. ``public_url`` is where the page is reachable (None without the bot's
+        web server; the sandbox sets its own page's address); ``bot_username`` is set once
+        the bot knows its name (handlers/operations.py)."""
+        settings = self.settings
+        self.public_url: str | None = settings.public_url if settings.web_port is not None else None
+        self.bot_username: str | None = settings.bot_username
+        token = settings.bot_token.get_secret_value() if settings.bot_token else None
+        tokens = ProjectorTokens.from_secret(settings.web_secret_value(), token)
+        boards = ProjectorBoards(
+            self.config, self.catalog, self.clock, QuestionRepository(self.db), self.polls
+        )
+        self.projector_site = ProjectorSite(
+            self.catalog, self.clock, tokens, boards, lambda: self.bot_username
+        )
+
+        async def is_moderator(user_id: int) -> bool:
+            # stand-in until part B's moderator role is merged: a "moderator" grant
+            return "moderator" in await self.roles.names(user_id)
+
+        return ProjectorFlows(
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            tokens,
+            lambda: self.public_url,
+            is_moderator,
         )
 
     def _regia(

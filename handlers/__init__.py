@@ -22,6 +22,7 @@ from bot.kernel.commands import (
     REFERENT_COMMANDS,
 )
 from bot.polls.buttons import BallotButton, StaffButton
+from bot.questions.projector_flows import ProjectorButton
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
@@ -38,6 +39,7 @@ from handlers import (
     membership,
     organisers,
     polls,
+    projector,
     regia,
     registration,
     stats,
@@ -91,6 +93,8 @@ _REGIA_CALLBACKS: dict[str, Any] = {
     "synthesis": regia.synthesis,
     "send_synthesis": regia.send_synthesis,
 }
+# Issue 15, part C: the projector's link (handlers/projector.py); order does not matter.
+_PROJECTOR_CALLBACKS: dict[str, Any] = {"projector": projector.projector}
 
 
 def register(application: PsmApplication) -> None:
@@ -108,6 +112,7 @@ def register(application: PsmApplication) -> None:
         | _POLL_CALLBACKS
         | _BOARD_CALLBACKS
         | _REGIA_CALLBACKS
+        | _PROJECTOR_CALLBACKS
     )
     commands = (
         PARTICIPANT_COMMANDS
@@ -152,6 +157,9 @@ def register(application: PsmApplication) -> None:
         CallbackQueryHandler(worksheets.board_button, pattern=BoardButton.pattern())
     )
     application.add_handler(CallbackQueryHandler(regia.button, pattern=RegiaButton.pattern()))
+    application.add_handler(  # issue 15, part C: /proiettore's event buttons (pj|...)
+        CallbackQueryHandler(projector.projector_button, pattern=ProjectorButton.pattern())
+    )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a
     #    photo, a file...: the conversation engine gives it to the open flow, e.g. the

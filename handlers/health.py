@@ -79,7 +79,8 @@ class HealthServer:
         self.port = port
         self._runner: web.AppRunner | None = None
 
-    async def _healthz(self, request: web.Request) -> web.Response:
+    async def healthz(self, request: web.Request) -> web.Response:
+        """``GET /healthz`` (also mounted on the bot's web server, handlers/web.py)."""
         try:
             status = await self.status()
         except Exception as exc:  # the database cannot be read: unhealthy, said so
@@ -92,7 +93,7 @@ class HealthServer:
     async def start(self) -> int:
         """Listen; returns the port (a free one when ``port`` is 0)."""
         app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/healthz", self.healthz)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

@@ -25,6 +25,7 @@ from config.event import EventConfig
 from config.settings import Settings
 from handlers.context import PsmApplication, PsmContext
 from handlers.health import HealthServer
+from handlers.web import WebServer
 from storage.errors import database_error
 from storage.ops import OpsRepository
 
@@ -63,6 +64,8 @@ class Operations:
         self.pulse = Pulse(clock)
         self.ops: OpsRepository | None = None
         self.health: HealthServer | None = None
+        self.web: WebServer | None = None  # issue 15, part C: the projector and /healthz
+        self._services: Services | None = None
         self.retention: RetentionCheck | None = None
         self._alerted: dict[str, dt.datetime] = {}  # fault line -> when organisers were told
 
@@ -102,11 +105,35 @@ class Operations:
         jobs.run_repeating(
             self._daily, interval=RETENTION_EVERY.total_seconds(), first=60, name="retention"
         )
-        if self.settings.health_port is not None:
+        await self._start_web(application, services)
+        if self.settings.health_port is not None and not self._health_on_web():
             self.health = HealthServer(
                 self.status, self.settings.health_host, self.settings.health_port
             )
             await self.health.start()
+
+    # --- issue 15, part C: the bot's web server (handlers/web.py) ---
+    def _health_on_web(self) -> bool:
+        """``PSM_HEALTH_PORT`` names the web server's own address: one server for both."""
+        settings = self.settings
+        return (
+            self.web is not None
+            and settings.health_port == settings.web_port
+            and settings.health_host == settings.web_host
+        )
+
+    async def _start_web(self, application: PsmApplication, services: Services) -> None:
+        """The projector and /healthz on ``PSM_WEB_HOST:PSM_WEB_PORT``, when set."""
+        services.bot_username = application.bot.username or services.bot_username
+        self._services = services
+        if self.settings.web_port is None:
+            return
+        self.web = WebServer(self.settings.web_host, self.settings.web_port)
+        self.web.add_healthz(HealthServer(self.status, "", 0).healthz)
+        self.web.add_projector(lambda: services.projector_site)
+        await self.web.start()
+
+    # --- end of part C's block ---
 
     def should_alert(self, line: str) -> bool:
         """Whether to tell the organisers about this fault now (at most every 10 minutes)."""
@@ -134,6 +161,12 @@ class Operations:
 
     async def stop(self) -> None:
         """Close /healthz; record the clean stop (with the last pulse)."""
+        if self.web is not None:  # part C: the projector's streams end, then the server
+            await self.web.stop()
+            self.web = None
+        if self._services is not None:
+            services, self._services = self._services, None
+            await services.projector_site.live.close()
         if self.health is not None:
             await self.health.stop()
             self.health = None

@@ -70,6 +70,7 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("send_results", "invia_risultati"),  # polls: results to every zone's participants
     Command("control_room", "regia"),  # session 2: the regia's board of the zones
     Command("send_synthesis", "invia_sintesi"),  # session 2: the final synthesis to everyone
+    Command("projector", "proiettore"),  # issue 15, part C: the room's screen (moderators too)
 )
 
 # In no menu (it is for setting the bot up) but listed by /aiuto, for everyone: the user's
