@@ -131,3 +131,33 @@ async def get_text(session: aiohttp.ClientSession, url: str) -> tuple[int, str, 
     """GET: status, content type, text (redirects not followed)."""
     async with session.get(url, allow_redirects=False) as response:
         return response.status, response.content_type, await response.text()
+
+
+SESSION_1 = dt.datetime(2023, 12, 5, 10, 10, tzinfo=ROME)
+
+
+async def priority_polls(bot: BotHarness, votes: dict[int, list[list[int]]]) -> list[int]:
+    """Each zone's priority poll opened (session 1) and answered: per zone, one list of
+    picked positions per participant (registered in person at that zone). The poll ids."""
+    services = bot.services
+    event = bot.config.event(EVENT)
+    session = services.polls.session(event, bot.clock.now())
+    assert session is not None
+    ids = []
+    first = 5001
+    for zone, answers in votes.items():
+        registrations = []
+        for offset in range(len(answers)):
+            registration = await register_directly(
+                services, first + offset, f"Votante {first + offset}", zone=zone
+            )
+            registrations.append(registration.id)
+        first += 100
+        poll = await services.polls.open(event, zone, session, opened_by=ORGANISER)
+        assert poll is not None
+        for registration_id, picks in zip(registrations, answers, strict=True):
+            await services.polls.store.save_answer(
+                poll.id, registration_id, picks, True, bot.clock.now()
+            )
+        ids.append(poll.id)
+    return ids

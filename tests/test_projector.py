@@ -23,11 +23,13 @@ from tests.projector_support import (
     EVENT,
     ORGANISER,
     PUBLIC_URL,
+    SESSION_1,
     ProjectorBot,
     ask,
     get_json,
     get_text,
     people,
+    priority_polls,
 )
 
 NOW = dt.datetime(2023, 12, 5, 9, 0, tzinfo=ROME)
@@ -270,3 +272,28 @@ def test_every_page_label_is_in_both_catalogs() -> None:
         for refusal in ("forged", "expired"):
             for part in ("title", "body"):
                 assert f"projector.refused.{refusal}.{part}" in keys
+
+
+async def test_the_poll_mode_pools_the_zones_and_the_synthesis_mode(
+    api: FakeBotApi, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    async with ProjectorBot(api, tmp_path, now=SESSION_1) as bot:
+        options = bot.services.polls.priority_options()
+        await priority_polls(bot, {5: [[0, 1], [0]], 9: [[2, 0]]})
+        board = await get_json(session, bot.page() + "board.json?mode=poll")
+        poll = board["poll"]
+        assert poll["open"] and poll["where"] == "Tutte le Zone"
+        assert poll["respondents_text"] == "3 risposte"
+        first = poll["bars"][0]
+        assert first["key"] == options[0].key and first["count"] == 3 and first["share"] == 1.0
+        assert first["count_text"] == "3 scelte"
+        assert [b["count"] for b in poll["bars"][1:3]] == [1, 1]
+
+        synthesis = (await get_json(session, bot.page() + "board.json?mode=synthesis"))["synthesis"]
+        assert [z["number"] for z in synthesis["zones"]] == [5, 9]
+        assert synthesis["top"][0]["key"] == options[0].key
+        row = synthesis["rows"][0]
+        assert row["key"] == options[0].key and len(row["cells"]) == 2
+        assert "," in row["overall_text"]  # Italian decimals
+        english = await get_json(session, bot.page() + "board.json?mode=synthesis&lang=en")
+        assert "." in english["synthesis"]["rows"][0]["overall_text"]

@@ -90,6 +90,11 @@ def decimal(value: float, language: str, digits: int = 1) -> str:
     return text.replace(".", ",") if language == "it" else text
 
 
+def decimal_or_int(value: float, language: str) -> str:
+    """``11`` or ``4,5`` (a manual count "order unknown" is worth half points)."""
+    return f"{value:.0f}" if float(value).is_integer() else decimal(value, language)
+
+
 @dataclass(frozen=True)
 class Shown:
     """The window the screen follows and where it stands."""
@@ -263,6 +268,14 @@ class ProjectorBoards:
                     or self.polls.label_for_key(option.key, language),
                     "count": option.total,
                     "count_text": self.text(language, "choices", count=option.total),
+                    "points_text": self.text(
+                        language,
+                        "points",
+                        count=option.score,
+                        points=decimal_or_int(option.score, language),
+                    )
+                    if poll.ranked
+                    else None,
                     "share": round(option.score / best, 4) if best > 0 else 0.0,
                 }
             )
@@ -295,7 +308,8 @@ class ProjectorBoards:
                 "label": self.polls.label_for_key(key, language),
                 "share_text": decimal(overall[key] * 100, language) + "%",
             }
-            for key, _mean in synthesis.overall[:TOP]
+            for key, mean in synthesis.overall[:TOP]
+            if mean > 0  # a strategy nobody chose is no priority
         ]
         return {
             "zones": [

@@ -148,10 +148,13 @@
         row.dataset.key = bar.key;
         const track = make("div", "bar-track");
         track.append(make("div", "bar-fill"));
-        row.append(make("span", "bar-label"), track, make("span", "bar-count"));
+        const figures = make("span", "bar-figures");
+        figures.append(make("span", "bar-count"), make("span", "bar-points"));
+        row.append(make("span", "bar-label"), track, figures);
       }
       row.querySelector(".bar-label").textContent = bar.label;
       row.querySelector(".bar-count").textContent = bar.count_text;
+      row.querySelector(".bar-points").textContent = bar.points_text || "";
       row.dataset.count = String(bar.count);
       const fill = row.querySelector(".bar-fill");
       requestAnimationFrame(() => { fill.style.width = `${Math.round(bar.share * 1000) / 10}%`; });
