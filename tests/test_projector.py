@@ -5,6 +5,7 @@ server's settings (``PSM_WEB_PORT``, ``/healthz`` on it, ``PSM_HEALTH_PORT`` kep
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import aiohttp
 import pytest
 
 from bench.projector_delay import projector_update_delay
+from bot.app import StartupError, serve
 from bot.questions.projector_flows import ProjectorButton
 from bot.questions.tokens import Grant, ProjectorTokens, Refusal, valid_until
 from bot.sandbox.botapi.server import FakeBotApi
@@ -31,6 +33,7 @@ from tests.projector_support import (
     people,
     priority_polls,
 )
+from tests.sandbox_support import containing, running_sandbox
 
 NOW = dt.datetime(2023, 12, 5, 9, 0, tzinfo=ROME)
 
@@ -297,3 +300,43 @@ async def test_the_poll_mode_pools_the_zones_and_the_synthesis_mode(
         assert "," in row["overall_text"]  # Italian decimals
         english = await get_json(session, bot.page() + "board.json?mode=synthesis&lang=en")
         assert "." in english["synthesis"]["rows"][0]["overall_text"]
+
+
+async def test_a_web_port_in_use_is_one_line(api: FakeBotApi, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        settings = settings_for(
+            tmp_path / "psm.sqlite3", token=api.token, api_base_url=api.url, web_port=port
+        )
+        with pytest.raises(StartupError) as caught:
+            await serve(settings, load_event_config(), poll_timeout=1)
+    line = str(caught.value)
+    assert line.startswith(f"cannot listen for the web server on 127.0.0.1:{port} (")
+    assert line.endswith("check PSM_WEB_HOST and PSM_WEB_PORT")
+
+
+async def test_the_sandbox_serves_the_organisers_link(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    async with running_sandbox(tmp_path) as client:
+        organiser = await client.persona("organiser")
+        user_id = organiser["user_id"]
+        await client.post(f"/api/chats/{user_id}/send", {"text": "/proiettore"})
+        choose = await client.wait_message(user_id, containing("Per quale incontro"))
+        data = choose["buttons"][-1][0]["data"]  # the sandbox's events: the rehearsed one last
+        await client.post(
+            f"/api/chats/{user_id}/press", {"message_id": choose["message_id"], "data": data}
+        )
+        found = await client.wait_message(user_id, containing("/projector/"))
+        link = next(
+            button["url"]
+            for row in found["buttons"]
+            for button in row
+            if button.get("url", "").startswith(client.url)
+        )
+        status, kind, page = await get_text(session, link)
+        assert status == 200 and kind == "text/html" and "projector.js" in page
+        board = await get_json(session, link + "board.json")
+        assert board["mode"] == "questions" and board["join"]["username"] == "@psm_sandbox_bot"
