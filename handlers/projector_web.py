@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 
 from aiohttp import web
@@ -25,6 +26,8 @@ from aiohttp import web
 from bot.questions.projector_live import dumps
 from bot.questions.projector_site import PAGE, STATIC, ProjectorSite
 from bot.questions.tokens import Refusal
+
+log = logging.getLogger(__name__)
 
 PING_SECONDS = 15.0
 SiteSource = Callable[[], ProjectorSite | None]
@@ -48,7 +51,14 @@ def _site(request: web.Request) -> ProjectorSite:
     return site
 
 
+_refusals = {"count": 0}
+
+
 def _refused(site: ProjectorSite, refusal: Refusal, as_json: bool) -> web.Response:
+    _refusals["count"] += 1  # counted, never logged one by one (nor the token)
+    count = _refusals["count"]
+    if count in (1, 10, 100) or count % 1000 == 0:
+        log.warning("projector: %d request(s) refused (forged or expired link)", count)
     if as_json:
         return web.json_response({"error": refusal.value}, status=403, headers=_HEADERS)
     return web.Response(

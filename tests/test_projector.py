@@ -4,6 +4,7 @@ server's settings (``PSM_WEB_PORT``, ``/healthz`` on it, ``PSM_HEALTH_PORT`` kep
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import socket
 from collections.abc import AsyncIterator
@@ -14,7 +15,9 @@ import pytest
 
 from bench.projector_delay import projector_update_delay
 from bot.app import StartupError, serve
+from bot.questions.projector import Mode, decimal, mode_of, pick_window
 from bot.questions.projector_flows import ProjectorButton
+from bot.questions.projector_live import ProjectorLive
 from bot.questions.tokens import Grant, ProjectorTokens, Refusal, valid_until
 from bot.sandbox.botapi.server import FakeBotApi
 from config.event import load_event_config
@@ -340,3 +343,43 @@ async def test_the_sandbox_serves_the_organisers_link(
         assert status == 200 and kind == "text/html" and "projector.js" in page
         board = await get_json(session, link + "board.json")
         assert board["mode"] == "questions" and board["join"]["username"] == "@psm_sandbox_bot"
+
+
+def test_which_window_the_screen_follows() -> None:
+    config = load_event_config()
+    launch = config.event("lancio-2023")
+    day = dt.date(2023, 9, 27)
+
+    def at(hour: int, minute: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ROME)
+
+    before = pick_window(config, launch, at(15, 0))
+    assert before is not None and (before.slot.id, before.state) == ("indirizzi", "later")
+    during = pick_window(config, launch, at(17, 15))
+    assert during is not None and (during.slot.id, during.state) == ("asse-2", "open")
+    between = pick_window(config, launch, at(18, 45))
+    assert between is not None and (between.slot.id, between.state) == ("discussione", "closed")
+    assert decimal(12.5, "it") == "12,5" and decimal(12.5, "en") == "12.5"
+    assert mode_of("poll") is Mode.POLL and mode_of("<x>") is Mode.QUESTIONS and mode_of(None)
+
+
+async def test_a_watched_board_is_pushed_only_when_it_changes() -> None:
+    state = {"n": 0}
+
+    async def build(key: tuple[str, str, str]) -> dict[str, object]:
+        return {"n": state["n"]}
+
+    live = ProjectorLive(build, every=0.02)
+    key = ("e", "questions", "it")
+    queue, first = await live.subscribe(key)
+    other, again = await live.subscribe(key)
+    assert first == again == '{"n":0}' and live.watched == 1
+    await asyncio.sleep(0.1)
+    assert queue.empty()  # nothing changed: nothing sent
+    state["n"] = 1
+    assert await asyncio.wait_for(queue.get(), 1) == '{"n":1}'
+    assert await asyncio.wait_for(other.get(), 1) == '{"n":1}'
+    live.unsubscribe(key, queue)
+    live.unsubscribe(key, other)
+    assert live.watched == 0  # the last page gone, the watcher stops
+    await live.close()

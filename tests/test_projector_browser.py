@@ -163,3 +163,15 @@ async def test_the_link_expires_on_the_screen(bot: ProjectorBot, page: Page) -> 
     await asyncio.sleep(0)
     await expect(page.locator("#expired")).to_be_visible(timeout=20_000)
     await expect(page.locator("#expired-text")).to_contain_text("scaduto")
+
+
+async def test_without_server_sent_events_the_page_asks_every_two_seconds(
+    bot: ProjectorBot, page: Page
+) -> None:
+    await page.route("**/events?*", lambda route: route.abort())  # a proxy that blocks them
+    await page.goto(bot.page())
+    await expect(page.locator("#no-questions")).to_be_visible()
+    await expect(page.locator("body")).to_have_attribute("data-transport", "polling")
+    (reg,) = await people(bot, 1)
+    await ask(bot, reg, "Arriva anche senza eventi dal server?")
+    await expect(page.locator("#question-list li")).to_have_count(1, timeout=3000)

@@ -17,6 +17,7 @@ Moderators are part B's role: :class:`ProjectorFlows` takes ``is_moderator`` as 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ from bot.kernel.replies import Button, Keyboard, Message, Outcome
 from bot.questions.tokens import ProjectorTokens, valid_until
 from bot.staff.roles import Roles
 from config.event import Event, EventConfig
+
+log = logging.getLogger(__name__)
 
 IsModerator = Callable[[int], Awaitable[bool]]
 PublicUrl = Callable[[], str | None]
@@ -88,6 +91,7 @@ class ProjectorFlows:
         if not base:
             return None
         token = self.tokens.issue(event.id, valid_until(self.config, event))
+        log.info("projector link given: event=%s", event.id)
         return base.rstrip("/") + projector_path(token)
 
     async def command(self, who: Who) -> Outcome:

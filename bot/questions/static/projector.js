@@ -248,28 +248,34 @@
     step();
   }
 
+  /* Server-Sent Events first; after two failed attempts, or when the stream brings nothing
+     within 5 s (a proxy that buffers it: the server sends the board at once), every 2 s. */
   function connect() {
     generation += 1;
     const mine = generation;
     if (source) source.close();
     if (timer) clearTimeout(timer);
     if (stopped) return;
-    if (!("EventSource" in window) || failures >= 3) return polling(mine);
+    if (!("EventSource" in window) || failures >= 2) return polling(mine);
     document.body.dataset.transport = "sse";
+    let received = false;
     source = new EventSource(`events?${query()}`);
+    const watchdog = setTimeout(() => {
+      if (!received && mine === generation) { failures = 2; connect(); }
+    }, 5000);
     source.onmessage = (message) => {
+      received = true;
       failures = 0;
       $("offline").hidden = true;
       if (mine === generation) draw(JSON.parse(message.data));
     };
-    source.addEventListener("expired", expired);
+    source.addEventListener("expired", () => { clearTimeout(watchdog); expired(); });
     source.onerror = () => {
       if (mine !== generation) return;
-      $("offline").hidden = false;
-      if (source.readyState === EventSource.CLOSED) { // refused (403) or unreachable
-        failures += 1;
-        fetchBoard(mine).then(() => { if (!stopped) setTimeout(connect, 1000); });
-      }
+      clearTimeout(watchdog);
+      source.close();
+      failures += 1;
+      fetchBoard(mine).then(() => { if (!stopped && mine === generation) setTimeout(connect, 1000); });
     };
   }
 
