@@ -4,6 +4,12 @@ part C), for the questions benchmark (``bench/bench_questions.py``) and the test
 :func:`projector_update_delay` follows a board as a page does (``.../events``), makes a
 change in the store, and measures the time from the change being stored to the first board
 that shows it. :func:`read_boards` is the stream itself, board by board.
+:func:`projector_server` serves the projector of a running bot's services on a free port
+(for a benchmark whose bot has no ``PSM_WEB_PORT``), :func:`events_url` is a board's stream.
+
+    async with projector_server(services) as base:
+        url = events_url(base, services, "copianificazione-2023")
+        seconds = await projector_update_delay(session, url, change, shows)
 """
 
 from __future__ import annotations
@@ -12,11 +18,41 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 
+from bot.questions.projector_flows import projector_path
+from bot.questions.tokens import valid_until
+from bot.services import Services
+from handlers.web import WebServer
+
 Board = dict[str, Any]
+
+
+@asynccontextmanager
+async def projector_server(services: Services) -> AsyncIterator[str]:
+    """The projector's routes of ``services`` on a free local port, as the bot's web server
+    mounts them; yields its address (``http://127.0.0.1:<port>``). On exit every stream of
+    these services' projector ends (their watchers stop)."""
+    server = WebServer("127.0.0.1", 0)
+    server.add_projector(lambda: services.projector_site)
+    port = await server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await services.projector_site.live.close()
+        await server.stop()
+
+
+def events_url(base: str, services: Services, event_id: str, mode: str = "questions") -> str:
+    """The address of an event's board stream (a genuine link's, as /proiettore gives it)."""
+    config = services.config
+    token = services.flows.projector.tokens.issue(
+        event_id, valid_until(config, config.event(event_id))
+    )
+    return f"{base}{projector_path(token)}events?mode={mode}"
 
 
 async def read_boards(response: aiohttp.ClientResponse) -> AsyncIterator[Board]:
