@@ -104,11 +104,13 @@
     const l = board.labels || {};
     const win = board.window;
     text("window-title", win ? win.title : board.event.title);
-    text("window-state", win ? `${win.state_text} · ${board.total_text}` : l.no_window);
+    const counted = board.total ? ` · ${board.total_text}` : "";
+    text("window-state", win ? `${win.state_text}${counted}` : l.no_window);
     const lit = board.highlighted;
     $("highlighted").hidden = !lit;
     if (lit) {
       text("highlighted-text", lit.text);
+      $("highlighted-text").classList.toggle("long", lit.text.length > 160);
       text("highlighted-meta", `${meta(lit, l.anonymous)} · ${lit.supports_text}`);
       $("highlighted").dataset.id = String(lit.id);
     }
