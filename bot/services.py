@@ -313,9 +313,10 @@ class Services:
             self.catalog, self.clock, tokens, boards, lambda: self.bot_username
         )
 
-        async def is_moderator(user_id: int) -> bool:
-            # stand-in until part B's moderator role is merged: a "moderator" grant
-            return "moderator" in await self.roles.names(user_id)
+        async def moderated(user_id: int) -> set[str]:
+            # stand-in until part B's moderator role is merged: the scopes of the user's
+            # "moderator" grants (an event id, or "*" for every event; migration 10)
+            return {g.scope for g in await self.roles.store.grants(user_id, "moderator")}
 
         return ProjectorFlows(
             self.languages,
@@ -325,7 +326,7 @@ class Services:
             self.roles,
             tokens,
             lambda: self.public_url,
-            is_moderator,
+            moderated,
         )
 
     def _regia(

@@ -10,8 +10,10 @@ token (:mod:`bot.questions.tokens`) valid until the end of the event's day.
 Without a public address (``PSM_PUBLIC_URL`` and the bot's web server, ``PSM_WEB_PORT``) the
 answer says politely what the IT department must set; nothing else changes.
 
-Moderators are part B's role: :class:`ProjectorFlows` takes ``is_moderator`` as a callable
-(a stand-in until the merge: a "moderator" grant in ``roles``).
+Moderators are part B's role: :class:`ProjectorFlows` takes ``moderated`` as a callable, the
+events a user moderates (their ``moderator`` grants' scopes: event ids, or ``*`` for every
+event; a stand-in reading ``roles`` until the merge). A moderator gets the link of the events
+they moderate only; organisers of every event.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from config.event import Event, EventConfig
 
 log = logging.getLogger(__name__)
 
-IsModerator = Callable[[int], Awaitable[bool]]
+Moderated = Callable[[int], Awaitable[set[str]]]  # user id -> event ids (or "*") moderated
+EVERY_EVENT = "*"
 PublicUrl = Callable[[], str | None]
 
 
@@ -61,7 +64,7 @@ class ProjectorFlows:
         roles: Roles,
         tokens: ProjectorTokens,
         public_url: PublicUrl,
-        is_moderator: IsModerator,
+        moderated: Moderated,
     ) -> None:
         self.languages = languages
         self.config = config
@@ -70,19 +73,25 @@ class ProjectorFlows:
         self.roles = roles
         self.tokens = tokens
         self.public_url = public_url
-        self.is_moderator = is_moderator
+        self.moderated = moderated
 
     def t(self, language: str, key: str, /, **params: object) -> Raw:
         """A catalog message."""
         return self.catalog(language, key, **params)
 
-    async def allowed(self, user_id: int) -> bool:
-        """Organisers and moderators."""
-        return self.roles.is_organiser(user_id) or await self.is_moderator(user_id)
+    async def scope(self, user_id: int) -> set[str] | None:
+        """The events the user may show (``{"*"}``: every one), None for no one's role."""
+        if self.roles.is_organiser(user_id):
+            return {EVERY_EVENT}
+        return await self.moderated(user_id) or None
 
-    def events(self, now: dt.datetime) -> list[Event]:
-        """The events whose day is not over, soonest first."""
-        upcoming = [e for e in self.config.events if valid_until(self.config, e) > now]
+    def events(self, now: dt.datetime, scope: set[str]) -> list[Event]:
+        """The events in ``scope`` whose day is not over, soonest first."""
+        upcoming = [
+            e
+            for e in self.config.events
+            if valid_until(self.config, e) > now and (EVERY_EVENT in scope or e.id in scope)
+        ]
         return sorted(upcoming, key=self.config.starts_at)
 
     def link(self, event: Event) -> str | None:
@@ -97,11 +106,12 @@ class ProjectorFlows:
     async def command(self, who: Who) -> Outcome:
         """``/proiettore``: the link, the event buttons, or a polite refusal."""
         language = await self.languages.of(who)
-        if not await self.allowed(who.user_id):
+        scope = await self.scope(who.user_id)
+        if scope is None:
             return Outcome().add(Message(self.t(language, "projector.not_allowed")))
         if not self.public_url():
             return Outcome().add(Message(self.t(language, "projector.no_public_url")))
-        events = self.events(self.clock.now())
+        events = self.events(self.clock.now(), scope)
         if not events:
             return Outcome().add(Message(self.t(language, "projector.no_event")))
         if len(events) == 1:
@@ -120,12 +130,13 @@ class ProjectorFlows:
     async def button(self, who: Who, button: ProjectorButton | None) -> Outcome:
         """An event button: the link for it, in place of the question."""
         language = await self.languages.of(who)
-        if not await self.allowed(who.user_id):
+        scope = await self.scope(who.user_id)
+        if scope is None:
             return Outcome(alert=self.t(language, "projector.not_allowed"), close_keyboard=False)
         now = self.clock.now()
         event = None
         if button is not None:
-            event = next((e for e in self.events(now) if e.id == button.event), None)
+            event = next((e for e in self.events(now, scope) if e.id == button.event), None)
         if event is None:
             return Outcome(alert=self.t(language, "projector.stale_button"), close_keyboard=False)
         message = self._link_message(event, language)
