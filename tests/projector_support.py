@@ -33,6 +33,7 @@ class ProjectorBot(BotHarness):
         kwargs.setdefault("organisers", [ORGANISER])
         super().__init__(api, tmp_path, **kwargs)
         self.web_secret: str | None = None
+        self.web_port = 0  # a free one; a fixed one keeps the address across a restart
 
     async def __aenter__(self) -> Self:
         """``async with ProjectorBot(...) as bot``: started (its web server too)."""
@@ -47,7 +48,7 @@ class ProjectorBot(BotHarness):
             api_base_url=self.api.url,
             organisers=self.organisers,
             chat_rate=50.0,
-            web_port=0,
+            web_port=self.web_port,
             public_url=PUBLIC_URL,
             web_secret=self.web_secret,
         )

@@ -19,6 +19,7 @@ import pytest
 
 from bot.sandbox.botapi.server import FakeBotApi
 from storage.questions import QuestionAction, QuestionStatus
+from tests.harness import free_port
 from tests.projector_support import (
     ORGANISER,
     SESSION_1,
@@ -175,3 +176,21 @@ async def test_without_server_sent_events_the_page_asks_every_two_seconds(
     (reg,) = await people(bot, 1)
     await ask(bot, reg, "Arriva anche senza eventi dal server?")
     await expect(page.locator("#question-list li")).to_have_count(1, timeout=3000)
+
+
+async def test_the_page_goes_on_after_a_restart_of_the_bot(
+    api: FakeBotApi, tmp_path: Path, page: Page
+) -> None:
+    bot = ProjectorBot(api, tmp_path)
+    bot.web_port = free_port()  # the same address before and after
+    async with bot:
+        regs = await people(bot, 2)
+        await ask(bot, regs[0], "Prima del riavvio?")
+        await page.goto(bot.page())
+        rows = page.locator("#question-list li")
+        await expect(rows).to_have_count(1)
+        await page.evaluate("window.__still = 'the same page'")
+        await bot.restart()  # a deploy, or a crash and systemd's restart
+        await ask(bot, regs[1], "Dopo il riavvio?")
+        await expect(rows).to_have_count(2, timeout=8000)
+        assert await page.evaluate("window.__still") == "the same page"
