@@ -4,7 +4,9 @@ How changes are noticed (decision): while at least one page follows a board, its
 rebuilds the board every :data:`EVERY` seconds (0.5 s) and pushes it to the pages only when
 its JSON changed. Nothing in the questions', moderation's or polls' code has to tell the
 projector anything (no hook to forget in a new path, and changes made by another process —
-``psm-bot`` on the command line — are seen too); the cost is a few small indexed queries
+``psm-bot`` on the command line — are seen too), and what changes with the time alone (a
+window closing, the next one opening, a poll closed at the end of its session) is seen as
+well, which a version number of the tables would miss; the cost is a few small indexed queries
 per half second per board on a screen, shared by every page showing it, and none when no
 screen is open. A change is on the screen within about 0.5 s plus the page's animation.
 """
