@@ -38,6 +38,7 @@ from handlers.http import AiohttpRequest, client_ssl_context
 from handlers.menus import set_default_menus, staff_menus_job
 from handlers.operations import Operations
 from handlers.processing import PerUserUpdateProcessor
+from handlers.web_errors import WebListenError
 from handlers.webhook import WebhookOptions, WebhookServer
 from storage.backup import RunLock
 from storage.db import Database
@@ -378,6 +379,8 @@ async def serve(
                 ) from None
             except sqlite3.Error as exc:  # the database failed after it was opened
                 raise database_error(settings.database, exc) from None
+            except WebListenError as exc:  # issue 15: the web server's address (one line)
+                raise StartupError(str(exc)) from None
             except OSError as exc:  # the webhook's address (in use, not this machine's)
                 if webhook is None:
                     raise

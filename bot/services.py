@@ -41,7 +41,11 @@ from bot.questions.feed import ModerationFeed, QuestionCards
 from bot.questions.moderation import ModerationFlows
 from bot.questions.notices import KIND as QUESTION_NOTICE
 from bot.questions.notices import AskerNotices
+from bot.questions.projector import ProjectorBoards
+from bot.questions.projector_flows import ProjectorFlows
+from bot.questions.projector_site import ProjectorSite
 from bot.questions.sending import SendQuestionsFlow
+from bot.questions.tokens import ProjectorTokens
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -128,6 +132,8 @@ class Flows:
     moderation: ModerationFlows
     # --- issue 15, part D: /invia_domande, the list of questions to every registrant ---
     send_questions: SendQuestionsFlow
+    # --- issue 15, part C: the projector (/proiettore) ---
+    projector: ProjectorFlows
 
 
 class Services:
@@ -326,6 +332,7 @@ class Services:
                 self.broadcasts,
                 self.broadcasts_store,
             ),
+            projector=self._questions_projector(),
         )
 
     def _questions_moderation(self) -> ModerationFlows:
@@ -359,6 +366,39 @@ class Services:
             self.question_feed,
             self.question_notices,
             self._wake_outbox,
+        )
+
+    def _questions_projector(self) -> ProjectorFlows:
+        """Issue 15, part C: the projector's link (/proiettore) and the site the bot's web
+        server serves. ``public_url`` is where the page is reachable (None without the bot's
+        web server; the sandbox sets its own page's address); ``bot_username`` is set once
+        the bot knows its name (handlers/operations.py)."""
+        settings = self.settings
+        self.public_url: str | None = settings.public_url if settings.web_port is not None else None
+        self.bot_username: str | None = settings.bot_username
+        token = settings.bot_token.get_secret_value() if settings.bot_token else None
+        tokens = ProjectorTokens.from_secret(settings.web_secret_value(), token)
+        boards = ProjectorBoards(
+            self.config, self.catalog, self.clock, QuestionRepository(self.db), self.polls
+        )
+        self.projector_site = ProjectorSite(
+            self.catalog, self.clock, tokens, boards, lambda: self.bot_username
+        )
+
+        async def moderated(user_id: int) -> set[str]:
+            # the scopes of the user's "moderator" grants (an event id, or "*" for every
+            # event; bot/staff/roles.py); organisers are checked by ProjectorFlows
+            return {g.scope for g in await self.roles.store.grants(user_id, "moderator")}
+
+        return ProjectorFlows(
+            self.languages,
+            self.config,
+            self.catalog,
+            self.clock,
+            self.roles,
+            tokens,
+            lambda: self.public_url,
+            moderated,
         )
 
     def _regia(

@@ -149,6 +149,50 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Address of /healthz; loopback only by default."
     )
 
+    # --- issue 15, part C: the bot's web server (the projector view and /healthz) ---
+    web_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the bot's web server (the projector page, /healthz); "
+        "loopback by default: the organisation's reverse proxy forwards to it.",
+    )
+    web_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the bot's web server (none by default: no projector page; "
+        "0: a free one, logged).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address the reverse proxy exposes the web server at, e.g. "
+        "https://bot.example.org/psm-bot (used in the projector's links).",
+    )
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the projector links' signatures (by default derived from the "
+        "bot token: a new token makes old links invalid).",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// address, e.g. https://bot.example.org")
+        if parts.query or parts.fragment:
+            raise ValueError("must be an address without ? or #, e.g. https://bot.example.org/psm")
+        return value
+
+    def web_secret_value(self) -> str | None:
+        """``PSM_WEB_SECRET`` in clear (None when unset), for the projector's tokens only."""
+        secret = self.web_secret.get_secret_value().strip() if self.web_secret else ""
+        return secret or None
+
+    # --- end of part C's block ---
+
     @field_validator("backup_interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:

@@ -24,6 +24,7 @@ from bot.kernel.commands import (
 )
 from bot.polls.buttons import BallotButton, StaffButton
 from bot.questions import moderation_buttons
+from bot.questions.projector_flows import ProjectorButton
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
@@ -41,6 +42,7 @@ from handlers import (
     moderation,
     organisers,
     polls,
+    projector,
     record,
     regia,
     registration,
@@ -100,6 +102,8 @@ _REGIA_CALLBACKS: dict[str, Any] = {
 }
 # Issue 15, part D (handlers/record.py): the list of questions to every registrant.
 _RECORD_CALLBACKS: dict[str, Any] = {"send_questions": record.send_questions}
+# Issue 15, part C: the projector's link (handlers/projector.py); order does not matter.
+_PROJECTOR_CALLBACKS: dict[str, Any] = {"projector": projector.projector}
 
 
 def register(application: PsmApplication) -> None:
@@ -119,6 +123,7 @@ def register(application: PsmApplication) -> None:
         | _MODERATION_CALLBACKS
         | _REGIA_CALLBACKS
         | _RECORD_CALLBACKS
+        | _PROJECTOR_CALLBACKS
     )
     commands = (
         PARTICIPANT_COMMANDS
@@ -166,6 +171,9 @@ def register(application: PsmApplication) -> None:
     application.add_handler(CallbackQueryHandler(regia.button, pattern=RegiaButton.pattern()))
     application.add_handler(  # questions, part B: the moderators' cards and queue (qm|...)
         CallbackQueryHandler(moderation.button, pattern=moderation_buttons.pattern())
+    )
+    application.add_handler(  # issue 15, part C: /proiettore's event buttons (pj|...)
+        CallbackQueryHandler(projector.projector_button, pattern=ProjectorButton.pattern())
     )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a

@@ -81,7 +81,8 @@ class HealthServer:
         self.port = port
         self._runner: web.AppRunner | None = None
 
-    async def _healthz(self, request: web.Request) -> web.Response:
+    async def healthz(self, request: web.Request) -> web.Response:
+        """``GET /healthz`` (also mounted on the bot's web server, handlers/web.py)."""
         from aiohttp import web
 
         try:
@@ -98,7 +99,7 @@ class HealthServer:
         from aiohttp import web  # only now: most bots run without /healthz
 
         app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/healthz", self.healthz)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

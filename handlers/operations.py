@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.error import TelegramError
@@ -39,6 +40,9 @@ from handlers.context import PsmApplication, PsmContext
 from handlers.health import HealthServer
 from storage.ops import OpsRepository
 
+if TYPE_CHECKING:  # aiohttp's web server is imported only when the bot's web server runs
+    from handlers.web import WebServer
+
 log = logging.getLogger(__name__)
 
 # The retention check (abandoned conversations, the notice, the purge): a minute after the
@@ -64,11 +68,12 @@ class Operations:
         self.pulse = Pulse(clock)
         self.ops: OpsRepository | None = None
         self.health: HealthServer | None = None
+        self.web: WebServer | None = None  # issue 15, part C: the projector and /healthz
+        self._services: Services | None = None
         self.retention: RetentionCheck | None = None
         # database faults of the background work (and the throttle of the organisers' alerts)
         self.faults = Faults(settings.database, clock)
         self._bot: Bot | None = None
-        self._services: Services | None = None
         # a scheduled backup and the retention check never run at once (a copy taken while
         # the purge deletes the older ones would keep what it erases)
         self._one_at_a_time = asyncio.Lock()
@@ -121,7 +126,8 @@ class Operations:
         jobs.run_repeating(
             self._daily, interval=RETENTION_EVERY.total_seconds(), first=60, name="retention"
         )
-        if self.settings.health_port is not None:
+        await self._start_web(application, services)
+        if self.settings.health_port is not None and not self._health_on_web():
             self.health = HealthServer(
                 self.status, self.settings.health_host, self.settings.health_port
             )
@@ -151,6 +157,31 @@ class Operations:
             except TelegramError as exc:
                 log.warning("could not tell an organiser about the fault: %s", describe(exc))
 
+    # --- issue 15, part C: the bot's web server (handlers/web.py) ---
+    def _health_on_web(self) -> bool:
+        """``PSM_HEALTH_PORT`` names the web server's own address: one server for both."""
+        settings = self.settings
+        return (
+            self.web is not None
+            and settings.health_port == settings.web_port
+            and settings.health_host == settings.web_host
+        )
+
+    async def _start_web(self, application: PsmApplication, services: Services) -> None:
+        """The projector and /healthz on ``PSM_WEB_HOST:PSM_WEB_PORT``, when set."""
+        services.bot_username = application.bot.username or services.bot_username
+        self._services = services
+        if self.settings.web_port is None:
+            return
+        from handlers.web import WebServer  # aiohttp's web server: only when it runs
+
+        self.web = WebServer(self.settings.web_host, self.settings.web_port)
+        self.web.add_healthz(HealthServer(self.status, "", 0).healthz)
+        self.web.add_projector(lambda: services.projector_site)
+        await self.web.start()
+
+    # --- end of part C's block ---
+
     async def _daily(self, context: PsmContext) -> None:
         async with self._one_at_a_time:
             await self._retention_check()
@@ -178,6 +209,12 @@ class Operations:
 
     async def stop(self) -> None:
         """Close /healthz; record the clean stop (with the last pulse)."""
+        if self.web is not None:  # part C: the projector's streams end, then the server
+            await self.web.stop()
+            self.web = None
+        if self._services is not None:
+            services, self._services = self._services, None
+            await services.projector_site.live.close()
         if self.health is not None:
             await self.health.stop()
             self.health = None

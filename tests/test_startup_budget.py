@@ -177,9 +177,11 @@ async def test_a_failed_planning_is_said_and_tried_again_at_the_next_tick(
 
         monkeypatch.setattr(services.planner, "plan_all", plan_all)
         monkeypatch.setattr(services.broadcasts, "tick", broadcasts_tick)
-        with caplog.at_level(logging.WARNING, logger="bot.services"):
-            with pytest.raises(sqlite3.OperationalError):  # the running bot's faults say it
-                await services.tick()
+        with (
+            caplog.at_level(logging.WARNING, logger="bot.services"),
+            pytest.raises(sqlite3.OperationalError),  # the running bot's faults say it
+        ):
+            await services.tick()
         assert calls == ["plan", "broadcasts"]  # the rest of the tick done all the same
         assert "reminders not planned (tried again at the next tick)" in caplog.text
         await services.tick()

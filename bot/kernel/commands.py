@@ -60,7 +60,8 @@ FACILITATOR_COMMANDS: tuple[Command, ...] = (
 REFERENT_COMMANDS: tuple[Command, ...] = (Command("checkin", "presenze"), _STATS, _WORKSHEET)
 # --- questions at the plenaries, part B (bot/questions/moderation.py): the moderators' queue;
 # organisers moderate too (their menu has every staff command).
-MODERATOR_COMMANDS: tuple[Command, ...] = (Command("moderate", "moderazione"),)
+_PROJECTOR = Command("projector", "proiettore")  # issue 15, part C: the room's screen
+MODERATOR_COMMANDS: tuple[Command, ...] = (Command("moderate", "moderazione"), _PROJECTOR)
 ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("set_link", "imposta_link"),
     Command("import_links", "importa_link"),
@@ -76,6 +77,7 @@ ORGANISER_COMMANDS: tuple[Command, ...] = (
     Command("send_synthesis", "invia_sintesi"),  # session 2: the final synthesis to everyone
     # issue 15, part D: the plenary's questions and their fates to every registrant
     Command("send_questions", "invia_domande"),
+    _PROJECTOR,  # issue 15, part C: the room's screen (moderators too)
 )
 
 # In no menu (it is for setting the bot up) but listed by /aiuto, for everyone: the user's

@@ -87,6 +87,7 @@ class Sandbox:
         self._running: AbstractAsyncContextManager[PsmApplication] | None = None
         self.crowd: Any = None  # bot.sandbox.crowd.Crowd, made when first asked for
         self.lock = asyncio.Lock()  # reset and clock jumps, one at a time
+        self.public_url: str | None = None  # issue 15: the page's address, for /proiettore
 
     @property
     def ready(self) -> bool:
@@ -126,6 +127,13 @@ class Sandbox:
         self.app = build_application(self.settings(), self.config, self.clock)
         self._running = running(self.app, poll_timeout=1, poll_interval=0)
         await self._running.__aenter__()
+        self.set_public_url(self.public_url)
+
+    def set_public_url(self, url: str | None) -> None:
+        """Issue 15: the projector's links point at the sandbox's own page (its server)."""
+        self.public_url = url
+        if self.ready:
+            self.services.public_url = url
 
     async def _stop_bot(self) -> None:
         if self._running is not None:

@@ -31,6 +31,7 @@ from aiohttp import web
 from bot.kernel.format import date_text
 from bot.sandbox.personas import PersonaError
 from bot.sandbox.runtime import BOT_NAME, BOT_USERNAME, Sandbox
+from handlers.projector_web import add_projector_routes
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +343,8 @@ def make_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/api/crowd", crowd)
     app.router.add_post("/api/reset", reset)
     app.router.add_get("/files/{file_id}", file)
+    # issue 15: the projector's page, as the bot's own web server serves it
+    add_projector_routes(app, lambda: sandbox.services.projector_site if sandbox.ready else None)
     return app
 
 
@@ -351,4 +354,7 @@ async def serve_web(sandbox: Sandbox, host: str, port: int) -> web.AppRunner:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    chosen = runner.addresses[0][1] if runner.addresses else port
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    sandbox.set_public_url(f"http://{shown}:{chosen}")  # the organiser's /proiettore link
     return runner
