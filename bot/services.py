@@ -33,6 +33,10 @@ from bot.polls.notices import PollNotices
 from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
+from bot.questions.asking import QuestionFlow
+from bot.questions.gate import QuestionGate
+from bot.questions.listing import QuestionList
+from bot.questions.participants import QuestionFlows
 from bot.registration.comuni import (
     Comune,
     ComuneIndex,
@@ -80,6 +84,8 @@ from storage.db import Database
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
+from storage.question_reads import QuestionReads
+from storage.questions import Question, QuestionRepository
 from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
@@ -89,6 +95,8 @@ from storage.worksheets import WorksheetRepository
 
 # A contribution left half-written for this long is dropped (its next text is not taken).
 CONTRIBUTION_TTL = dt.timedelta(hours=1)
+# Plenary questions, part A: a question left half-written for this long is dropped.
+QUESTION_TTL = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,8 @@ class Flows:
     reports: ReportFlows  # /resoconto, reading a zone's report (the regia board calls read)
     # --- part C: the regia (board, synthesis, documents, exports, final synthesis) ---
     regia: RegiaFlows
+    # --- plenary questions, part A: /domanda, /domande and the q|s|, q|p|, q|l buttons ---
+    questions: QuestionFlows
 
 
 class Services:
@@ -167,6 +177,7 @@ class Services:
             self.outbox,
             self.users,
         )
+        self.questions = QuestionRepository(db)  # plenary questions (issue 15), all parts
         self.flows = self._flows()
         self._tick_task: asyncio.Task[None] | None = None
         self._stopping = False  # set by stop_ticking(): no new periodic work
@@ -286,6 +297,7 @@ class Services:
             board=board,
             reports=reports,
             regia=self._regia(conversations, polls.synthesis_command, reports.report_text),
+            questions=self._questions_participants(conversations),
         )
 
     def _regia(
@@ -329,6 +341,27 @@ class Services:
         conversations.on_stale(flow.on_stale)
         mine = MyContributions(config, catalog, self.worksheets, gate)
         return ContributionFlows(self.languages, catalog, gate, flow, mine)
+
+    # --- plenary questions, part A: the participants ------------------------------------------
+    def _questions_participants(self, conversations: Conversations) -> QuestionFlows:
+        """Part A of the plenary questions: /domanda, /domande, supports.
+
+        ``on_new_question`` is where part B's moderators' feed plugs in; ``after_support``
+        (None here) is where part C's projector can hear of each support."""
+        config, catalog = self.config, self.catalog
+        reads = QuestionReads(self.db)
+        gate = QuestionGate(config, catalog, self.clock, self.registrations, reads)
+        flow = QuestionFlow(
+            conversations, config, catalog, gate, self.questions, self._new_question
+        )
+        conversations.add(flow, ttl=QUESTION_TTL)
+        conversations.on_stale(flow.on_stale)
+        listing = QuestionList(config, catalog, gate, self.questions, reads)
+        return QuestionFlows(self.languages, catalog, gate, flow, listing)
+
+    async def _new_question(self, question: Question) -> None:
+        """A question was just confirmed: a stand-in until part B's moderators' feed is
+        connected here (the lead wires it)."""
 
     def _board_flows(self, conversations: Conversations) -> tuple[BoardFlows, ReportFlows]:
         """Session 2, part B: the facilitator's board, its set-ups, the report, the reminder."""

@@ -22,6 +22,7 @@ from bot.kernel.commands import (
     REFERENT_COMMANDS,
 )
 from bot.polls.buttons import BallotButton, StaffButton
+from bot.questions import question_buttons
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
 from bot.staff.flows import STAFF_PATTERN
@@ -38,6 +39,7 @@ from handlers import (
     membership,
     organisers,
     polls,
+    questions,
     regia,
     registration,
     stats,
@@ -56,6 +58,8 @@ _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "help": registration.help_command,
     "contribute": contributions.contribute,  # session 2 (handlers/contributions.py)
     "my_contributions": contributions.my_contributions,
+    "question": questions.question,  # plenaries, part A (handlers/questions.py)
+    "questions": questions.questions,
     "myid": organisers.my_id,  # /mioid: in no menu, listed by /aiuto
 }
 # Staff commands: every callback checks the role itself and refuses politely.
@@ -152,6 +156,10 @@ def register(application: PsmApplication) -> None:
         CallbackQueryHandler(worksheets.board_button, pattern=BoardButton.pattern())
     )
     application.add_handler(CallbackQueryHandler(regia.button, pattern=RegiaButton.pattern()))
+    application.add_handler(  # plenary questions, participants: q|s|, q|p|, q|l only (the
+        # moderators' and projector's q-buttons, if any, are other patterns)
+        CallbackQueryHandler(questions.button, pattern=question_buttons.pattern())
+    )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a
     #    photo, a file...: the conversation engine gives it to the open flow, e.g. the
