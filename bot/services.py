@@ -357,7 +357,7 @@ class Services:
         conversations.add(flow, ttl=QUESTION_TTL)
         conversations.on_stale(flow.on_stale)
         listing = QuestionList(config, catalog, gate, self.questions, reads)
-        return QuestionFlows(self.languages, catalog, gate, flow, listing)
+        return QuestionFlows(self.languages, catalog, gate, flow, listing, self.users)
 
     async def _new_question(self, question: Question) -> None:
         """A question was just confirmed: a stand-in until part B's moderators' feed is

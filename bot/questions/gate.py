@@ -25,6 +25,8 @@ from config.event import Event, EventConfig, QuestionSlot
 from storage.question_reads import QuestionReads
 from storage.registrations import Registration, RegistrationRepository, Status
 
+KEPT = 20_000  # registrations kept between presses (then forgotten, read again)
+
 
 @dataclass(frozen=True)
 class Asker:
@@ -58,6 +60,10 @@ class QuestionGate:
         self.clock = clock
         self.registrations = registrations
         self.reads = reads
+        # (event, user) -> (the registrations' version it was read at, the registration):
+        # a room pressing support buttons does not read its registrations on every press;
+        # any change of a registration (the repository's version) makes the next read fresh.
+        self._confirmed: dict[tuple[str, int], tuple[int, Registration]] = {}
 
     def now(self) -> dt.datetime:
         """The clock's time."""
@@ -99,6 +105,10 @@ class QuestionGate:
         self, event: Event, user_id: int, language: str
     ) -> Registration | Refusal:
         """The user's confirmed registration for ``event``, or why they cannot take part."""
+        version = self.registrations.version
+        cached = self._confirmed.get((event.id, user_id))
+        if cached is not None and cached[0] == version:
+            return cached[1]
         title = event.title.get(language)
         registration = await self.registrations.active(event.id, user_id)
         if registration is None:
@@ -108,6 +118,9 @@ class QuestionGate:
             return Refusal(self.t(language, "questions.not_registered", event=title))
         if registration.status is not Status.CONFIRMED:
             return Refusal(self.t(language, "questions.waitlisted", event=title))
+        if len(self._confirmed) > KEPT:
+            self._confirmed.clear()
+        self._confirmed[(event.id, user_id)] = (version, registration)
         return registration
 
     def title(self, slot: QuestionSlot, language: str) -> str:

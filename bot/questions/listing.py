@@ -17,8 +17,11 @@ support: the same participants as may ask (:mod:`bot.questions.gate`); a support
 registration (storage), and a question of another window, no longer public, or one's own
 is refused with an alert, the list shown again as it is now.
 
-Every support press is one transaction (the toggle) and two reads (the page, one's waiting
-questions); :meth:`QuestionList.support` takes an optional ``after_support`` callback (the
+Every support press is two reads (the question's state with the presser's support; the page
+with one's waiting questions) and one write grouped with the other presses of the moment (see
+:mod:`storage.question_reads`); the presser's registration and language are kept between
+presses (read again when any registration or language choice changes).
+:meth:`QuestionList.support` takes an optional ``after_support`` callback (the
 projector's live update, part C; the benchmark measures through it).
 """
 
@@ -32,7 +35,7 @@ from bot.kernel.replies import Button, Keyboard, Message, Outcome
 from bot.questions.gate import Asker, QuestionGate, Refusal
 from bot.questions.question_buttons import ListButton, SupportButton
 from config.event import EventConfig
-from storage.question_reads import Listed, QuestionReads
+from storage.question_reads import Listed, QuestionReads, SupportState
 from storage.questions import PUBLIC, QuestionRepository
 
 log = logging.getLogger(__name__)
@@ -82,14 +85,16 @@ class QuestionList:
         asker = await self.gate.asker(user_id, language)
         if isinstance(asker, Refusal):
             return Outcome(alert=self.t(language, "questions.support_closed"), edit=Message(asker))
-        found = await self.reads.supportable(question_id)
-        refused = self._refusal(asker, found)
-        if refused is not None:
-            return Outcome(
-                alert=self.t(language, refused), edit=await self.page(asker, language, page)
-            )
         registration = asker.registration.id
-        supported = await self.store.toggle_support(question_id, registration, self.gate.now())
+        state = await self.reads.support_state(question_id, registration)
+        refused = self._refusal(asker, state)
+        if refused is not None or state is None:
+            return Outcome(
+                alert=self.t(language, refused or "button.invalid"),
+                edit=await self.page(asker, language, page),
+            )
+        supported = not state.supported
+        await self.reads.set_support(question_id, registration, supported, self.gate.now())
         if self.after_support is not None:
             await self.after_support(asker.event.id, asker.slot.id, question_id)
         key = "questions.supported" if supported else "questions.withdrawn"
@@ -98,16 +103,15 @@ class QuestionList:
             edit=await self.page(asker, language, page),
         )
 
-    def _refusal(self, asker: Asker, found: tuple[str, str, str, int | None] | None) -> str | None:
+    def _refusal(self, asker: Asker, state: SupportState | None) -> str | None:
         """The catalog key refusing a support (None: it may be given)."""
-        if found is None:
+        if state is None:
             return "button.invalid"
-        event_id, window_id, status, registration_id = found
-        if event_id != asker.event.id or window_id != asker.slot.id:
+        if state.event_id != asker.event.id or state.window_id != asker.slot.id:
             return "questions.other_window_question"
-        if status not in PUBLIC:
+        if state.status not in PUBLIC:
             return "questions.not_public"
-        if registration_id == asker.registration.id:
+        if state.registration_id == asker.registration.id:
             return "questions.own_question"
         return None
 
@@ -138,9 +142,8 @@ class QuestionList:
         parts += [self._line(q, language) for q in found.questions]
         if pages > 1:
             parts.append(str(self.t(language, "questions.list_page", page=page + 1, pages=pages)))
-        waiting = await self.reads.waiting(event.id, slot.id, registration.id)
-        if waiting:
-            lines = "\n".join(f"<b>#{w.id}</b> {escape(w.text)}" for w in waiting)
+        if found.waiting:
+            lines = "\n".join(f"<b>#{w.id}</b> {escape(w.text)}" for w in found.waiting)
             parts.append(str(self.t(language, "questions.list_waiting", lines=Raw(lines))))
         hint = "questions.list_hint" if found.questions else "questions.list_ask"
         parts.append(str(self.t(language, hint)))

@@ -13,9 +13,10 @@ from bot.kernel.i18n import Catalog
 from bot.kernel.people import Languages, Who
 from bot.kernel.replies import Message, Outcome
 from bot.questions.asking import QuestionFlow
-from bot.questions.gate import QuestionGate, Refusal
+from bot.questions.gate import KEPT, QuestionGate, Refusal
 from bot.questions.listing import QuestionList
 from bot.questions.question_buttons import ListButton, OpenListButton, SupportButton, parse
+from storage.users import UserRepository
 
 
 class QuestionFlows:
@@ -28,12 +29,17 @@ class QuestionFlows:
         gate: QuestionGate,
         flow: QuestionFlow,
         listing: QuestionList,
+        users: UserRepository,
     ) -> None:
         self.languages = languages
         self.t = catalog
         self.gate = gate
         self.flow = flow
         self.listing = listing
+        self.users = users
+        # (user, Telegram's language) -> (the languages' version, the language): presses in
+        # a burst do not read the user's language choice each time.
+        self._languages: dict[tuple[int, str | None], tuple[int, str]] = {}
 
     async def question_command(self, who: Who, text: str | None = None) -> Outcome:
         """``/domanda`` (``/domanda <text>``): the first question, or why not now."""
@@ -51,7 +57,7 @@ class QuestionFlows:
 
     async def press(self, who: Who, data: str | None) -> Outcome:
         """A ``q|`` button: support (or withdraw), a page of the list, the list anew."""
-        language = await self.languages.of(who)
+        language = await self._language(who)
         button = parse(data)
         if isinstance(button, SupportButton):
             return await self.listing.support(who.user_id, language, button.question, button.page)
@@ -62,3 +68,15 @@ class QuestionFlows:
             outcome.close_keyboard = False  # the confirmation keeps its button
             return outcome
         return Outcome(alert=self.t(language, "button.invalid"), close_keyboard=False)
+
+    async def _language(self, who: Who) -> str:
+        """The user's language, kept between presses until any language choice changes."""
+        key, version = (who.user_id, who.language_code), self.users.languages_version
+        cached = self._languages.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        language = await self.languages.of(who)
+        if len(self._languages) > KEPT:
+            self._languages.clear()
+        self._languages[key] = (version, language)
+        return language
