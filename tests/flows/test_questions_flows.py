@@ -364,3 +364,61 @@ async def test_supports_of_a_closed_window_are_refused(domain: Domain) -> None:
     assert out.alert == domain.t("it", "questions.support_closed")
     check = await domain.services.questions.get(question_id)
     assert check is not None and check.supports == 0
+
+
+async def test_merged_supporters_count_once_and_the_after_support_hook(domain: Domain) -> None:
+    target = await publish(domain, BRUNO, "Quali fondi per i comuni?")
+    merged = await publish(domain, CARLA, "Ci sono fondi per i piccoli comuni?")
+    heard: list[tuple[str, str, int]] = []
+
+    async def after(event: str, window: str, question: int) -> None:
+        heard.append((event, window, question))
+
+    domain.flows.questions.listing.after_support = after
+    for who in (ANNA, EMMA):
+        await press(domain, who, SupportButton(merged, 0).pack())
+    await press(domain, ANNA, SupportButton(target, 0).pack())
+    assert heard[-1] == (CO_PLANNING, "plenaria-apertura", target) and len(heard) == 3
+    done = await domain.services.questions.change(
+        merged,
+        QuestionStatus.MERGED,
+        QuestionAction.MERGED,
+        None,
+        domain.clock.now(),
+        merged_into=target,
+    )
+    assert done is not None
+    listed = texts(await domain.flows.questions.questions_command(DIANA))[0]
+    assert "1 domanda pubblica" in listed and "👍 2 sostegni" in listed  # Anna once, Emma
+    stored_target = await domain.services.questions.get(target)
+    assert stored_target is not None and stored_target.supports == 2  # as storage counts
+
+
+async def test_a_waiting_list_registration_and_english_refusals(tmp_path: Path) -> None:
+    async with started(tmp_path, now=OPENING) as domain:
+        waiting = person(160, "Lia", "Attesa")
+        registration = await domain.register(waiting)
+        await domain.services.db.write(
+            "UPDATE registrations SET status = 'waitlisted' WHERE id = ?", (registration.id,)
+        )
+        domain.services.registrations.version += 1
+        out = await ask(domain, waiting)
+        assert "lista d'attesa" in texts(out)[0] and await domain.step(waiting) is None
+        await domain.register(EMMA)
+        domain.clock.set(TABLES)
+        out = await ask(domain, EMMA)
+        assert "opens today at 12:20" in texts(out)[0]
+        domain.clock.set(AFTER)
+        out = await domain.flows.questions.questions_command(EMMA)
+        assert "Today's questions are closed" in texts(out)[0]
+        assert "what became of them" in texts(out)[0]
+
+
+async def test_before_the_day_and_after_every_event(tmp_path: Path) -> None:
+    async with started(tmp_path) as domain:  # 20 November
+        out = await ask(domain, ANNA)
+        assert "si apre alle 9:30 di martedì 5 dicembre 2023" in texts(out)[0]
+        assert "«Plenaria: saluti istituzionali e introduzione ai lavori»" in texts(out)[0]
+        domain.clock.set(dt.datetime(2024, 1, 10, 10, 0, tzinfo=ROME))
+        out = await ask(domain, ANNA)
+        assert texts(out) == [domain.t("it", "questions.none_planned")]
