@@ -16,6 +16,7 @@ from bot.kernel.people import Who
 from bot.kernel.replies import Message, Outcome
 from bot.questions.asking import AskStep, clean_question
 from bot.questions.listing import PAGE
+from bot.questions.policy import open_window
 from bot.questions.question_buttons import ListButton, OpenListButton, SupportButton
 from config.event import AttendanceMode
 from storage.questions import NewQuestion, Question, QuestionAction, QuestionStatus
@@ -422,3 +423,15 @@ async def test_before_the_day_and_after_every_event(tmp_path: Path) -> None:
         domain.clock.set(dt.datetime(2024, 1, 10, 10, 0, tzinfo=ROME))
         out = await ask(domain, ANNA)
         assert texts(out) == [domain.t("it", "questions.none_planned")]
+
+
+async def test_the_gate_opens_the_windows_policy_opens(domain: Domain) -> None:
+    gate = domain.flows.questions.gate
+    for event_id, day in ((CO_PLANNING, dt.date(2023, 12, 5)), (LAUNCH, dt.date(2023, 9, 27))):
+        event = domain.config.event(event_id)
+        for minutes in range(8 * 60, 19 * 60, 5):
+            now = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=ROME)
+            domain.clock.set(now)
+            expected = open_window(domain.config, event, now)
+            found = gate.open_now()
+            assert (found[1] if found is not None else None) == expected, now
