@@ -23,6 +23,7 @@ after each support is stored (event, window, question): the place to measure the
 projector's update delay once part C is merged.
 
     .venv/bin/python bench/bench_questions.py [--people 300] [--questions 100] [--supports 3000]
+        [--spread 20]   (the seconds the supports arrive in)
 """
 
 from __future__ import annotations
@@ -181,7 +182,12 @@ async def seed(services: Services, people: int) -> dict[int, int]:
 
 
 def support_plan(
-    users: list[int], askers: dict[int, int], public: list[int], supports: int, seed: int = 15
+    users: list[int],
+    askers: dict[int, int],
+    public: list[int],
+    supports: int,
+    spread: float = SUPPORT_SPREAD,
+    seed: int = 15,
 ) -> tuple[dict[int, list[tuple[float, str]]], Counter[int]]:
     """Each user's presses (moment, data) and the expected support count of each question:
     ``askers`` maps a public question to its asker's user id (no one presses their own)."""
@@ -191,7 +197,7 @@ def support_plan(
     pressed: Counter[tuple[int, int]] = Counter()
     for user_id in users:
         mine = [q for q in public if askers.get(q) != user_id]
-        moments = sorted(chance.uniform(0, SUPPORT_SPREAD) for _ in range(each))
+        moments = sorted(chance.uniform(0, spread) for _ in range(each))
         chosen: list[int] = []
         for _ in range(each):
             again = chosen and chance.random() < AGAIN_SHARE
@@ -227,7 +233,7 @@ async def supports_round(
 
 
 async def run(
-    server: Server, services: Services, people: int, questions: int, supports: int
+    server: Server, services: Services, people: int, questions: int, supports: int, spread: float
 ) -> bool:
     """Seed, the questions, the lists, the supports; the figures."""
     registrations = await seed(services, people)
@@ -259,9 +265,9 @@ async def run(
 
     lists = await server.call("lists", users)
     print(f"{'':<52} {lists:>14}   participants with the list open")
-    presses, expected = support_plan(users, askers, sorted(askers), supports)
+    presses, expected = support_plan(users, askers, sorted(askers), supports, spread)
     total = sum(len(p) for p in presses.values())
-    print(f"-- {total} supports within {SUPPORT_SPREAD:.0f} seconds")
+    print(f"-- {total} supports within {spread:.0f} seconds")
     started, cpu = time.perf_counter(), time.process_time()
     latencies = await supports_round(server, services, presses)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -290,13 +296,13 @@ async def run(
     return p99 <= P99_TARGET and wrong == 0 and len(latencies) == total
 
 
-async def main(people: int, questions: int, supports: int) -> int:
+async def main(people: int, questions: int, supports: int, spread: float = SUPPORT_SPREAD) -> int:
     clock = FakeClock(OPENING)
     server = Server(serve)
     try:
         async with bot_on(server, clock) as services:
             print(f"-- {people} participants, {questions} questions, {supports} supports")
-            ok = await run(server, services, people, questions, supports)
+            ok = await run(server, services, people, questions, supports, spread)
     finally:
         server.stop()
     return 0 if ok else 1
@@ -307,5 +313,6 @@ if __name__ == "__main__":
     parser.add_argument("--people", type=int, default=300)
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--supports", type=int, default=3000)
+    parser.add_argument("--spread", type=float, default=SUPPORT_SPREAD)
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(main(args.people, args.questions, args.supports)))
+    raise SystemExit(asyncio.run(main(args.people, args.questions, args.supports, args.spread)))
