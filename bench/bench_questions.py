@@ -280,8 +280,8 @@ async def run(
         f"{elapsed:.1f} s for all"
     )
     print(
-        f"{'':<52} {1000 * cpu / total:>14.2f}   ms of the bot's CPU a press "
-        f"(at most {total / cpu:.0f} presses a second on one free core)"
+        f"{'':<52} {1000 * cpu / total:>14.2f}   ms of the bot process's CPU (all its "
+        "threads) during the round, a press"
     )
 
     counted = {q.id: q.supports for q in await services.questions.listing(EVENT, PUBLIC)}
