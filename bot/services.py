@@ -35,12 +35,16 @@ from bot.polls.service import PollService
 from bot.polls.staff import PollStaffFlows
 from bot.polls.texts import ResultsPresenter
 from bot.questions.after import AfterPlenary
+from bot.questions.asking import QuestionFlow
 from bot.questions.feed import KIND as QUESTION_FEED
 from bot.questions.feed import UPDATE as QUESTION_FEED_UPDATE
 from bot.questions.feed import ModerationFeed, QuestionCards
+from bot.questions.gate import QuestionGate
+from bot.questions.listing import QuestionList
 from bot.questions.moderation import ModerationFlows
 from bot.questions.notices import KIND as QUESTION_NOTICE
 from bot.questions.notices import AskerNotices
+from bot.questions.participants import QuestionFlows
 from bot.questions.projector import ProjectorBoards
 from bot.questions.projector_flows import ProjectorFlows
 from bot.questions.projector_site import ProjectorSite
@@ -94,7 +98,8 @@ from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
 from storage.question_moderation import QuestionModeration
-from storage.questions import QuestionRepository
+from storage.question_reads import QuestionReads
+from storage.questions import Question, QuestionRepository
 from storage.recipients import RecipientRepository
 from storage.registrations import RegistrationRepository
 from storage.roles import RoleRepository
@@ -106,6 +111,8 @@ log = logging.getLogger(__name__)
 
 # A contribution left half-written for this long is dropped (its next text is not taken).
 CONTRIBUTION_TTL = dt.timedelta(hours=1)
+# Plenary questions, part A: a question left half-written for this long is dropped.
+QUESTION_TTL = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,8 @@ class Flows:
     send_questions: SendQuestionsFlow
     # --- issue 15, part C: the projector (/proiettore) ---
     projector: ProjectorFlows
+    # --- plenary questions, part A: /domanda, /domande and the q|s|, q|p|, q|l buttons ---
+    questions: QuestionFlows
 
 
 class Services:
@@ -333,6 +342,7 @@ class Services:
                 self.broadcasts_store,
             ),
             projector=self._questions_projector(),
+            questions=self._questions_participants(conversations),
         )
 
     def _questions_moderation(self) -> ModerationFlows:
@@ -443,6 +453,28 @@ class Services:
         conversations.on_stale(flow.on_stale)
         mine = MyContributions(config, catalog, self.worksheets, gate)
         return ContributionFlows(self.languages, catalog, gate, flow, mine)
+
+    # --- plenary questions, part A: the participants ------------------------------------------
+    def _questions_participants(self, conversations: Conversations) -> QuestionFlows:
+        """Part A of the plenary questions: /domanda, /domande, supports.
+
+        A new question goes to the moderators' feed (:meth:`_new_question`); ``after_support``
+        stays None: the projector notices supports by watching its board (every 0.5 s)."""
+        config, catalog = self.config, self.catalog
+        reads = QuestionReads(self.db)
+        gate = QuestionGate(config, catalog, self.clock, self.registrations, reads)
+        flow = QuestionFlow(
+            conversations, config, catalog, gate, self.questions, self._new_question
+        )
+        conversations.add(flow, ttl=QUESTION_TTL)
+        conversations.on_stale(flow.on_stale)
+        listing = QuestionList(config, catalog, gate, self.questions, reads)
+        return QuestionFlows(self.languages, catalog, gate, flow, listing, self.users)
+
+    async def _new_question(self, question: Question) -> None:
+        """A question was just confirmed: to the moderators' feed (part B), which queues a
+        card for each of the event's moderators (or its organisers)."""
+        await self.question_feed.on_new_question(question)
 
     def _board_flows(self, conversations: Conversations) -> tuple[BoardFlows, ReportFlows]:
         """Session 2, part B: the facilitator's board, its set-ups, the report, the reminder."""

@@ -23,7 +23,7 @@ from bot.kernel.commands import (
     REFERENT_COMMANDS,
 )
 from bot.polls.buttons import BallotButton, StaffButton
-from bot.questions import moderation_buttons
+from bot.questions import moderation_buttons, question_buttons
 from bot.questions.projector_flows import ProjectorButton
 from bot.registration.manage import ManageButton
 from bot.registration.participant import LanguageButton
@@ -43,6 +43,7 @@ from handlers import (
     organisers,
     polls,
     projector,
+    questions,
     record,
     regia,
     registration,
@@ -62,6 +63,8 @@ _PARTICIPANT_CALLBACKS: dict[str, Any] = {
     "help": registration.help_command,
     "contribute": contributions.contribute,  # session 2 (handlers/contributions.py)
     "my_contributions": contributions.my_contributions,
+    "question": questions.question,  # plenaries, part A (handlers/questions.py)
+    "questions": questions.questions,
     "myid": organisers.my_id,  # /mioid: in no menu, listed by /aiuto
 }
 # Staff commands: every callback checks the role itself and refuses politely.
@@ -174,6 +177,10 @@ def register(application: PsmApplication) -> None:
     )
     application.add_handler(  # issue 15, part C: /proiettore's event buttons (pj|...)
         CallbackQueryHandler(projector.projector_button, pattern=ProjectorButton.pattern())
+    )
+    application.add_handler(  # plenary questions, participants: q|s|, q|p|, q|l only (the
+        # moderators' and projector's q-buttons, if any, are other patterns)
+        CallbackQueryHandler(questions.button, pattern=question_buttons.pattern())
     )
     application.add_handler(CallbackQueryHandler(registration.button))
     # 3. Free input in private chats: unknown commands, then text, then anything else (a

@@ -93,6 +93,19 @@ class AiohttpRequest(BaseRequest):
         # or, with HTTPS_PROXY/HTTP_PROXY in the environment, aiohttp's choice for it)
         self._urls: dict[str, tuple[yarl.URL, str | None]] = {}
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """The answer, with ``reply_markup`` and ``entities`` removed from a message sent or
+        edited: the bot keeps only its id, and python-telegram-bot building an object for each
+        button and entity of the list of questions it edits on every support press was
+        most of the press's cost (``bench/bench_questions.py``)."""
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        if isinstance(result, dict) and "message_id" in result:
+            result.pop("reply_markup", None)
+            result.pop("entities", None)
+        return data
+
     @property
     def read_timeout(self) -> float | None:
         """The default read timeout in seconds."""
@@ -205,7 +218,7 @@ class UpdatesRequest(AiohttpRequest):
     @staticmethod
     def parse_json_payload(payload: bytes) -> JSONDict:
         """The answer, with ``reply_markup`` and ``entities`` removed from pressed messages."""
-        data = BaseRequest.parse_json_payload(payload)
+        data = AiohttpRequest.parse_json_payload(payload)
         result = data.get("result")
         if isinstance(result, list):
             for update in result:

@@ -105,3 +105,21 @@ async def test_errors_become_ptb_errors(server: tuple[str, list[dict[str, object
     finally:
         await request.shutdown()
     await request.shutdown()  # twice is harmless
+
+
+def test_a_sent_or_edited_message_is_parsed_without_keyboard_and_entities() -> None:
+    message = {
+        "message_id": 7,
+        "date": 0,
+        "chat": {"id": 1, "type": "private"},
+        "text": "Domande",
+        "entities": [{"type": "bold", "offset": 0, "length": 7}],
+        "reply_markup": {"inline_keyboard": [[{"text": "👍 #1", "callback_data": "q|s|1|0"}]]},
+    }
+    payload = json.dumps({"ok": True, "result": message}).encode()
+    parsed = AiohttpRequest.parse_json_payload(payload)
+    assert parsed["result"] == {
+        k: v for k, v in message.items() if k not in ("entities", "reply_markup")
+    }
+    other = AiohttpRequest.parse_json_payload(b'{"ok": true, "result": true}')
+    assert other == {"ok": True, "result": True}

@@ -28,6 +28,8 @@ PARTICIPANT_COMMANDS = (
     Command("link", "link"),
     Command("contribute", "contributo"),  # session 2: a contribution to a worksheet
     Command("my_contributions", "contributi"),  # session 2: one's own, to withdraw one
+    Command("question", "domanda"),  # plenaries: a question from the room or online
+    Command("questions", "domande"),  # plenaries: the open questions, to support them
     Command("cancel", "annulla"),
     Command("privacy", "privacy"),
     Command("delete_my_data", "cancella_dati"),

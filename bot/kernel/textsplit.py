@@ -80,6 +80,10 @@ def _break_at(atoms: list[_Atom], start: int, end: int) -> tuple[int, int]:
 
 def split_html(html_text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """``html_text`` as parts of at most ``limit`` visible characters (one part if it fits)."""
+    if len(html_text) <= limit and _units(html_text) <= limit:
+        # Tags and entities count less than they are written: whatever fits written fits
+        # shown, with no parsing (a list edited on every press is far below the limit).
+        return [html_text]
     atoms = _atoms(html_text)
     if sum(atom.width for atom in atoms) <= limit:
         return [html_text]
