@@ -85,7 +85,7 @@ async def test_inviting_a_moderator_for_the_one_upcoming_event(domain: Domain) -
     assert await roles.moderators(CO_PLANNING) == [ANNA.user_id]
     names = await roles.names(ANNA.user_id)
     assert names == {MODERATOR}
-    assert [c.italian for c in role_commands(names)] == ["moderazione"]
+    assert [c.italian for c in role_commands(names)] == ["moderazione", "proiettore"]
     assert "moderazione" in [c.italian for c in role_commands({"organiser"})]
     assert "invita_moderatore" in [c.italian for c in role_commands({"organiser"})]
     help_text = await domain.flows.staff.help_sections(ANNA.user_id, "it")
