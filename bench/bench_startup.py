@@ -59,6 +59,29 @@ application = (
 application.add_handler(CommandHandler("start", start))
 application.run_polling()
 """
+# The same plain bot on psm-bot's HTTP client (handlers/http.py, loaded by its path so that
+# no other psm-bot module comes with it): what the bot's own code and data cost, apart from
+# the client it chose for the room's load (aiohttp: README, "HTTP client").
+PLAIN_AIOHTTP_BOT = """
+import importlib.util, sys
+from telegram.ext import ApplicationBuilder, CommandHandler
+
+spec = importlib.util.spec_from_file_location("psm_http", sys.argv[3])
+http = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(http)
+
+async def start(update, context):
+    await update.message.reply_text("hello")
+
+base = sys.argv[1]
+application = (
+    ApplicationBuilder().token(sys.argv[2]).base_url(f"{base}/bot")
+    .base_file_url(f"{base}/file/bot")
+    .request(http.AiohttpRequest()).get_updates_request(http.AiohttpRequest(1)).build()
+)
+application.add_handler(CommandHandler("start", start))
+application.run_polling()
+"""
 
 
 def help_time() -> float:
@@ -131,6 +154,7 @@ async def measure(runs: int) -> int:
     helps = sorted(help_time() for _ in range(runs))
     psm: list[tuple[float, float, float]] = []
     plain: list[tuple[float, float, float]] = []
+    plain_aiohttp: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "psm.sqlite3"
         await (await Database.open(database)).close()
@@ -140,12 +164,16 @@ async def measure(runs: int) -> int:
             )
             psm_command = [str(PSM_BOT), "run"]
             plain_command = [sys.executable, "-c", PLAIN_BOT, api.url, TOKEN]
+            http_file = str(ROOT / "handlers" / "http.py")
+            aiohttp_command = [sys.executable, "-c", PLAIN_AIOHTTP_BOT, api.url, TOKEN, http_file]
             for run in range(runs + 1):  # alternately; the first start of each not counted
                 one_psm = await start_up(psm_command, env, api.calls)
                 one_plain = await start_up(plain_command, env, api.calls)
+                one_aiohttp = await start_up(aiohttp_command, env, api.calls)
                 if run:
                     psm.append(one_psm)
                     plain.append(one_plain)
+                    plain_aiohttp.append(one_aiohttp)
     report = Report(34, 9, 24)
     help_s = statistics.median(helps)
     report("psm-bot --help", f"{help_s:.3f} s", "<= 0.300 s", help_s <= 0.3)
@@ -162,6 +190,12 @@ async def measure(runs: int) -> int:
     print(
         f"(CPU time to the first getUpdates: psm-bot {psm_cpu:.2f} s, plain {plain_cpu:.2f} s, "
         f"{psm_cpu / plain_cpu:.2f}x)"
+    )
+    on_s, on_mb, on_cpu = (statistics.median(r[i] for r in plain_aiohttp) for i in range(3))
+    print(
+        f"(the plain bot on psm-bot's aiohttp client: first getUpdates {on_s:.3f} s, idle RSS "
+        f"{on_mb:.1f} MB, CPU {on_cpu:.2f} s; psm-bot against it: start-up {psm_s / on_s:.2f}x, "
+        f"memory {psm_mb / on_mb:.2f}x, CPU {psm_cpu / on_cpu:.2f}x)"
     )
     report(
         "start-up to first getUpdates",
