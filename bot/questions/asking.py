@@ -355,7 +355,7 @@ class QuestionFlow:
             after = (
                 self.t(language, "questions.other_window", title=now_open[1].title.get(language))
                 if now_open is not None
-                else self.gate.closed(language)
+                else self.gate.closed(language, {data.event})
             )
             return self.t(
                 language,

@@ -103,8 +103,9 @@ class QuestionGate:
     async def asker(self, user_id: int, language: str) -> Asker | Refusal:
         """The participant, if they may ask now (else why not)."""
         found = self.open_now()
-        if found is None:
-            return self.closed(language)
+        if found is None:  # the next window of the events they are registered for
+            mine = {r.event_id for r in await self.registrations.active_for_user(user_id)}
+            return self.closed(language, mine or None)
         event, slot = found
         registration = await self.registration(event, user_id, language)
         if isinstance(registration, Refusal):
@@ -137,14 +138,16 @@ class QuestionGate:
         """A window's title in ``language``."""
         return slot.title.get(language)
 
-    def closed(self, language: str) -> Refusal:
-        """No window is open: when the next opens, or that the day's (or all) are over."""
+    def closed(self, language: str, events: set[str] | None = None) -> Refusal:
+        """No window is open: when the next opens, or that the day's (or all) are over; of
+        ``events`` only (those the person is registered for), or of every event."""
         now = self.now()
         today = now.astimezone(self.config.tz).date()
         slots = [
             (event, slot)
             for event in self.config.events
-            for slot in self.config.question_windows(event)
+            if events is None or event.id in events
+            for slot in self._windows(event)
         ]
         later = sorted(((s.start, e, s) for e, s in slots if s.start > now), key=lambda x: x[0])
         ended_today = [s for e, s in slots if e.date == today and s.end <= now]

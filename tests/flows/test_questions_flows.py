@@ -435,3 +435,14 @@ async def test_the_gate_opens_the_windows_policy_opens(domain: Domain) -> None:
             expected = open_window(domain.config, event, now)
             found = gate.open_now()
             assert (found[1] if found is not None else None) == expected, now
+
+
+async def test_the_next_window_is_of_ones_own_event(tmp_path: Path) -> None:
+    """Registered for 5 December only: on 20 November the launch's windows of 27 September
+    are past, and on 26 September (before the launch) the next window named is still the
+    co-planning's, not the launch's that the person does not attend."""
+    async with started(tmp_path, now=dt.datetime(2023, 9, 26, 10, 0, tzinfo=ROME)) as domain:
+        await domain.register(ANNA)
+        out = await ask(domain, ANNA)
+        assert "5 dicembre 2023" in texts(out)[0], texts(out)
+        assert "27 settembre" not in texts(out)[0]
