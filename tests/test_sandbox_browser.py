@@ -238,6 +238,34 @@ async def test_a_facilitator_opens_the_poll_and_two_vote(page: Page, sandbox: Cl
     assert len({registration for registration, _, _ in rows}) == 2
 
 
+async def test_the_moderator_publishes_a_participants_question(page: Page, sandbox: Client) -> None:
+    from storage.questions import QuestionStatus
+
+    await add_persona(page, "Partecipante zona 5, in presenza")
+    await page.get_by_label("Due chat affiancate").check()
+    await add_persona(page, "Moderatore delle domande")
+    moderator, participant = pane(page, 1), pane(page, 0)
+    await see(moderator, "Ora sei moderatore")  # the invitation redeemed
+    await jump(page, "Plenaria di apertura: domande")
+    await type_in(participant, "/domanda Quando partono i bandi per i comuni montani?")
+    await press(participant, "Nessun asse")
+    await press(participant, "Anonima")
+    await press(participant, "Invia la domanda")
+    await see(participant, "ricevuta")
+    await see(moderator, "Nuova domanda")
+    await shot(page, "questions-1-feed")
+    await press(moderator, "Pubblica", "bandi")
+    await see(moderator, "Pubblicata: Marta Bellini")
+    await see(participant, "è stata pubblicata")
+    await shot(page, "questions-2-published")
+    questions = await sandbox.sandbox.services.questions.listing(
+        rehearsed(sandbox), list(QuestionStatus)
+    )
+    assert [(q.text, q.status) for q in questions] == [
+        ("Quando partono i bandi per i comuni montani?", QuestionStatus.PUBLISHED)
+    ]
+
+
 def rehearsed(client: Client) -> str:
     """The id of the event the sandbox rehearses."""
     from bot.sandbox.rehearsal import rehearsed_event

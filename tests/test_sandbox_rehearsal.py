@@ -54,8 +54,10 @@ def test_the_moments_of_the_bundled_file() -> None:
         "day": (day, dt.time(9, 15)),
         "plenary": (day, dt.time(9, 15)),  # the opening plenary (hybrid) at 9:30
         "session1": (day, dt.time(10, 10)),
+        "questions_opening": (day, dt.time(9, 30)),  # its question window (issue 15)
         "session2": (day, dt.time(10, 30)),
         "report_deadline": (day, dt.time(12, 10)),
+        "questions_closing": (day, dt.time(12, 20)),  # the closing plenary's window
         "after": (day, dt.time(13, 30)),
     }
     assert {key: (when.date(), when.time()) for key, when in local.items()} == expected

@@ -11,6 +11,14 @@ background task per participant answers what comes to its chat:
 - the session-2 notice: one or two contributions, each to a random worksheet of the notice
   and a random section, with a short plausible text for that section, confirmed.
 
+And one more task follows the clock (it looks every 2 seconds, at once after a jump:
+:meth:`Crowd.wake`): while a question window of the event is open (issue 15: the
+plenaries), about one in three of the confirmed participants (6 at most per window) send a
+question with ``/domanda <text>``, a random axis or none, half of them named and half
+anonymous, confirmed; then each participant supports 1 to 3 of the others' public questions
+by pressing their buttons in ``/domande`` (the questions a moderator publishes later, or a
+persona asks, get their supports too: each look supports what is new).
+
 The buttons are recognised by their data (the conversation engine's ``r|<token>|<action>``,
 the ballots' ``p|<poll>|<action>``, the notice's ``c|<worksheet>``), never by their labels, so
 the crowd does not depend on the wording of the catalogs. Choices come from one seeded
@@ -27,9 +35,14 @@ import random
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from bot.questions.asking import ANONYMOUS, NAMED
+from bot.questions.policy import open_window
+from bot.questions.question_buttons import SupportButton
 from bot.sandbox.botapi.models import SentMessage
 from bot.sandbox.botapi.users import FakeUser
 from bot.sandbox.rehearsal import rehearsed_event
+from storage.questions import PUBLIC
+from storage.registrations import Status
 
 if TYPE_CHECKING:
     from bot.sandbox.botapi.server import FakeBotApi
@@ -46,6 +59,10 @@ STEP_TIMEOUT = 10.0  # seconds to wait for the bot's next question
 IDLE_WAIT = 3600.0  # seconds a participant waits for something to answer before looking again
 ONLINE_SHARE = 0.2  # of the participants, when the event has an online mode
 CATEGORY_SHARE = 0.5  # of the participants answer the category question
+QUESTION_SHARE = 0.3  # of the confirmed participants ask a question in a window
+MAX_QUESTIONS = 6  # questions the crowd sends in one window
+SUPPORTS = (1, 3)  # supports each participant gives in a window: between these
+PLENARY_LOOK = 2.0  # seconds between looks at the clock for a question window
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -92,6 +109,19 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "Un polo scolastico con servizi per le famiglie",
     ),
 }
+# Questions the room would ask the panel of a plenary (the bundled event's themes).
+QUESTIONS: tuple[str, ...] = (
+    "Quando partono i bandi per i comuni montani?",
+    "Come verranno scelti i progetti da finanziare?",
+    "Ci saranno risorse per il trasporto pubblico nelle valli?",
+    "Come si coinvolgono i giovani nel percorso del piano?",
+    "Chi seguirà l'attuazione delle strategie dopo oggi?",
+    "I piccoli comuni avranno supporto tecnico per i progetti?",
+    "Come si misura se le azioni del piano funzionano?",
+    "Ci sarà un altro incontro sul territorio prima dell'approvazione?",
+    "Come si integra il piano con i fondi del PNRR?",
+    "Quali tempi per la banda larga nelle frazioni?",
+)
 GENERIC_TEXTS = (
     "Coinvolgere di più i comuni piccoli",
     "Mettere in rete quello che già funziona",
@@ -150,6 +180,7 @@ class Crowd:
         *,
         event_id: str | None = None,
         step_timeout: float = STEP_TIMEOUT,
+        plenary_look: float | None = PLENARY_LOOK,
     ) -> None:
         self.api = api
         self.services = services
@@ -157,10 +188,21 @@ class Crowd:
         # the rehearsed event (the first with table sessions) unless told
         self.event_id = event_id or rehearsed_event(services.config).id
         self.step_timeout = step_timeout
+        # seconds between the looks at the clock (None: no looks of its own, a test calls
+        # plenary_round itself)
+        self.plenary_look = plenary_look
         self.members: list[FakeUser] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self._next_id = FIRST_ID
         self._scanned: dict[int, int] = {}  # user id -> messages of the chat looked at
+        # the plenaries' questions (issue 15), per window id
+        self._asked: set[str] = set()  # windows the crowd asked its questions in
+        self._registrations: dict[int, int] = {}  # user id -> confirmed registration id
+        self._budget: dict[tuple[str, int], int] = {}  # (window, user): supports left
+        self._supported: dict[tuple[str, int], set[int]] = {}  # (window, user): supported
+        self._wake = asyncio.Event()
+        self._round = asyncio.Lock()  # one plenary round at a time (a press twice withdraws)
+        self._plenary: asyncio.Task[None] | None = None
 
     # --- adding --------------------------------------------------------------------------
     async def add(self, zone: int, count: int) -> int:
@@ -188,6 +230,9 @@ class Crowd:
                 self.members.append(user)
                 self._spawn(user)
         log.info("crowd: %d of %d participants registered at zone %d", added, count, zone)
+        if added and self._plenary is None and self.plenary_look is not None:
+            self._plenary = asyncio.create_task(self._plenary_forever(), name="crowd-plenary")
+        self.wake()
         return added
 
     def _new_member(self) -> FakeUser:
@@ -413,9 +458,210 @@ class Crowd:
 
         await user.wait_until(changed, self.step_timeout)
 
+    # --- the plenaries' questions (issue 15) -----------------------------------------------
+    def wake(self) -> None:
+        """Look at the clock now (the sandbox calls it after a jump)."""
+        self._wake.set()
+
+    async def _plenary_forever(self) -> None:
+        """While a question window is open: ask, then support (see the module's docstring)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.plenary_look)
+            self._wake.clear()
+            try:
+                await self.plenary_round()
+            except AssertionError as error:  # the bot said something else: look again later
+                log.info("crowd: the plenary round stopped: %s", str(error)[:80])
+
+    async def _confirmed(self) -> list[tuple[FakeUser, int]]:
+        """The members with a confirmed registration for the event, with its id."""
+        out = []
+        for user in self.members:
+            if user.id not in self._registrations:  # a waiting list may move: looked again
+                for registration in await self.services.registrations.active_for_user(user.id):
+                    if (registration.event_id, registration.status) == (
+                        self.event_id,
+                        Status.CONFIRMED,
+                    ):
+                        self._registrations[user.id] = registration.id
+            if user.id in self._registrations:
+                out.append((user, self._registrations[user.id]))
+        return out
+
+    async def plenary_round(self) -> tuple[int, int]:
+        """One look at the clock: in an open window, the crowd's questions (once per window)
+        and a round of supports when there is something new to support; (asked, supported)."""
+        async with self._round:
+            return await self._plenary_round()
+
+    async def _plenary_round(self) -> tuple[int, int]:
+        config = self.services.config
+        window = open_window(config, config.event(self.event_id), self.services.clock.now())
+        if window is None or not self.members:
+            return 0, 0
+        people = await self._confirmed()
+        asked = 0
+        if window.id not in self._asked:
+            self._asked.add(window.id)
+            asked = await self._ask_round(people)
+        supported = 0
+        for _ in range(SUPPORTS[1]):  # each pass: one more support from each who can
+            public = await self.services.questions.listing(
+                self.event_id, PUBLIC, window_id=window.id
+            )
+            done = await self._support_pass(window.id, people, public)
+            supported += done
+            if not done:
+                break
+        return asked, supported
+
+    async def _ask_round(self, people: list[tuple[FakeUser, int]]) -> int:
+        """About one in three ask (half named); how many questions were sent."""
+        if not people:
+            return 0
+        count = min(MAX_QUESTIONS, len(QUESTIONS), max(1, round(len(people) * QUESTION_SHARE)))
+        askers = self.rng.sample([user for user, _ in people], count)
+        texts = self.rng.sample(QUESTIONS, count)
+        named = [index % 2 == 0 for index in range(count)]
+        self.rng.shuffle(named)
+        axes = [self.rng.random() for _ in range(count)]
+        gate = asyncio.Semaphore(PARALLEL)
+
+        async def one(user: FakeUser, text: str, name: bool, axis: float) -> bool:
+            async with gate:
+                try:
+                    return await self.ask(user, text, named=name, axis=axis)
+                except AssertionError as error:
+                    log.info("crowd: participant %d did not ask: %s", user.id, str(error)[:80])
+                    return False
+
+        done = await asyncio.gather(*map(one, askers, texts, named, axes))
+        log.info("crowd: %d questions sent", sum(done))
+        return sum(done)
+
+    async def ask(self, user: FakeUser, text: str, *, named: bool, axis: float = 0.0) -> bool:
+        """``/domanda <text>`` through the chat: an axis (none when ``axis`` < 0.5, else the
+        axis at that fraction of the buttons), the name or anonymous, confirm."""
+        before = len(user.chat.bot_messages)
+        await user.send(f"/domanda {text}")
+        for _ in range(4):  # the axis, the name, the summary
+            message = await self._ask_step(user, before)
+            buttons: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+            for action, value, button in flow_buttons(message):
+                buttons.setdefault(action, []).append((value, button))
+            if "a" in buttons:
+                options = buttons["a"]
+                axes = [b for v, b in options if v != "-"]
+                none = [b for v, b in options if v == "-"]
+                pick = none[0] if (axis < 0.5 and none) or not axes else None
+                pick = pick or axes[int((axis - 0.5) * 2 * len(axes)) % len(axes)]
+            elif "n" in buttons:
+                want = NAMED if named else ANONYMOUS
+                pick = next((b for v, b in buttons["n"] if v == want), buttons["n"][0][1])
+            elif "ok" in buttons:
+                confirm = buttons["ok"][0][1]
+                qid = await user.press_data(confirm["callback_data"], message=message)
+                await user.callback_answer(qid, self.step_timeout)
+                await self._wait_confirmed(user, message)
+                return True
+            else:
+                raise AssertionError(f"no answer for {message!r}")
+            await self._press_step(user, message, pick)
+        return False
+
+    async def _press_step(
+        self, user: FakeUser, message: SentMessage, button: dict[str, Any]
+    ) -> None:
+        """Press a step's button and wait for the next step (the message edited, or a new one)."""
+        edits, count = message.edit_count, len(user.chat.bot_messages)
+        qid = await user.press_data(button["callback_data"], message=message)
+        await user.callback_answer(qid, self.step_timeout)
+
+        def moved() -> bool:
+            return message.edit_count > edits or len(user.chat.bot_messages) > count
+
+        await user.wait_until(moved, self.step_timeout)
+
+    async def _ask_step(self, user: FakeUser, before: int) -> SentMessage:
+        """The latest message of the question's conversation (a step's buttons), after the
+        ``before``-th bot message; a new message without buttons is a refusal."""
+
+        def found() -> SentMessage | bool | None:
+            new = user.chat.bot_messages[before:]
+            for message in reversed(new):
+                if any(a in ("a", "n", "ok") for a, _, _ in flow_buttons(message)):
+                    return message
+            return bool(new) and not new[-1].inline_keyboard
+
+        result = await user.wait_until(found, self.step_timeout)
+        if not isinstance(result, SentMessage):
+            said = user.chat.bot_messages[-1].text or ""
+            raise AssertionError(f"refused: {said[:60]!r}")
+        return result
+
+    async def _support_pass(
+        self, window_id: str, people: list[tuple[FakeUser, int]], public: list[Any]
+    ) -> int:
+        """Each participant with supports left and another's public question not supported
+        yet opens ``/domande`` and supports one of them; how many supports were given."""
+        todo = []
+        for user, registration in people:
+            key = (window_id, user.id)
+            if key not in self._budget:
+                self._budget[key] = self.rng.randint(*SUPPORTS)
+            supported = self._supported.setdefault(key, set())
+            others = {q.id for q in public if q.registration_id != registration} - supported
+            if self._budget[key] > 0 and others:
+                todo.append((user, key, self.rng.random()))
+        gate = asyncio.Semaphore(PARALLEL)
+
+        async def one(user: FakeUser, key: tuple[str, int], pick: float) -> bool:
+            async with gate:
+                try:
+                    return await self.support(user, self._supported[key], pick)
+                except AssertionError as error:
+                    log.info("crowd: participant %d did not support: %s", user.id, str(error)[:80])
+                    return False
+                finally:
+                    self._budget[key] -= 1
+
+        done = await asyncio.gather(*(one(*item) for item in todo))
+        return sum(done)
+
+    async def support(self, user: FakeUser, supported: set[int], pick: float = 0.0) -> bool:
+        """``/domande`` and a press of the support button of a question not in ``supported``
+        (the one at ``pick`` of those shown); whether one was supported (added to the set)."""
+        before = len(user.chat.bot_messages)
+        await user.send("/domande")
+
+        def listed() -> SentMessage | None:
+            new = user.chat.bot_messages[before:]
+            return new[-1] if new else None
+
+        message: SentMessage = await user.wait_until(listed, self.step_timeout)
+        choices = []
+        for row in message.inline_keyboard:
+            for button in row:
+                data = SupportButton.unpack(str(button.get("callback_data", "")))
+                if data is not None and data.question not in supported:
+                    choices.append((data.question, button))
+        if not choices:
+            return False
+        question, button = choices[int(pick * len(choices)) % len(choices)]
+        qid = await user.press_data(button["callback_data"], message=message)
+        await user.callback_answer(qid, self.step_timeout)
+        supported.add(question)
+        return True
+
     # --- stopping ------------------------------------------------------------------------
     async def stop(self) -> None:
         """Cancel the background tasks and forget the crowd (on reset and on stop)."""
+        if self._plenary is not None:
+            plenary, self._plenary = self._plenary, None
+            plenary.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await plenary
         tasks = list(self.tasks)
         for task in tasks:
             task.cancel()
@@ -425,3 +671,7 @@ class Crowd:
         self.tasks.clear()
         self.members.clear()
         self._scanned.clear()
+        self._asked.clear()
+        self._registrations.clear()
+        self._budget.clear()
+        self._supported.clear()

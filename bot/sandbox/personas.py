@@ -7,7 +7,9 @@ the registration, its confirmation and .ics in the outbox, its reminders planned
 their chat receives the confirmation and the calendar file as after a real registration;
 ``fac5`` (facilitator of zone 5) and ``referent`` (referent of zone 5's venue, Pinerolo):
 given an invitation by the sandbox's organiser and redeeming it in their chat with
-``/start inv_...``, as the bot grants staff roles; ``organiser``: one of the sandbox's
+``/start inv_...``, as the bot grants staff roles; ``moderator`` (moderator of the
+rehearsed event's plenary questions, invited the same way; not registered: the role needs
+no registration, and its chat shows the moderators' menu); ``organiser``: one of the sandbox's
 organiser ids (``PSM_ORGANISERS`` of the sandbox), who says ``/start``.
 """
 
@@ -25,7 +27,7 @@ from bot.sandbox.botapi import FakeBotApi, FakeUser
 from bot.sandbox.rehearsal import rehearsed_event
 from bot.services import Services
 from bot.staff.flows import INVITE_PREFIX
-from bot.staff.roles import FACILITATOR, REFERENT
+from bot.staff.roles import FACILITATOR, MODERATOR, REFERENT
 from storage.registrations import AlreadyRegisteredError, NewRegistration
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,13 @@ TEMPLATES = (
         "it",
         "Anna Gallo",
         {"it": "Referente della sede (Pinerolo)", "en": "Venue referent (Pinerolo)"},
+    ),
+    Template(
+        "moderator",
+        "moderator",
+        "it",
+        "Marta Bellini",
+        {"it": "Moderatore delle domande", "en": "Questions moderator"},
     ),
     Template(
         "organiser", "organiser", "it", "Paola Marino", {"it": "Organizzatore", "en": "Organiser"}
@@ -208,10 +217,13 @@ async def _prepare(template: Template, user: FakeUser, services: Services) -> No
             mode,
             template.language,
         )
-    elif template.role in ("facilitator", "referent"):
+    elif template.role in ("facilitator", "referent", "moderator"):
         event = rehearsed_event(services.config)
-        role = FACILITATOR if template.role == "facilitator" else REFERENT
-        scope = "5" if role == FACILITATOR else services.config.venue_for(event, 5).id
+        role, scope = {
+            "facilitator": (FACILITATOR, "5"),
+            "referent": (REFERENT, services.config.venue_for(event, 5).id),
+            "moderator": (MODERATOR, event.id),  # the rehearsed event's plenaries
+        }[template.role]
         token = secrets.token_urlsafe(12)
         now = services.clock.now()
         await services.roles.store.create_invite(

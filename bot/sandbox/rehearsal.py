@@ -141,6 +141,31 @@ def _sessions(event: Event) -> list[int]:
     return first[:1] + second[:1]
 
 
+def question_moments(config: EventConfig, event: Event) -> list[Moment]:
+    """Issue 15: the start of the event's first question window (the opening plenary) and
+    of its last (the closing plenary): the crowd asks there, the moderators moderate."""
+    windows = config.question_windows(event)
+    if not windows:
+        return []
+    first, last = windows[0], windows[-1]
+    out = [
+        Moment(
+            "questions_opening",
+            {"it": "Plenaria di apertura: domande", "en": "Opening plenary: questions"},
+            first.start,
+        )
+    ]
+    if last.start > first.start:
+        out.append(
+            Moment(
+                "questions_closing",
+                {"it": "Plenaria di chiusura: domande", "en": "Closing plenary: questions"},
+                last.start,
+            )
+        )
+    return out
+
+
 def moments(config: EventConfig) -> list[Moment]:
     """The moments that matter, computed from the (shifted) event file, in time order."""
     event = rehearsed_event(config)
@@ -180,6 +205,7 @@ def moments(config: EventConfig) -> list[Moment]:
     for number, index in enumerate(_sessions(event), start=1):
         label = {"it": f"Sessione {number} ai tavoli", "en": f"Session {number} at the tables"}
         out.append(Moment(f"session{number}", label, config.starts_at(event, index)))
+    out.extend(question_moments(config, event))
     deadline = config.report_deadline(event)
     if deadline is not None:
         out.append(

@@ -202,4 +202,6 @@ class Sandbox:
         # reminders; the outbox is then delivered in the background (at Telegram's pace),
         # so a jump answers at once and the chats fill in as the messages go out
         await self.services.tick()
+        if self.crowd is not None:
+            self.crowd.wake()  # in a question window the crowd asks and supports at once
         self.feed.publish({"clock": self.clock.now().isoformat()})

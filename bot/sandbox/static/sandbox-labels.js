@@ -20,7 +20,7 @@ const LABELS = {
     map: "Mappa", live: "Aggiornamenti in diretta", polling: "Aggiornamenti ogni 2 secondi",
     error: "Errore", clock_moved: "Orologio: {when}", role_participant: "partecipante",
     role_facilitator: "facilitatore", role_referent: "referente della sede", role_organiser: "organizzatore",
-    role_new: "nuovo utente",
+    role_new: "nuovo utente", role_moderator: "moderatore delle domande",
   },
   en: {
     sandbox: "sandbox", rehearsal_time: "Rehearsal time", split: "Two chats side by side",
@@ -39,6 +39,6 @@ const LABELS = {
     map: "Map", live: "Live updates", polling: "Updates every 2 seconds",
     error: "Error", clock_moved: "Clock: {when}", role_participant: "participant",
     role_facilitator: "facilitator", role_referent: "venue referent", role_organiser: "organiser",
-    role_new: "new user",
+    role_new: "new user", role_moderator: "questions moderator",
   },
 };
