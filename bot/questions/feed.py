@@ -92,6 +92,17 @@ class QuestionCards:
             title = f"{title} · {slot.axis.title.get(language)}"
         return title
 
+    def where(self, question: Question, language: str) -> str:
+        """The window's title, and the axis the asker chose when the window has none."""
+        title = self.window_title(question.event_id, question.window_id, language)
+        axis = next((a for a in self.config.axes if a.id == question.axis), None)
+        if axis is not None and axis.title.get(language) not in title:
+            label = self.catalog(
+                language, "questions.axis", id=axis.id, title=axis.title.get(language)
+            )
+            title = f"{title} · {label}"
+        return title
+
     def status_text(self, question: Question, language: str) -> Raw:
         """``⏳ In attesa di moderazione``, ``🙈 Nascosta: fuori tema``..."""
         t = self.catalog
@@ -122,7 +133,7 @@ class QuestionCards:
             language,
             "moderation.card",
             id=question.id,
-            window=self.window_title(question.event_id, question.window_id, language),
+            window=self.where(question, language),
             text=question.text,
             asker=asker,
             mode=t(

@@ -30,6 +30,7 @@ async def ask(
     online: bool = False,
     status: QuestionStatus | None = None,
     window: str = OPENING,
+    axis: str | None = None,
 ) -> Question:
     """``who`` (registered on the first question) asks ``text``; the feed is told."""
     found = await domain.services.registrations.active_for_user(who.user_id)
@@ -50,6 +51,7 @@ async def ask(
         shown_name=policy.shown_name(registration.display_name) if named else None,
         status=status or policy.initial_status(event, named),
         dedupe=f"{who.user_id}:{text}",
+        axis=axis,
     )
     question, _ = await domain.services.questions.add(new, domain.clock.now())
     await domain.services.question_feed.on_new_question(question)

@@ -146,8 +146,11 @@ async def test_the_feed_goes_to_the_events_moderators(day: Domain) -> None:
     assert asked.status is QuestionStatus.PUBLISHED  # auto: named ones are public at once
     text = question(await card_of(day, MARTA, asked)).text
     assert "👤 Emma Brown" in text and "💻 online" in text and "👁 Pubblicata" in text
+    about = await ask(day, EMMA, "And for the valleys' buses?", named=True, axis="3")
+    text = question(await card_of(day, MARTA, about)).text
+    assert "· Asse 3: Infrastrutture per una mobilità sostenibile" in text  # the one chosen
     await day.services.question_feed.on_new_question(asked)  # told once
-    assert len(await day.outbox(kind="question_feed")) == 1
+    assert len(await day.outbox(kind="question_feed")) == 2  # each question once
     await day.services.roles.store.revoke(MARTA.user_id, MODERATOR, CO_PLANNING)
     (row,) = rows
     prepared = await day.services.question_feed.render(row, day.clock.now())
