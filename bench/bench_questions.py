@@ -18,9 +18,18 @@ benchmark); the clock stands in the opening plenary's question window of 5 Decem
 - **none lost or counted twice**: each question's stored supports equal the presses'
   expected net result (a support for every person who pressed it an odd number of times).
 
-:func:`supports_round` takes an optional ``after_support`` callback, called in the bot
-after each support is stored (event, window, question): the place to measure the
-projector's update delay once part C is merged.
+- **the projector's update delay** (part C's ``bench/projector_delay.py``), during the
+  support round: the projector's routes of the bot served on a free port
+  (``projector_server``), a board's live stream (``events_url``) followed as the page on the
+  room's screen does; about once a second a probe participant (not among the 300) supports
+  or withdraws their support of the question being answered now (highlighted, always on the
+  board, pressed by nobody else), and ``projector_update_delay`` measures from that change
+  being stored to the first board showing its new count, while the 3,000 presses are
+  stored. Printed: p50 / max, target max <= 2 s; and (``supports_round``'s
+  ``after_support`` hook, called in the bot after each support stored) how many of the
+  round's supports were stored while a probe was waiting for its board.
+
+Each figure with its target, PASS or MISS; the exit code is 1 when one is missed.
 
     .venv/bin/python bench/bench_questions.py [--people 300] [--questions 100] [--supports 3000]
         [--spread 20]   (the seconds the supports arrive in)
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import statistics
@@ -43,7 +53,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import aiohttp
+
 from bench.common import Command, Report, Server, bot_on, percentile, serve_commands
+from bench.projector_delay import events_url, projector_server, projector_update_delay
 from bot.kernel.clock import FakeClock
 from bot.questions.listing import AfterSupport
 from bot.questions.question_buttons import SupportButton
@@ -51,7 +64,7 @@ from bot.sandbox.botapi.models import SentMessage
 from bot.sandbox.botapi.server import FakeBotApi
 from bot.sandbox.botapi.users import FakeUser, MessageMatcher, _matches
 from bot.services import Services
-from storage.questions import PUBLIC, QuestionStatus
+from storage.questions import PUBLIC, NewQuestion, QuestionAction, QuestionStatus
 from tests.harness import bot_api_server, new_registration
 
 ROME = ZoneInfo("Europe/Rome")
@@ -62,9 +75,12 @@ ASK_SPREAD, SUPPORT_SPREAD, THINK = 10.0, 20.0, 0.2
 NAMED_SHARE = 0.8
 AGAIN_SHARE = 0.2  # presses on a question pressed before
 P99_TARGET = 1.0  # seconds
+PROJECTOR_TARGET = 2.0  # seconds, a change stored -> the board on the screen showing it
+PROBE_EVERY = 1.0  # seconds between two probes of the projector
+PROBE_USER = FIRST_USER - 1  # the probe participant, not among the benchmark's people
 TIMEOUT = 300.0
 
-report = Report(52, 14, 10)
+report = Report(52, 14, 10, verdicts=("PASS", "MISS"))
 _lists: dict[int, SentMessage] = {}  # the server process's: each user's /domande message
 
 
@@ -232,6 +248,73 @@ async def supports_round(
     return latencies
 
 
+async def probe_question(services: Services) -> tuple[int, int]:
+    """The probe: a participant of their own and a question of theirs being answered now
+    (highlighted: always on the board); (question id, the probe's registration id)."""
+    config = services.config
+    new = new_registration(config, PROBE_USER, "Sonda", mode="online")
+    registration = (await services.registrations.create(new, None, OPENING)).id
+    window = config.question_windows(config.event(EVENT))[0].id
+    text = "Domanda sonda: il proiettore mostra subito i sostegni?"
+    asked = NewQuestion(EVENT, window, text, registration, "online", "it", dedupe="probe")
+    question, _ = await services.questions.add(asked, OPENING)
+    await services.questions.change(
+        question.id, QuestionStatus.HIGHLIGHTED, QuestionAction.HIGHLIGHTED, None, OPENING
+    )
+    return question.id, registration
+
+
+class ProjectorProbe:
+    """The projector's update delay measured during the support round (see the module doc):
+    :meth:`run` until :meth:`stop`; :meth:`after_support` is the round's hook."""
+
+    def __init__(self, services: Services, question: int, registration: int) -> None:
+        self.services, self.question, self.registration = services, question, registration
+        self.delays: list[float] = []
+        self.failures: list[str] = []
+        self.during = 0  # supports stored while a probe waited for its board
+        self._waiting = False
+        self._stop = asyncio.Event()
+
+    async def after_support(self, event_id: str, window_id: str, question_id: int) -> None:
+        """Called in the bot after each support of the round is stored."""
+        if self._waiting:
+            self.during += 1
+
+    def stop(self) -> None:
+        """End the probes (the one under way finishes)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """A probe about every :data:`PROBE_EVERY` seconds until stopped."""
+        services, supported = self.services, False
+        async with aiohttp.ClientSession() as session, projector_server(services) as base:
+            url = events_url(base, services, EVENT)
+            while not self._stop.is_set():
+                supported = not supported
+                want = 1 if supported else 0
+
+                async def change() -> None:
+                    await services.questions.toggle_support(
+                        self.question, self.registration, services.clock.now()
+                    )
+                    self._waiting = True
+
+                def shows(board: dict[str, Any], want: int = want) -> bool:
+                    highlighted = board.get("highlighted") or {}
+                    return bool(highlighted.get("supports") == want)
+
+                try:
+                    delay = await projector_update_delay(session, url, change, shows)
+                    self.delays.append(delay)
+                except (TimeoutError, RuntimeError) as error:
+                    self.failures.append(str(error) or "no board showed the change in 10 s")
+                finally:
+                    self._waiting = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), PROBE_EVERY)
+
+
 async def run(
     server: Server, services: Services, people: int, questions: int, supports: int, spread: float
 ) -> bool:
@@ -268,9 +351,15 @@ async def run(
     presses, expected = support_plan(users, askers, sorted(askers), supports, spread)
     total = sum(len(p) for p in presses.values())
     print(f"-- {total} supports within {spread:.0f} seconds")
+    probe = ProjectorProbe(services, *await probe_question(services))
     started, cpu = time.perf_counter(), time.process_time()
-    latencies = await supports_round(server, services, presses)
+    probing = asyncio.create_task(probe.run(), name="projector probe")
+    try:
+        latencies = await supports_round(server, services, presses, probe.after_support)
+    finally:
+        probe.stop()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    await probing
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
     report("supports answered", f"{len(latencies)}", f"{total}", len(latencies) == total)
     report("support -> answer p50 (s)", f"{p50:.3f}", "-", True)
@@ -281,10 +370,35 @@ async def run(
     )
     print(
         f"{'':<52} {1000 * cpu / total:>14.2f}   ms of the bot process's CPU (all its "
-        "threads) during the round, a press"
+        "threads) during the round, a press (the projector's stream and probes included)"
     )
 
-    counted = {q.id: q.supports for q in await services.questions.listing(EVENT, PUBLIC)}
+    delays = probe.delays
+    measured = bool(delays) and not probe.failures
+    worst = max(delays) if delays else float("inf")
+    report(
+        "projector: change -> board shown p50 (s)",
+        f"{percentile(delays, 0.5):.3f}" if delays else "-",
+        "-",
+        bool(delays),
+    )
+    report(
+        "projector: change -> board shown max (s)",
+        f"{worst:.3f}" if delays else "-",
+        f"<= {PROJECTOR_TARGET}",
+        measured and worst <= PROJECTOR_TARGET,
+    )
+    print(
+        f"{'':<52} {len(delays):>14}   probes during the round ({len(probe.failures)} not "
+        f"shown within 10 s); {probe.during} of the round's supports stored meanwhile"
+    )
+    projector_ok = measured and worst <= PROJECTOR_TARGET
+
+    counted = {
+        q.id: q.supports
+        for q in await services.questions.listing(EVENT, PUBLIC)
+        if q.id != probe.question
+    }
     wrong = sum(counted.get(q, 0) != expected.get(q, 0) for q in set(counted) | set(expected))
     net = sum(expected.values())
     report(
@@ -293,7 +407,7 @@ async def run(
         f"{net}, 0 wrong",
         wrong == 0,
     )
-    return p99 <= P99_TARGET and wrong == 0 and len(latencies) == total
+    return p99 <= P99_TARGET and wrong == 0 and len(latencies) == total and projector_ok
 
 
 async def main(people: int, questions: int, supports: int, spread: float = SUPPORT_SPREAD) -> int:

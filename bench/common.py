@@ -24,13 +24,16 @@ from tests.harness import new_registration, settings_for
 class Report:
     """Prints one figure a line next to its target, in columns of the given widths."""
 
-    def __init__(self, name: int, value: int, target: int) -> None:
+    def __init__(
+        self, name: int, value: int, target: int, verdicts: tuple[str, str] = ("OK", "MISSED")
+    ) -> None:
         self.widths = (name, value, target)
+        self.verdicts = verdicts  # met, missed
 
     def __call__(self, name: str, value: str, target: str, ok: bool) -> None:
         """One figure with its target."""
         name_width, value_width, target_width = self.widths
-        verdict = "OK" if ok else "MISSED"
+        verdict = self.verdicts[0] if ok else self.verdicts[1]
         value, target = value.rjust(value_width), target.ljust(target_width)
         print(f"{name:<{name_width}} {value}   target {target} {verdict}")
 

@@ -566,6 +566,7 @@ class Services:
         await self.polls.close_due()  # polls whose table session has ended
         await self.worksheet_notices.plan(self.clock.now())  # the session-2 notice, once a zone
         await self.report_reminders.plan(self.clock.now())  # session 2: the report deadline
+        await self.flows.moderation.answered_when_closed()  # issue 15: still highlighted
         if self.sender is not None:
             await self.sender.drain_soon()
         if planning is not None:

@@ -91,7 +91,17 @@ _SUPPORT = (
     "INSERT INTO question_supports (question_id, registration_id, created_at) "
     "VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 )
-_WITHDRAW = "DELETE FROM question_supports WHERE question_id = ? AND registration_id = ?"
+# A withdrawal takes back the presser's support of the question and of those merged into it
+# (the list shows "you support it" for either: the count has them once).
+_WITHDRAW = (
+    "DELETE FROM question_supports WHERE registration_id = ? AND (question_id = ? "
+    "OR question_id IN (SELECT id FROM questions WHERE merged_into = ?))"
+)
+# The reader supports the question: directly, or through a question merged into it.
+_MINE = (
+    "EXISTS (SELECT 1 FROM question_supports o WHERE o.registration_id = ? AND (o.question_id "
+    "= q.id OR o.question_id IN (SELECT id FROM questions WHERE merged_into = q.id))) AS mine"
+)
 
 
 class QuestionReads:
@@ -109,8 +119,7 @@ class QuestionReads:
         rows = await self._db.fetchall(
             f"{_COUNTS}, shown AS (SELECT q.id, q.text, q.axis, q.named, q.shown_name, "
             "q.status, q.registration_id, COALESCE(c.n, 0) AS supports, "
-            "EXISTS (SELECT 1 FROM question_supports o WHERE o.question_id = q.id "
-            "AND o.registration_id = ?) AS mine, COUNT(*) OVER () AS total, "
+            f"{_MINE}, COUNT(*) OVER () AS total, "
             f"ROW_NUMBER() OVER (ORDER BY {_ORDER}) AS rank "
             "FROM questions q LEFT JOIN counts c ON c.root = q.id "
             "WHERE q.event_id = ? AND q.window_id = ? AND q.status IN (?, ?) "
@@ -170,9 +179,8 @@ class QuestionReads:
         """The question's event, window, status and asker, and whether the registration
         supports it now (None: no such question)."""
         row = await self._db.fetchone(
-            "SELECT q.event_id, q.window_id, q.status, q.registration_id, EXISTS (SELECT 1 "
-            "FROM question_supports s WHERE s.question_id = q.id AND s.registration_id = ?) "
-            "AS mine FROM questions q WHERE q.id = ?",
+            f"SELECT q.event_id, q.window_id, q.status, q.registration_id, {_MINE} "
+            "FROM questions q WHERE q.id = ?",
             (registration_id, question_id),
         )
         if row is None:
@@ -191,7 +199,7 @@ class QuestionReads:
         """Give (``supported``) or withdraw a support, stored when this returns, in one
         transaction with the other presses of the moment."""
         give = [(question_id, registration_id, to_db(now))] if supported else []
-        withdraw = [] if supported else [(question_id, registration_id)]
+        withdraw = [] if supported else [(registration_id, question_id, question_id)]
         await self._db.write_grouped((_WITHDRAW, withdraw), (_SUPPORT, give))
 
     async def latest_registration(self, event_id: str, user_id: int) -> Registration | None:

@@ -146,12 +146,16 @@ async def test_moderating_through_the_chat(api: FakeBotApi, bot: BotHarness) -> 
     # hide, with a reason: the English asker is told why, in English
     await marta.press("Nascondi", message=spam_card)
     await marta.wait_edited(spam_card, lambda m: "Perché la nascondi" in m.content)
-    await marta.press("fuori tema", message=spam_card)
-    await marta.wait_edited(spam_card, lambda m: "🙈 Nascosta: fuori tema" in m.content)
+    await marta.press("non riguarda questa plenaria", message=spam_card)
+    await marta.wait_edited(
+        spam_card, lambda m: "🙈 Nascosta: non riguarda questa plenaria" in m.content
+    )
     assert spam_card.button_texts == ["👁 Mostra di nuovo"]
     await bot.drain()
     told = await emma.wait_for("did not publish your question")
-    assert "Reason: off topic" in told.content and "stays in the record" in told.content
+    assert (
+        "Reason: not about this plenary" in told.content and "stays in the record" in told.content
+    )
 
     # highlight one, then another: the first becomes answered
     bruno, second = await ask(bot, api, 3003, "Bruno", "E per chi segue online?", online=True)

@@ -104,7 +104,7 @@ class QuestionCards:
         return title
 
     def status_text(self, question: Question, language: str) -> Raw:
-        """``⏳ In attesa di moderazione``, ``🙈 Nascosta: fuori tema``..."""
+        """``⏳ In attesa di moderazione``, ``🙈 Nascosta: non riguarda questa plenaria``..."""
         t = self.catalog
         key = f"moderation.status.{question.status.value}"
         if question.status is QuestionStatus.HIDDEN:

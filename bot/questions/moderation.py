@@ -40,6 +40,7 @@ from bot.kernel.replies import Button, Keyboard, Message, Outcome
 from bot.questions import policy
 from bot.questions.feed import ModerationFeed, QuestionCards
 from bot.questions.moderation_buttons import ModAction, ModerationButton, QueueButton, parse
+from bot.questions.notices import VALIDITY as NOTICE_VALIDITY
 from bot.questions.notices import AskerNotices, News
 from bot.staff.roles import EVERY_EVENT, MODERATOR, Roles
 from config.event import Event, EventConfig, QuestionSlot
@@ -121,6 +122,7 @@ class ModerationFlows:
         self.feed = feed
         self.notices = notices
         self.wake = wake
+        self._closed: set[tuple[str, str]] = set()  # windows whose questions were told
 
     def t(self, language: str, key: str, /, **params: object) -> Raw:
         """A catalog message."""
@@ -405,6 +407,25 @@ class ModerationFlows:
         card = self.cards.card(question, language, done=done)
         label = self.t(language, f"moderation.action.{action.value}")
         return Outcome(edit=card, toast=toast or str(label), close_keyboard=False)
+
+    async def answered_when_closed(self) -> None:
+        """A question still being answered when its window closed is answered (the record
+        says so: the panel took it up as time ran out): its asker, and those of the questions
+        merged into it, are told so, once (the outbox's key; ``_closed`` spares the queries
+        of the next ticks). Windows closed within the notices' validity only."""
+        now = self.clock.now()
+        for event in self.config.events:
+            for window in self.config.question_windows(event):
+                if not window.end <= now < window.end + NOTICE_VALIDITY:
+                    continue
+                if (event.id, window.id) in self._closed:
+                    continue
+                highlighted = await self.questions.listing(
+                    event.id, (QuestionStatus.HIGHLIGHTED,), window_id=window.id
+                )
+                for question in highlighted:
+                    await self._tell(question, News.ANSWERED)
+                self._closed.add((event.id, window.id))
 
     async def _tell(self, question: Question, news: News | None) -> None:
         """Queue ``news`` for the asker; "being answered" and "answered" also for the askers

@@ -64,8 +64,9 @@ MAIN = (Fate.ANSWERED, Fate.ANSWERING, Fate.OPEN, Fate.NOT_REACHED)
 OTHERS = (Fate.MERGED, Fate.HIDDEN, Fate.NOT_MODERATED)
 #: hidden for these reasons, a text is not repeated in the documents nor to other people
 WITHHELD_REASONS = frozenset({HideReason.OFFENSIVE.value, HideReason.PERSONAL.value})
-#: the catalog's words for each reason, fate and mark
-REASON_KEYS = {reason.value: f"record.reason_{reason.value}" for reason in HideReason}
+#: the catalog's words for each reason (the moderators' own: the button pressed, the asker's
+#: notice and the record say the same words), fate and mark
+REASON_KEYS = {reason.value: f"moderation.reason.{reason.value}" for reason in HideReason}
 FATE_KEYS = {fate: f"record.fate_{fate.value}" for fate in Fate}
 MARK_KEYS = {fate: f"record.mark_{fate.value}" for fate in Fate}
 
@@ -235,7 +236,7 @@ class RecordText:
         return plain(self.t(language, REASON_KEYS.get(reason or "", "record.reason_other")))
 
     def fate(self, entry: Entry, language: str) -> str:
-        """The fate in words, plain text (``answered at 16:40``, ``hidden: off topic``)."""
+        """The fate in words, plain text (``answered at 16:40``, ``merged into #3``)."""
         t = self.t
         match entry.fate:
             case Fate.ANSWERED:
