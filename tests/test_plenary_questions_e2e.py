@@ -88,7 +88,7 @@ async def ask(user: FakeUser, text: str, *, named: bool) -> SentMessage:
     await user.press(name, message=await user.wait_for(lambda m: name in str(m.button_texts)))
     confirm = "Send the question" if english else "Invia la domanda"
     await user.press(confirm, message=await user.wait_for(lambda m: confirm in str(m.button_texts)))
-    return await user.wait_for(lambda m: "Domanda n." in m.content or "Question no." in m.content)
+    return await user.wait_for(lambda m: "Domanda #" in m.content or "Question #" in m.content)
 
 
 async def invited(api: FakeBotApi, user_id: int, name: str) -> FakeUser:

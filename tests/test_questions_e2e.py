@@ -115,12 +115,12 @@ async def test_questions_for_participants(api: FakeBotApi, bot: BotHarness) -> N
     assert "2 domande pubbliche" in listing.content and "Dario Verdi" in listing.content
     assert "Quando escono i bandi" not in listing.content  # pending: not public
     answer = await bruno.callback_answer(await bruno.press(f"👍 #{dario_q.id}", message=listing))
-    assert answer.text == f"👍 Sostieni la domanda n. {dario_q.id}" and not answer.show_alert
+    assert answer.text == f"👍 Sostieni la domanda #{dario_q.id}" and not answer.show_alert
     updated = await bruno.wait_edited(listing, lambda m: "1 sostegno" in m.content)
     assert f"✅ #{dario_q.id}" in updated.button_texts
     assert updated.content.index("Dario Verdi") < updated.content.index("Emma Brown")
     answer = await bruno.callback_answer(await bruno.press(f"✅ #{dario_q.id}", message=updated))
-    assert answer.text == f"Hai ritirato il sostegno alla domanda n. {dario_q.id}"
+    assert answer.text == f"Hai ritirato il sostegno alla domanda #{dario_q.id}"
     await bruno.wait_edited(listing, lambda m: "1 sostegno" not in m.content)
     await bruno.press(f"👍 #{emma_q.id}", message=listing)
     await bruno.wait_edited(listing, lambda m: "1 sostegno" in m.content)

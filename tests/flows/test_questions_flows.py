@@ -132,7 +132,7 @@ async def test_an_anonymous_question_waits_for_a_moderator(domain: Domain) -> No
     assert saved.status is QuestionStatus.PENDING and not saved.named and saved.axis == "2"
     assert saved.mode == "in_person" and saved.language == "it"
     assert saved.text == "Quando partono i bandi per le aree interne?"
-    assert f"Domanda n. {saved.id} ricevuta" in texts(out)[0]
+    assert f"Domanda #{saved.id} ricevuta" in texts(out)[0]
     assert data_of(out, "Le domande") == OpenListButton().pack()
     assert [q.id for q in feed] == [saved.id]
     assert await domain.step(ANNA) is None
@@ -179,7 +179,7 @@ async def test_english_change_text_and_a_new_text_at_the_summary(domain: Domain)
     out = await domain.press(EMMA, out, "Send the question")
     (saved,) = await stored(domain)
     assert saved.text == "Third draft?" and saved.language == "en"
-    assert "Question no." in texts(out)[0] and "received" in texts(out)[0]
+    assert "Question #" in texts(out)[0] and "received" in texts(out)[0]
 
 
 async def test_the_round_tables_windows_give_their_axis(tmp_path: Path) -> None:
