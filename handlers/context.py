@@ -38,7 +38,9 @@ class BotData:
     def __init__(self) -> None:
         self.services: Services | None = None
         self.ballot_edits = LatestEdits()  # ballot messages waiting for their new look
-        self.question_edits = LatestEdits()  # plenary questions (part A): lists to re-count
+        self.question_edits = LatestEdits(
+            "a question list"
+        )  # plenary questions (part A): lists to re-count
         self.webhook: RunningWebhook | None = None  # webhook mode: the server receiving updates
         self.operations: RunningOperations | None = None  # heartbeat, /healthz, backups (prod-ops)
 

@@ -1,4 +1,5 @@
-"""Ballot edits in the background: the latest state of each ballot, one edit at a time.
+"""Edits in the background (ballots, the plenary's question lists): the latest state of each
+message, one edit at a time.
 
 A ballot tap is answered at once (the answer carries what changed) and the ballot message is
 then edited in the background, latest state first: a participant's next tap never waits for
@@ -32,7 +33,8 @@ class LatestEdits:
     one edit (fewer calls against Telegram's ~30 a second).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, what: str = "a ballot") -> None:
+        self.what = what  # what the messages are, for the log ("a ballot", "a question list")
         self._wanted: dict[tuple[int, int], Message] = {}
         self._running: set[tuple[int, int]] = set()
 
@@ -68,6 +70,6 @@ class LatestEdits:
                         rate_limit_args=BULK,
                     )
         except TelegramError as exc:
-            log.warning("could not update a ballot: %s", type(exc).__name__)
+            log.warning("could not update %s: %s", self.what, type(exc).__name__)
         finally:
             self._running.discard(key)

@@ -37,9 +37,10 @@ class QuestionFlows:
         self.flow = flow
         self.listing = listing
         self.users = users
-        # (user, Telegram's language) -> (the languages' version, the language): presses in
-        # a burst do not read the user's language choice each time.
-        self._languages: dict[tuple[int, str | None], tuple[int, str]] = {}
+        # (user, Telegram's language) -> (the languages' and registrations' versions, the
+        # language): presses in a burst do not read the user's language choice each time;
+        # an erasure (which deletes the choice with the registrations) makes it read again.
+        self._languages: dict[tuple[int, str | None], tuple[tuple[int, int], str]] = {}
 
     async def question_command(self, who: Who, text: str | None = None) -> Outcome:
         """``/domanda`` (``/domanda <text>``): the first question, or why not now."""
@@ -70,8 +71,10 @@ class QuestionFlows:
         return Outcome(alert=self.t(language, "button.invalid"), close_keyboard=False)
 
     async def _language(self, who: Who) -> str:
-        """The user's language, kept between presses until any language choice changes."""
-        key, version = (who.user_id, who.language_code), self.users.languages_version
+        """The user's language, kept between presses until any language choice (or any
+        registration, an erasure included) changes."""
+        key = (who.user_id, who.language_code)
+        version = (self.users.languages_version, self.gate.registrations.version)
         cached = self._languages.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]

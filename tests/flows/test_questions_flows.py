@@ -446,3 +446,16 @@ async def test_the_next_window_is_of_ones_own_event(tmp_path: Path) -> None:
         out = await ask(domain, ANNA)
         assert "5 dicembre 2023" in texts(out)[0], texts(out)
         assert "27 settembre" not in texts(out)[0]
+
+
+async def test_a_press_after_erasure_speaks_telegrams_language_again(domain: Domain) -> None:
+    """Anna chose English, pressed (English kept between presses), then erased her data:
+    her choice went with it, so the next press is refused in Telegram's Italian."""
+    first = await publish(domain, BRUNO, "Quali fondi per le valli?")
+    await domain.services.users.set_language(ANNA.user_id, "en", domain.clock.now())
+    out = await press(domain, ANNA, SupportButton(first, 0).pack())
+    assert out.toast == "👍 You support question #1".replace("1", str(first))
+    await domain.services.registrations.erase_user(ANNA.user_id, {}, domain.clock.now())
+    out = await press(domain, ANNA, SupportButton(first, 0).pack())
+    refusal = " ".join(str(part) for part in (out.alert, out.toast, out.edit) if part)
+    assert "iscritto" in refusal and "registered" not in refusal, refusal
