@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from bot.kernel.clock import Clock
 from bot.kernel.format import date_text
 from bot.kernel.i18n import Catalog, Raw
+from bot.questions.policy import open_window
 from config.event import Event, EventConfig, QuestionSlot
 from storage.question_reads import QuestionReads
 from storage.registrations import Registration, RegistrationRepository, Status
@@ -63,7 +64,6 @@ class QuestionGate:
         # a room pressing support buttons does not read its registrations on every press;
         # any change of a registration (the repository's version) makes the next read fresh.
         self._confirmed: dict[tuple[str, int], tuple[int, Registration]] = {}
-        self._slots: dict[str, list[QuestionSlot]] = {}  # event -> its windows, in time order
 
     def now(self) -> dt.datetime:
         """The clock's time."""
@@ -75,23 +75,14 @@ class QuestionGate:
         return f"{local.hour}:{local.minute:02d}"
 
     def open_now(self) -> tuple[Event, QuestionSlot] | None:
-        """The event and window open now, if any (the first event in the file's order).
-
-        The rule is :func:`~bot.questions.policy.open_window`'s (the latest started when two
-        overlap), on the windows resolved once per event (the event file does not change
-        while the bot runs, and every support press asks)."""
+        """The event and window open now, if any (the first event in the file's order; the
+        window by :func:`~bot.questions.policy.open_window`)."""
         now = self.now()
         for event in self.config.events:
-            current = [slot for slot in self._windows(event) if slot.open_at(now)]
-            if current:
-                return event, current[-1]
+            slot = open_window(self.config, event, now)
+            if slot is not None:
+                return event, slot
         return None
-
-    def _windows(self, event: Event) -> list[QuestionSlot]:
-        found = self._slots.get(event.id)
-        if found is None:
-            found = self._slots[event.id] = self.config.question_windows(event)
-        return found
 
     def slot(self, event_id: str, window_id: str) -> QuestionSlot | None:
         """A window by its event and id, if it is open now."""
@@ -147,7 +138,7 @@ class QuestionGate:
             (event, slot)
             for event in self.config.events
             if events is None or event.id in events
-            for slot in self._windows(event)
+            for slot in self.config.question_windows(event)
         ]
         later = sorted(((s.start, e, s) for e, s in slots if s.start > now), key=lambda x: x[0])
         ended_today = [s for e, s in slots if e.date == today and s.end <= now]

@@ -292,6 +292,7 @@ class EventConfig(Model):
     axes: list[Axis] = Field(default_factory=list)
     events: list[Event] = Field(min_length=1)
     _slots: dict[int, list[ReminderSlot]] = PrivateAttr(default_factory=dict)
+    _windows: dict[int, list[QuestionSlot]] = PrivateAttr(default_factory=dict)
 
     # --- look-ups -------------------------------------------------------------------------
     @property
@@ -437,8 +438,15 @@ class EventConfig(Model):
         """When questions are taken at ``event``, in time order (none when disabled).
 
         By default one window per hybrid plenary (the item's id, times and title); the event
-        file's ``questions.windows`` replace them (each within its agenda item).
+        file's ``questions.windows`` replace them (each within its agenda item). Resolved
+        once per event, like :meth:`reminder_slots` (every support press asks).
         """
+        cached = self._windows.get(id(event))  # the event objects live as long as the config
+        if cached is None:
+            cached = self._windows[id(event)] = self._resolve_windows(event)
+        return list(cached)
+
+    def _resolve_windows(self, event: Event) -> list[QuestionSlot]:
         if not event.questions.enabled:
             return []
         ids = [event.item_id(i) for i in range(len(event.agenda))]
