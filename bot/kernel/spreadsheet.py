@@ -48,6 +48,28 @@ _MIN_WIDTH, _MAX_WIDTH = 8, 50
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
+# --- a database view's cells as spreadsheet values (the exports read SQL views) ---------------
+def time_cell(value: object) -> dt.datetime | None:
+    """An ISO time from a view (UTC when it has no offset), or None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def int_cell(value: object) -> int | None:
+    """An integer from a view, or None."""
+    return int(value) if isinstance(value, int) else None
+
+
+def text_cell(value: object) -> str | None:
+    """A value from a view as text, None staying None."""
+    return str(value) if value is not None else None
+
+
 @dataclass(frozen=True)
 class Table:
     """A header and typed rows; ``title`` names the XLSX sheet (at most 31 characters)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.kernel.spreadsheet import Table, Value, to_csv, to_xlsx
+from bot.kernel.spreadsheet import Table, Value, int_cell, text_cell, time_cell, to_csv, to_xlsx
 from bot.questions.record import Entry, RecordBuilder, RecordText
 from config.event import EventConfig
 from storage.question_record import QuestionRecordRepository
@@ -53,24 +53,6 @@ COLUMNS = (
 )
 STORY_COLUMNS = ("question_id", "time", "action", "detail")
 LANGUAGE = "it"  # the exports' words, as the other exports' titles
-
-
-def _time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, int) else None
-
-
-def _str(value: object) -> str | None:
-    return str(value) if value is not None else None
 
 
 class QuestionExports:
@@ -120,25 +102,25 @@ class QuestionExports:
             words = self.words
             rows.append(
                 [
-                    _int(row["question_id"]),
-                    _str(row["event_id"]),
-                    _str(row["window_id"]),
+                    int_cell(row["question_id"]),
+                    text_cell(row["event_id"]),
+                    text_cell(row["window_id"]),
                     titles.get((str(row["event_id"]), str(row["window_id"]))),
-                    _str(row["axis"]),
-                    _str(row["text"]),
-                    _str(row["mode"]),
-                    _str(row["language"]),
-                    _str(row["name"]),
-                    _str(row["status"]),
+                    text_cell(row["axis"]),
+                    text_cell(row["text"]),
+                    text_cell(row["mode"]),
+                    text_cell(row["language"]),
+                    text_cell(row["name"]),
+                    text_cell(row["status"]),
                     fate,
                     words.fate(entry, LANGUAGE) if entry is not None else None,
-                    _str(row["hide_reason"]),
-                    _int(row["merged_into"]),
-                    _int(row["supports"]),
-                    _time(row["created_at"]),
-                    _time(row["published_at"]),
-                    _time(row["highlighted_at"]),
-                    _time(row["answered_at"]),
+                    text_cell(row["hide_reason"]),
+                    int_cell(row["merged_into"]),
+                    int_cell(row["supports"]),
+                    time_cell(row["created_at"]),
+                    time_cell(row["published_at"]),
+                    time_cell(row["highlighted_at"]),
+                    time_cell(row["answered_at"]),
                 ]
             )
         return rows

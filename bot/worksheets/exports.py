@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.kernel.spreadsheet import Table, Value, to_csv, to_xlsx
+from bot.kernel.spreadsheet import Table, Value, int_cell, text_cell, time_cell, to_csv, to_xlsx
 from storage.worksheets import WorksheetRepository
 
 FORMATS = ("csv", "xlsx")
@@ -42,24 +42,6 @@ COLUMNS = (
 )
 
 
-def _time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, int) else None
-
-
-def _str(value: object) -> str | None:
-    return str(value) if value is not None else None
-
-
 async def contribution_rows(
     store: WorksheetRepository, event_id: str | None, title: Callable[[str], str]
 ) -> list[list[Value]]:
@@ -69,22 +51,22 @@ async def contribution_rows(
         strategy = str(row["strategy"])
         rows.append(
             [
-                _str(row["event_id"]),
-                _int(row["zone"]),
+                text_cell(row["event_id"]),
+                int_cell(row["zone"]),
                 strategy,
                 title(strategy),
-                _str(row["section"]),
-                _str(row["text"]),
-                _str(row["kind"]),
-                _str(row["source"]),
-                _int(row["starred"]),
-                _int(row["hidden"]),
+                text_cell(row["section"]),
+                text_cell(row["text"]),
+                text_cell(row["kind"]),
+                text_cell(row["source"]),
+                int_cell(row["starred"]),
+                int_cell(row["hidden"]),
                 int(row["merged_into"] is not None),
-                _int(row["merged_into"]),
-                _int(row["item_id"]),
-                _str(row["photo_file_id"]),
+                int_cell(row["merged_into"]),
+                int_cell(row["item_id"]),
+                text_cell(row["photo_file_id"]),
                 None,
-                _time(row["time"]),
+                time_cell(row["time"]),
             ]
         )
     for row in await store.export_view("reports_export", event_id):
@@ -92,12 +74,12 @@ async def contribution_rows(
         section = str(row["section"])
         rows.append(
             [
-                _str(row["event_id"]),
-                _int(row["zone"]),
+                text_cell(row["event_id"]),
+                int_cell(row["zone"]),
                 strategy,
                 title(strategy),
                 section or None,
-                _str(row["text"]),
+                text_cell(row["text"]),
                 "report" if section else "note",
                 "facilitator",
                 0,
@@ -106,8 +88,8 @@ async def contribution_rows(
                 None,
                 None,
                 None,
-                _str(row["status"]),
-                _time(row["submitted_at"] or row["updated_at"]),
+                text_cell(row["status"]),
+                time_cell(row["submitted_at"] or row["updated_at"]),
             ]
         )
     return rows
