@@ -8,6 +8,12 @@ from bot.kernel.i18n import Catalog, Raw, escape
 from config.event import AgendaItem, AttendanceMode, Event, EventConfig, Venue
 
 
+def ellipsis(text: str, limit: int) -> str:
+    """``text`` on one line, cut with "…" beyond ``limit`` characters (for a button, a slide)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def date_text(catalog: Catalog, language: str, day: dt.date) -> str:
     """``martedì 5 dicembre 2023`` / ``Tuesday 5 December 2023``."""
     weekdays = catalog.raw(language, "date.weekdays")

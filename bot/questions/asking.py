@@ -43,6 +43,7 @@ from bot.kernel.conversation import (
     Handled,
     Talk,
 )
+from bot.kernel.format import ellipsis
 from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.people import Who, has_visible, strip_invisible
 from bot.kernel.replies import Button, Keyboard, Message, Outcome, Reply
@@ -98,9 +99,8 @@ def dedupe_key(token: str) -> str:
     return f"q:{token}"
 
 
-def short(title: str, limit: int = LABEL_MAX) -> str:
-    """A title cut to fit a button."""
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+def _label(title: str) -> str:
+    return ellipsis(title, LABEL_MAX)
 
 
 class QuestionFlow:
@@ -199,7 +199,11 @@ class QuestionFlow:
     def _ask_axis(self, talk: Talk[AskData]) -> Message:
         language = talk.language
         rows: Keyboard = [
-            [talk.button(f"{axis.id}. {short(axis.title.get(language))}", AXIS, axis.id)]
+            [
+                talk.button(
+                    f"{axis.id}. {ellipsis(axis.title.get(language), LABEL_MAX)}", AXIS, axis.id
+                )
+            ]
             for axis in self.config.axes
         ]
         rows.append([talk.button(self.t(language, "questions.no_axis_button"), AXIS, NO_AXIS)])

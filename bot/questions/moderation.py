@@ -34,6 +34,7 @@ import math
 from collections.abc import Awaitable, Callable
 
 from bot.kernel.clock import Clock
+from bot.kernel.format import ellipsis
 from bot.kernel.i18n import Catalog, Raw
 from bot.kernel.people import NAME_MAX, Languages, Who, clean_text
 from bot.kernel.replies import Button, Keyboard, Message, Outcome
@@ -86,12 +87,6 @@ _CHANGES: dict[
     ),
 }
 _HIGHLIGHTABLE = (QuestionStatus.PENDING, QuestionStatus.PUBLISHED)
-
-
-def short(text: str, limit: int = LABEL_MAX) -> str:
-    """``text`` on one line, cut with an ellipsis beyond ``limit`` characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 class ModerationFlows:
@@ -363,7 +358,7 @@ class ModerationFlows:
                 "moderation.target",
                 id=other.id,
                 supports=other.supports,
-                text=short(other.text),
+                text=ellipsis(other.text, LABEL_MAX),
             )
             rows.append(
                 [

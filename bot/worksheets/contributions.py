@@ -32,6 +32,7 @@ from bot.kernel.conversation import (
     Handled,
     Talk,
 )
+from bot.kernel.format import ellipsis
 from bot.kernel.i18n import Catalog, Raw, escape
 from bot.kernel.people import Who, has_visible, strip_invisible
 from bot.kernel.replies import Button, Keyboard, Message, Outcome, Reply
@@ -89,9 +90,8 @@ def dedupe_key(token: str) -> str:
     return f"c:{token}"
 
 
-def short(title: str, limit: int = LABEL_MAX) -> str:
-    """A title cut to fit a button."""
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+def _label(title: str) -> str:
+    return ellipsis(title, LABEL_MAX)
 
 
 class ContributionFlow:
@@ -169,7 +169,11 @@ class ContributionFlow:
     async def _ask_worksheet(self, talk: Talk[ContributionData]) -> Message:
         language = talk.language
         rows: Keyboard = [
-            [talk.button(f"{n}. {short(self.service.title(s, language))}", SHEET, str(s.id))]
+            [
+                talk.button(
+                    f"{n}. {ellipsis(self.service.title(s, language), LABEL_MAX)}", SHEET, str(s.id)
+                )
+            ]
             for n, s in enumerate(await self._sheets(talk), start=1)
         ]
         lines = "\n".join(
@@ -330,7 +334,7 @@ class ContributionFlow:
         buttons: Keyboard = [
             [
                 Button(
-                    self.t(language, "contrib.add_another", title=short(where["title"], 32)),
+                    self.t(language, "contrib.add_another", title=ellipsis(where["title"], 32)),
                     ContributeButton(sheet.id).pack(),
                 )
             ],

@@ -20,6 +20,7 @@ from typing import Any
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
+from bot.kernel.format import ellipsis
 from bot.questions.record import WindowRecord
 from bot.worksheets.documents_text import DocumentInput, DocumentText
 from bot.worksheets.synthesis import StrategyPart, SynthesisView
@@ -34,11 +35,6 @@ _WIDTH, _HEIGHT = Inches(13.333), Inches(7.5)
 _TITLE_ONLY = 5
 
 
-def _cut(text: str, limit: int = BULLET_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _title(slide: Any, title: str) -> None:
     shape = slide.shapes.title
     shape.left, shape.top, shape.width, shape.height = (
@@ -49,7 +45,7 @@ def _title(slide: Any, title: str) -> None:
     )
     frame = shape.text_frame
     frame.word_wrap = True
-    frame.text = _cut(title, 110)
+    frame.text = ellipsis(title, 110)
     for paragraph in frame.paragraphs:
         for run in paragraph.runs:
             run.font.size = Pt(TITLE_PT)
@@ -77,15 +73,19 @@ def _strategy_lines(
 ) -> tuple[list[str], list[str]]:
     """(the slide's bullets, the notes: everything in full)."""
     zones = text("zones", zones=", ".join(text.zone(z) for z in part.zones))
-    shown = [_cut(zones, 200)]
+    shown = [ellipsis(zones, 200)]
     notes = [zones, ""]
     shared = [(section, s) for section in part.sections for s in section.shared]
     for _, name in shared:
-        shown.append(_cut(f"{text('network')}: {name.name} ({text.zones(name.zones)})"))
+        shown.append(
+            ellipsis(f"{text('network')}: {name.name} ({text.zones(name.zones)})", BULLET_CHARS)
+        )
     starred = [(s, i) for s in part.sections for i in s.items if i.starred]
     others = [(s, i) for s in part.sections for i in s.items if not i.starred]
     for section, item in starred + others:
-        shown.append(_cut(f"{text.section(view, section.section)}: {text.item(item)}"))
+        shown.append(
+            ellipsis(f"{text.section(view, section.section)}: {text.item(item)}", BULLET_CHARS)
+        )
     for section in part.sections:
         if section.empty:
             continue
@@ -105,7 +105,7 @@ def _strategy_lines(
 
 def _question_lines(text: DocumentText, window: WindowRecord) -> tuple[list[str], list[str]]:
     """(the slide's bullets, the notes: every question in full)."""
-    shown = [_cut(text.question(entry, short=True)) for entry in window.entries]
+    shown = [ellipsis(text.question(entry, short=True), BULLET_CHARS) for entry in window.entries]
     if len(shown) > MAX_BULLETS:
         more = len(shown) - (MAX_BULLETS - 1)
         shown = [*shown[: MAX_BULLETS - 1], text.more_questions(more)]
@@ -140,7 +140,7 @@ def synthesis_pptx(given: DocumentInput, text: DocumentText) -> bytes:
         left, width = Inches(6.2), Inches(6.7)
     else:
         left, width = Inches(0.5), Inches(12)
-    lines = [_cut(line, 70) for line in priorities[:PRIORITIES_SHOWN]] or [text("no_polls")]
+    lines = [ellipsis(line, 70) for line in priorities[:PRIORITIES_SHOWN]] or [text("no_polls")]
     _bullets(slide, lines, left, width)
     _notes(slide, [text.method(view), "", *priorities])
     # one slide per strategy

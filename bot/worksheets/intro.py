@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.kernel.format import zone_label
+from bot.kernel.format import ellipsis, zone_label
 from bot.kernel.i18n import Catalog, Raw, escape
 from bot.kernel.outbox import Outgoing, Prepared
 from bot.kernel.replies import Button, Keyboard
 from bot.worksheets.contribution_buttons import ContributeButton
-from bot.worksheets.contributions import short
+from bot.worksheets.contributions import LABEL_MAX
 from bot.worksheets.service import TEXT_MAX, WorksheetService
 from config.event import AttendanceMode, Event, EventConfig
 from storage.outbox import OutboxRepository, OutboxRow, Planned
@@ -143,7 +143,7 @@ class WorksheetNotices:
             max=TEXT_MAX,
         )
         buttons: Keyboard = [
-            [Button(f"✍️ {n}. {short(title)}", ContributeButton(sheet.id).pack())]
+            [Button(f"✍️ {n}. {ellipsis(title, LABEL_MAX)}", ContributeButton(sheet.id).pack())]
             for n, (sheet, title) in enumerate(zip(sheets, titles, strict=True), start=1)
         ]
         return str(text), buttons
