@@ -10,8 +10,12 @@ Measured in real processes, each figure the median of ``--runs`` runs:
 - the resident memory (VmRSS) of each one second after its first ``getUpdates``, idle;
   target at most 1.5 times the plain bot's.
 
-The two bots are started alternately (after one start of each that is not counted), so that
-the load of the machine weighs on both alike. The project's modules are byte-compiled first,
+Two more bots, for information, tell where the gap is: the plain bot on psm-bot's aiohttp
+client, and the same with the other libraries psm-bot starts with (pydantic-settings,
+pydantic, PyYAML, aiosqlite); what is left above the second is psm-bot's own code and data.
+
+The bots are started alternately (after one start of each that is not counted), so that
+the load of the machine weighs on all alike. The project's modules are byte-compiled first,
 as ``pip install`` does for a deployed copy (README, "Install on a server"): a checkout run
 with ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile some 170 modules at every start
 (about 0.3 s), which no installed bot does.
@@ -82,6 +86,28 @@ application = (
 application.add_handler(CommandHandler("start", start))
 application.run_polling()
 """
+# The same again with the other libraries psm-bot starts with (PLAIN_AIOHTTP_BOT's lines after
+# these): pydantic-settings for its settings (one setting read, as psm-bot reads its own),
+# a pydantic model validated (the event file's), PyYAML (the event file and the catalogs),
+# aiosqlite (the database): what the stack alone costs, before a line of psm-bot's own runs.
+PLAIN_STACK_BOT = (
+    """
+import aiosqlite, yaml
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PSM_")
+    database: str = "psm.sqlite3"
+
+class Event(BaseModel):
+    name: str
+
+Settings()
+Event.model_validate(yaml.safe_load("name: psm"))
+"""
+    + PLAIN_AIOHTTP_BOT
+)
 
 
 def help_time() -> float:
@@ -155,6 +181,7 @@ async def measure(runs: int) -> int:
     psm: list[tuple[float, float, float]] = []
     plain: list[tuple[float, float, float]] = []
     plain_aiohttp: list[tuple[float, float, float]] = []
+    plain_stack: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "psm.sqlite3"
         await (await Database.open(database)).close()
@@ -166,14 +193,17 @@ async def measure(runs: int) -> int:
             plain_command = [sys.executable, "-c", PLAIN_BOT, api.url, TOKEN]
             http_file = str(ROOT / "handlers" / "http.py")
             aiohttp_command = [sys.executable, "-c", PLAIN_AIOHTTP_BOT, api.url, TOKEN, http_file]
+            stack_command = [sys.executable, "-c", PLAIN_STACK_BOT, api.url, TOKEN, http_file]
             for run in range(runs + 1):  # alternately; the first start of each not counted
                 one_psm = await start_up(psm_command, env, api.calls)
                 one_plain = await start_up(plain_command, env, api.calls)
                 one_aiohttp = await start_up(aiohttp_command, env, api.calls)
+                one_stack = await start_up(stack_command, env, api.calls)
                 if run:
                     psm.append(one_psm)
                     plain.append(one_plain)
                     plain_aiohttp.append(one_aiohttp)
+                    plain_stack.append(one_stack)
     report = Report(34, 9, 24)
     help_s = statistics.median(helps)
     report("psm-bot --help", f"{help_s:.3f} s", "<= 0.300 s", help_s <= 0.3)
@@ -196,6 +226,14 @@ async def measure(runs: int) -> int:
         f"(the plain bot on psm-bot's aiohttp client: first getUpdates {on_s:.3f} s, idle RSS "
         f"{on_mb:.1f} MB, CPU {on_cpu:.2f} s; psm-bot against it: start-up {psm_s / on_s:.2f}x, "
         f"memory {psm_mb / on_mb:.2f}x, CPU {psm_cpu / on_cpu:.2f}x)"
+    )
+    st_s, st_mb, st_cpu = (statistics.median(r[i] for r in plain_stack) for i in range(3))
+    print(
+        f"(the plain bot on psm-bot's libraries, aiohttp, pydantic-settings, pydantic, PyYAML, "
+        f"aiosqlite: first getUpdates {st_s:.3f} s ({st_s / plain_s:.2f}x the plain bot), idle "
+        f"RSS {st_mb:.1f} MB ({st_mb / plain_mb:.2f}x), CPU {st_cpu:.2f} s; psm-bot's own code "
+        f"and data on top: {psm_s - st_s:.3f} s, {psm_mb - st_mb:.1f} MB, "
+        f"CPU {psm_cpu - st_cpu:.2f} s)"
     )
     report(
         "start-up to first getUpdates",

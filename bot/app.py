@@ -35,7 +35,7 @@ from handlers.bot_api import TelegramTransport
 from handlers.context import BotData, PsmApplication, PsmContext
 from handlers.health import PulseRateLimiter, PulseUpdatesRequest
 from handlers.http import AiohttpRequest, client_ssl_context
-from handlers.menus import set_default_menus, staff_menus_job
+from handlers.menus import menus_job
 from handlers.operations import Operations
 from handlers.processing import PerUserUpdateProcessor
 from handlers.web_errors import WebListenError
@@ -70,7 +70,6 @@ def build_application(
         run_lock.hold()
         services = await Services.start(settings, config, clock)
         application.bot_data.services = services
-        await set_default_menus(application)  # each staff member's: once polling runs
         await services.start_sender(TelegramTransport(application.bot))
         assert application.job_queue is not None
         application.job_queue.run_repeating(
@@ -78,7 +77,8 @@ def build_application(
         )
         # the bot's description in both languages, once polling runs (handlers/about.py)
         application.job_queue.run_once(about_job, when=0, name="about")
-        application.job_queue.run_once(staff_menus_job, when=0, name="staff menus")
+        # the menus, the participants' then each staff member's, once polling runs too
+        application.job_queue.run_once(menus_job, when=0, name="menus")
 
         await operations.start(application, services)
         application.bot_data.operations = operations

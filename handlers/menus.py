@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from bot.kernel.commands import menu
 from bot.kernel.i18n import LANGUAGES, Catalog
 from bot.services import Services
-from handlers.context import PsmApplication, PsmContext
+from handlers.context import PsmContext
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +22,11 @@ def menu_commands(
     return [BotCommand(name, catalog(language, key)) for name, key in menu(language, roles)]
 
 
-async def set_menus(application: PsmApplication) -> None:
-    """The participant menu in Italian (default) and English; staff get their own menus."""
-    await set_default_menus(application)
-    services = application.bot_data.services
-    assert services is not None
-    await set_staff_menus(application.bot, services)
-
-
-async def set_default_menus(application: PsmApplication) -> None:
-    """The participant menu in Italian (default) and English (two calls, at start-up)."""
-    services = application.bot_data.services
-    assert services is not None
+async def set_default_menus(bot: Bot, catalog: Catalog) -> None:
+    """The participant menu in Italian (default) and English (two calls, once polling runs)."""
     for language in LANGUAGES:
-        await application.bot.set_my_commands(
-            menu_commands(services.catalog, language),
+        await bot.set_my_commands(
+            menu_commands(catalog, language),
             scope=BotCommandScopeDefault(),
             language_code=None if language == "it" else language,
         )
@@ -51,10 +41,13 @@ async def set_staff_menus(bot: Bot, services: Services) -> None:
         await set_user_menu(bot, services, user_id)
 
 
-async def staff_menus_job(context: PsmContext) -> None:
-    """Job run once after start: :func:`set_staff_menus`, not in the way of the first
-    getUpdates (with 40 staff members, some hundred calls to Telegram). A role granted or
-    ended meanwhile sets that user's menu itself, as always."""
+async def menus_job(context: PsmContext) -> None:
+    """Job run once after start: the participants' menu in both languages, then each staff
+    member's (:func:`set_staff_menus`), not in the way of the first getUpdates (with 40 staff
+    members, some hundred calls to Telegram; the two default menus alone some 10 ms, and a
+    429 on them no longer holds the start). Telegram keeps the menus of the previous run
+    meanwhile; a role granted or ended meanwhile sets that user's menu itself, as always."""
+    await set_default_menus(context.bot, context.services.catalog)
     await set_staff_menus(context.bot, context.services)
 
 

@@ -337,6 +337,7 @@ async def test_restart_mid_conversation_keeps_the_step(api: FakeBotApi, bot: Bot
 
 
 async def test_commands_and_language_switch(api: FakeBotApi, bot: BotHarness) -> None:
+    await api.settle()  # the menus are set by a job once polling runs (handlers/menus.py)
     italian_menu = [c["command"] for c in api.get_commands()]
     english_menu = [c["command"] for c in api.get_commands(language_code="en")]
     assert "iscrizione" in italian_menu and "cancella_dati" in italian_menu

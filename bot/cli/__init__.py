@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="psm-bot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--version", action="version", version=f"psm-bot {version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command")
     run_command = commands.add_parser("run", help="run the bot (until SIGINT or SIGTERM)")
     run_command.add_argument(
@@ -161,6 +161,24 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         action="store_true",
         help="keep the backups made before (they still hold personal data)",
     )
+
+
+class _Version(argparse.Action):
+    """``--version``: the version looked up only when asked for (reading the package's
+    metadata costs every other command some 20 ms at start, bench/bench_startup.py)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"psm-bot {version()}")
+        parser.exit()
 
 
 def version() -> str:
