@@ -5,6 +5,15 @@ audio, later copied exactly as sent with copyMessage — → the event → the a
 registered, a zone, a venue, in person, online, checked in or not) → how many it will reach
 and a preview → send now, schedule for a date and time, or cancel. Delivery:
 :mod:`bot.broadcasts.service`.
+
+:class:`RegistrantsSending` (at the end) is what the conversations that send one thing to
+every confirmed registrant of an event share: the final synthesis (``/invia_sintesi``,
+:mod:`bot.worksheets.final`: a file the regia edited) and the list of questions
+(``/invia_domande``, :mod:`bot.questions.sending`: written for each recipient at delivery).
+Both ask for the event when there are several, and both send through a broadcast with the
+fixed audience "every confirmed registrant of the event" (in person and online; not the
+waiting list), so that the delivery, its progress message, cancel button and final report
+are this capability's, not theirs; each flow keeps its own questions and texts.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from typing import Any, ClassVar
 from bot.broadcasts.service import (
     AUDIENCES,
     CONTENT_KINDS,
+    REGISTRANTS,
     BroadcastButton,
     BroadcastService,
     parse_when,
@@ -359,3 +369,91 @@ class BroadcastFlows:
                 )
             )
         return out
+
+
+class RegistrantsSending:
+    """The steps shared by the conversations that send one thing to every confirmed
+    registrant of an event (see the module doc); a flow says which events it serves
+    (:meth:`events`)."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        languages: Languages,
+        config: EventConfig,
+        catalog: Catalog,
+        clock: Clock,
+        roles: Roles,
+        service: BroadcastService,
+        store: BroadcastRepository,
+    ) -> None:
+        self.conversations = conversations
+        self.languages = languages
+        self.config = config
+        self.catalog = catalog
+        self.clock = clock
+        self.roles = roles
+        self.service = service
+        self.store = store
+
+    def t(self, language: str, key: str, /, **params: object) -> Raw:
+        """A catalog message."""
+        return self.catalog(language, key, **params)
+
+    def events(self) -> list[str]:
+        """The events this conversation sends for, in the file's order."""
+        raise NotImplementedError
+
+    def audience(self, event: str) -> dict[str, str]:
+        """Every confirmed registrant of the event."""
+        return {"event": event, "kind": REGISTRANTS}
+
+    def refused(self, who: Who, language: str) -> Message | None:
+        """The polite refusal for someone who is not an organiser, if so."""
+        if self.roles.is_organiser(who.user_id):
+            return None
+        return Message(self.t(language, "roles.organisers_only"))
+
+    def ask_event(self, talk: Talk[Any], key: str) -> Message:
+        """The question ``key`` with one button per event (action ``ev``)."""
+        language = talk.language
+        buttons = [
+            [talk.button(self.config.event(e).title.get(language), "ev", e)] for e in self.events()
+        ]
+        return Message(self.t(language, key), buttons)
+
+    async def decide(
+        self,
+        talk: Talk[Any],
+        action: str,
+        who: Who,
+        *,
+        event: str | None,
+        content: str,
+        source: tuple[int, int],
+        stopped: str,
+        started: str,
+    ) -> Outcome:
+        """ "send" or "cancel" pressed: the conversation ends; on "send" (an organiser's) the
+        broadcast of ``content`` (copied from the ``source`` chat and message, or written at
+        delivery for its content kind) starts at once and the organiser is told its number."""
+        language, out = talk.language, talk.out
+        await self.conversations.end(who.user_id)
+        if action == "stop":
+            return out.add(Message(self.t(language, stopped)))
+        refusal = self.refused(who, language)
+        if refusal is not None:
+            return out.add(refusal)
+        assert event is not None
+        now = self.clock.now()
+        broadcast = await self.store.create(
+            created_by=who.user_id,
+            source_chat=source[0],
+            source_message=source[1],
+            content=content,
+            audience=self.audience(event),
+            scheduled_at=now,
+            now=now,
+        )
+        await self.service.tick()  # starts it: the progress message follows
+        return out.add(Message(self.t(language, started, id=broadcast.id)))

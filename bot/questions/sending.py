@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from bot.broadcasts.service import REGISTRANTS, BroadcastService
+from bot.broadcasts.flows import RegistrantsSending
+from bot.broadcasts.service import BroadcastService
 from bot.kernel.clock import Clock
 from bot.kernel.conversation import NEXT, Content, Conversations, FlowData, Handled, Talk
 from bot.kernel.format import time_text
@@ -72,8 +73,9 @@ class SendData(FlowData):
     event: str | None = None
 
 
-class SendQuestionsFlow:
-    """The ``/invia_domande`` conversation (see the module doc)."""
+class SendQuestionsFlow(RegistrantsSending):
+    """The ``/invia_domande`` conversation (see the module doc; the steps shared with the
+    final synthesis: :class:`bot.broadcasts.flows.RegistrantsSending`)."""
 
     name: ClassVar[str] = SEND_QUESTIONS
     data_type = SendData
@@ -94,22 +96,11 @@ class SendQuestionsFlow:
         reached: Callable[[str], Awaitable[set[int]]],
         exports: QuestionExports,
     ) -> None:
-        self.conversations = conversations
-        self.languages = languages
-        self.config = config
-        self.catalog = catalog
-        self.clock = clock
-        self.roles = roles
+        super().__init__(conversations, languages, config, catalog, clock, roles, service, store)
         self.builder = builder
         self.words = words
-        self.service = service
-        self.store = store
         self.reached = reached  # event id -> the registrations that already received its list
         self.exports = exports  # the record as a file, from the preview (any event)
-
-    def t(self, language: str, key: str, /, **params: object) -> Raw:
-        """A catalog message."""
-        return self.catalog(language, key, **params)
 
     async def recipients(self, event_id: str) -> tuple[int, int]:
         """(who would receive the list now, who already received it)."""
@@ -122,15 +113,12 @@ class SendQuestionsFlow:
         """The events that take questions, in the file's order."""
         return [e.id for e in self.config.events if self.config.question_windows(e)]
 
-    def audience(self, event: str) -> dict[str, str]:
-        """Every confirmed registrant of the event."""
-        return {"event": event, "kind": REGISTRANTS}
-
     async def start(self, who: Who) -> Outcome:
         """``/invia_domande`` (organisers): ask for the event, or show the preview."""
         language = await self.languages.of(who)
-        if not self.roles.is_organiser(who.user_id):
-            return Outcome().add(Message(self.t(language, "roles.organisers_only")))
+        refusal = self.refused(who, language)
+        if refusal is not None:
+            return Outcome().add(refusal)
         events = self.events()
         if not events:
             return Outcome().add(Message(self.t(language, "record.send_no_event")))
@@ -163,10 +151,7 @@ class SendQuestionsFlow:
         """The event's buttons, or the preview and the confirmation."""
         t, language, button = self.t, talk.language, talk.button
         if talk.step == Step.EVENT:
-            buttons = [
-                [button(self.config.event(e).title.get(language), "ev", e)] for e in self.events()
-            ]
-            return [Message(t(language, "record.send_ask_event"), buttons)]
+            return [self.ask_event(talk, "record.send_ask_event")]
         assert talk.data.event is not None
         event = self.config.event(talk.data.event)
         now = self.clock.now()
@@ -224,9 +209,10 @@ class SendQuestionsFlow:
     async def _file(self, talk: Talk[SendData], fmt: str, who: Who) -> Outcome:
         """The record as a CSV or XLSX file; the confirmation keeps its buttons."""
         language = talk.language
-        if not self.roles.is_organiser(who.user_id):
+        refusal = self.refused(who, language)
+        if refusal is not None:
             await self.conversations.end(who.user_id)
-            return talk.out.add(Message(self.t(language, "roles.organisers_only")))
+            return talk.out.add(refusal)
         assert talk.data.event is not None
         event = self.config.event(talk.data.event)
         filename, content, rows = await self.exports.export(
@@ -266,25 +252,16 @@ class SendQuestionsFlow:
         return time_text(max(ends).astimezone(self.config.tz).time()) if ends else "—"
 
     async def _decide(self, talk: Talk[SendData], action: str, who: Who) -> Outcome:
-        language, out = talk.language, talk.out
-        await self.conversations.end(who.user_id)
-        if action == "stop":
-            return out.add(Message(self.t(language, "record.send_stopped")))
-        if not self.roles.is_organiser(who.user_id):
-            return out.add(Message(self.t(language, "roles.organisers_only")))
-        assert talk.data.event is not None
-        now = self.clock.now()
-        broadcast = await self.store.create(
-            created_by=who.user_id,
-            source_chat=who.user_id,  # nothing is copied: each list is written at delivery
-            source_message=0,
+        return await self.decide(
+            talk,
+            action,
+            who,
+            event=talk.data.event,
             content=QUESTIONS,
-            audience=self.audience(talk.data.event),
-            scheduled_at=now,
-            now=now,
+            source=(who.user_id, 0),  # nothing is copied: each list is written at delivery
+            stopped="record.send_stopped",
+            started="record.send_started",
         )
-        await self.service.tick()  # starts it: the progress message follows
-        return out.add(Message(self.t(language, "record.send_started", id=broadcast.id)))
 
 
 class QuestionsDelivery:

@@ -10,7 +10,8 @@ fixed audience "every confirmed registrant of the event" (audience kind
 caption included (the organiser writes the caption with the file), through the outbox,
 with the broadcast's progress message, cancel button and final report (delivered, blocked,
 failed, and a CSV of those not reached). Nothing is rewritten: the broadcasts capability
-does the delivery.
+does the delivery (the steps shared with the list of questions:
+:class:`bot.broadcasts.flows.RegistrantsSending`).
 """
 
 from __future__ import annotations
@@ -19,15 +20,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from bot.broadcasts.service import REGISTRANTS, BroadcastService
-from bot.kernel.clock import Clock
-from bot.kernel.conversation import NEXT, Content, Conversations, FlowData, Handled, Talk
-from bot.kernel.i18n import Catalog, Raw
-from bot.kernel.people import Languages, Who
+from bot.broadcasts.flows import RegistrantsSending
+from bot.kernel.conversation import NEXT, Content, FlowData, Handled, Talk
+from bot.kernel.people import Who
 from bot.kernel.replies import Message, Outcome, Reply
-from bot.staff.roles import Roles
-from config.event import EventConfig
-from storage.broadcasts import BroadcastRepository
 
 FINAL_SYNTHESIS = "final_synthesis"
 
@@ -50,50 +46,23 @@ class FinalData(FlowData):
     filename: str | None = None
 
 
-class FinalSynthesisFlow:
+class FinalSynthesisFlow(RegistrantsSending):
     """The ``/invia_sintesi`` conversation (see the module doc)."""
 
     name: ClassVar[str] = FINAL_SYNTHESIS
     data_type = FinalData
     text_steps: frozenset[str] = frozenset()
 
-    def __init__(
-        self,
-        conversations: Conversations,
-        languages: Languages,
-        config: EventConfig,
-        catalog: Catalog,
-        clock: Clock,
-        roles: Roles,
-        service: BroadcastService,
-        store: BroadcastRepository,
-    ) -> None:
-        self.conversations = conversations
-        self.languages = languages
-        self.config = config
-        self.catalog = catalog
-        self.clock = clock
-        self.roles = roles
-        self.service = service
-        self.store = store
-
-    def t(self, language: str, key: str, /, **params: object) -> Raw:
-        """A catalog message."""
-        return self.catalog(language, key, **params)
-
     def events(self) -> list[str]:
         """The events with worksheets (session 2), in the file's order."""
         return [e.id for e in self.config.events if e.worksheets is not None]
 
-    def audience(self, event: str) -> dict[str, str]:
-        """Every confirmed registrant of the event."""
-        return {"event": event, "kind": REGISTRANTS}
-
     async def start(self, who: Who) -> Outcome:
         """``/invia_sintesi`` (organisers): ask for the event or the file."""
         language = await self.languages.of(who)
-        if not self.roles.is_organiser(who.user_id):
-            return Outcome().add(Message(self.t(language, "roles.organisers_only")))
+        refusal = self.refused(who, language)
+        if refusal is not None:
+            return Outcome().add(refusal)
         if not self.events():
             return Outcome().add(Message(self.t(language, "regia.no_event")))
         return await self.conversations.begin(who, self, FinalData(), language=language)
@@ -122,10 +91,7 @@ class FinalSynthesisFlow:
         """The question of the step."""
         t, language, button = self.t, talk.language, talk.button
         if talk.step == Step.EVENT:
-            buttons = [
-                [button(self.config.event(e).title.get(language), "ev", e)] for e in self.events()
-            ]
-            return [Message(t(language, "regia.final_ask_event"), buttons)]
+            return [self.ask_event(talk, "regia.final_ask_event")]
         assert talk.data.event is not None
         event = self.config.event(talk.data.event)
         if talk.step == Step.FILE:
@@ -174,24 +140,17 @@ class FinalSynthesisFlow:
         return NEXT
 
     async def _decide(self, talk: Talk[FinalData], action: str, who: Who) -> Outcome:
-        language, out = talk.language, talk.out
-        await self.conversations.end(who.user_id)
-        if action == "stop":
-            return out.add(Message(self.t(language, "regia.final_stopped")))
-        if not self.roles.is_organiser(who.user_id):
-            return out.add(Message(self.t(language, "roles.organisers_only")))
         data = talk.data
-        assert data.event is not None
-        assert data.source_chat is not None and data.source_message is not None
-        now = self.clock.now()
-        broadcast = await self.store.create(
-            created_by=who.user_id,
-            source_chat=data.source_chat,
-            source_message=data.source_message,
+        source = (data.source_chat or 0, data.source_message or 0)
+        if action == "send":
+            assert data.source_chat is not None and data.source_message is not None
+        return await self.decide(
+            talk,
+            action,
+            who,
+            event=data.event,
             content="document",
-            audience=self.audience(data.event),
-            scheduled_at=now,
-            now=now,
+            source=source,
+            stopped="regia.final_stopped",
+            started="regia.final_started",
         )
-        await self.service.tick()  # starts it: the progress message follows
-        return out.add(Message(self.t(language, "regia.final_started", id=broadcast.id)))
