@@ -211,12 +211,13 @@ async def read_status(
 
 
 def status_lines(status: Status, tz: dt.tzinfo) -> list[str]:
-    """``psm-bot status`` as text lines, times in the process time zone."""
+    """``psm-bot status`` as text lines, times in ``tz`` (the event file's) with the zone's
+    name (``15:52:06 CET``): the journal's lines beside them may be in the server's zone."""
 
     def when(value: dt.datetime | None) -> str:
         if value is None:
             return "never"
-        local = value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        local = value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
         return f"{local} ({_ago(status.now - value)} ago)"
 
     verdict = "healthy" if status.healthy else "UNHEALTHY: " + "; ".join(status.problems)
