@@ -165,7 +165,7 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 class _Version(argparse.Action):
     """``--version``: the version looked up only when asked for (reading the package's
-    metadata costs every other command some 20 ms at start, bench/bench_startup.py)."""
+    metadata costs every other command some 15 ms at start, bench/bench_startup.py)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
         super().__init__(option_strings, argparse.SUPPRESS, nargs=0, help=help)
